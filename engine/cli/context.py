@@ -1,0 +1,41 @@
+"""What a command needs, built lazily from the global options: settings, clock, calendar, store, service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class AppContext:
+    db_url: str | None = None
+    config_path: Path | None = None
+    now: str | None = None
+    user: str | None = None
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def settings(self):
+        from engine.config import load_settings
+
+        return load_settings(self.config_path, self.db_url)
+
+    @cached_property
+    def clock(self):
+        from engine.calendar import FixedClock, SystemClock, parse_instant
+
+        return FixedClock(parse_instant(self.now)) if self.now else SystemClock()
+
+    @cached_property
+    def calendar(self):
+        from engine.calendar import BusinessCalendar
+
+        return BusinessCalendar.from_config(self.settings.calendar)
+
+    @cached_property
+    def service(self):
+        from engine.service import Service
+
+        return Service.open(self.settings, clock=self.clock, calendar=self.calendar)
