@@ -32,7 +32,8 @@ class AppContext:
     def calendar(self):
         from engine.calendar import BusinessCalendar
 
-        return BusinessCalendar.from_config(self.settings.calendar)
+        # The default calendar is built once per process; a configured one is built from its table.
+        return BusinessCalendar.from_config(self.settings.calendar) if self.settings.calendar else BusinessCalendar.default()
 
     @cached_property
     def service(self):

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 
 from engine.cli.context import AppContext
@@ -32,33 +31,37 @@ def main(
     ctx.obj = AppContext(db_url=db, config_path=config, now=now, user=as_user)
 
 
-def _register() -> None:
-    # Imported here so that `tthc --help` stays fast and each command group stays in its own module.
-    from engine.cli import commands
+_command = None
 
-    commands.register(app)
+
+def _click_command():
+    """The click command tree, built once per process (typer rebuilds it on every call otherwise)."""
+    global _command
+    if _command is None:
+        from engine.cli import commands
+
+        commands.register(app)
+        _command = typer.main.get_command(app)
+    return _command
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Console-script entry point: maps EngineError to its exit code, once, here."""
+    """Console-script entry point: maps EngineError to its exit code, once, here.
+
+    Usage errors stay with typer (exit 2, its usage message); everything the engine refuses is an EngineError with
+    its own exit code and one Vietnamese sentence on stderr (JSON on stderr with --json).
+    """
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
-    _register()
+    command = _click_command()
     try:
-        app(args=args, prog_name="tthc", standalone_mode=False)
+        command.main(args=args, prog_name="tthc", standalone_mode=True)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except EngineError as err:
         report_error(err, as_json)
         code = err.exit_code
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.exceptions.Abort:
-        report_error(EngineError("Đã hủy theo yêu cầu của người dùng."), as_json)
-        code = 130
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    else:
-        code = 0
     if argv is None:
         sys.exit(code)
     return code

@@ -1,0 +1,171 @@
+"""Operators' commands: start, tasks, complete, form, show, history, withdraw, note."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from engine.cli.data_input import read_data
+from engine.cli.output import emit
+from engine.cli.render import (
+    OUTCOME_LABELS, STAGE_LABELS, STATUS_LABELS, TIMING_LABELS, groups_label, tasks_table, when,
+)
+
+
+def _ctx(ctx: typer.Context):
+    return ctx.obj
+
+
+def _render_case(console, view: dict) -> None:
+    console.print(f"Hồ sơ [bold]{view['case_id']}[/bold] — thủ tục {view['code']} — người nộp: {view['applicant']}")
+    status = STATUS_LABELS.get(view["status"], view["status"])
+    if view.get("stage") and view["status"] == "active":
+        status += f" ({STAGE_LABELS.get(view['stage'], view['stage'])})"
+    if view.get("outcome"):
+        status += f"; kết quả: {OUTCOME_LABELS.get(view['outcome'], view['outcome'])}"
+    console.print(f"Trạng thái: {status}")
+    console.print(f"Tiếp nhận: {when(view['received_at'])}   Hẹn trả kết quả: {when(view.get('due_at'))}")
+    if view.get("apology_due_at"):
+        console.print(f"Hẹn lại (thư xin lỗi): {when(view['apology_due_at'])}")
+    if view.get("timing"):
+        console.print(f"Giải quyết: {TIMING_LABELS.get(view['timing'], view['timing'])}")
+    if view.get("restarts"):
+        console.print(f"Thời hạn đã tính lại {view['restarts']} lần (sau khi nhận hồ sơ bổ sung).")
+    if view["tasks"]:
+        console.print(tasks_table(view["tasks"]))
+    if view.get("overdue_steps"):
+        console.print("Bước quá hạn: " + "; ".join(f"{t['name']} (hạn {when(t['due_at'])})" for t in view["overdue_steps"]))
+
+
+def start(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Mã thủ tục (hoặc mã quy trình đã triển khai)."),
+    applicant: str = typer.Option(..., "--applicant", help="Tên người nộp hồ sơ."),
+    received_at: Optional[str] = typer.Option(None, "--received-at", help="Thời điểm tiếp nhận (ISO 8601)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Dữ liệu khởi tạo: JSON hoặc @TỆP."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Tiếp nhận hồ sơ và khởi tạo quy trình giải quyết."""
+    from engine.calendar import parse_instant
+
+    app = _ctx(ctx)
+    received = parse_instant(received_at) if received_at else None
+    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data), actor=app.user)
+    emit(view, json_, _render_case)
+
+
+def tasks(
+    ctx: typer.Context,
+    case: Optional[str] = typer.Option(None, "--case", help="Chỉ các bước của hồ sơ này."),
+    lane: Optional[str] = typer.Option(None, "--lane", help="Chỉ các bước của làn (mã làn, tên làn hoặc nhóm)."),
+    mine: bool = typer.Option(False, "--mine", help="Chỉ các bước người dùng hiện tại được xử lý."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Liệt kê các bước đang chờ xử lý."""
+    app = _ctx(ctx)
+    rows = app.service.list_tasks(case_id=case, lane=lane, mine=mine, actor=app.user)
+    emit(rows, json_, lambda c, r: c.print(tasks_table(r)) if r else c.print("Không có bước nào đang chờ."))
+
+
+def complete(
+    ctx: typer.Context,
+    task_id: str = typer.Argument(..., help="Mã bước (đủ 36 ký tự hoặc ít nhất 8 ký tự đầu)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Dữ liệu biểu mẫu: JSON hoặc @TỆP."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Hoàn thành một bước với dữ liệu biểu mẫu của nó."""
+    app = _ctx(ctx)
+    submitted = read_data(data)
+    if submitted is None and sys.stdin.isatty() and not json_:
+        task, form = app.service.task_form(task_id)
+        if form is not None:
+            from engine.cli.form_prompt import prompt_form
+
+            submitted = prompt_form(form, {})
+    view = app.service.complete_task(task_id, submitted or {}, actor=app.user)
+    emit(view, json_, _render_case)
+
+
+def form(
+    ctx: typer.Context,
+    task_id: str = typer.Argument(..., help="Mã bước."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """In biểu mẫu mà một bước cần."""
+    app = _ctx(ctx)
+    task, form_ = app.service.task_form(task_id)
+    doc = {"task_id": task["id"], "name": task["name"], "form": form_.describe() if form_ is not None else None}
+
+    def render(console, d):
+        console.print(f"Bước: {d['name']} ({d['task_id']})")
+        if d["form"] is None:
+            console.print("Bước này không có biểu mẫu.")
+            return
+        table = Table(title=f"Biểu mẫu {d['form'].get('id')}")
+        for col in ("Khóa", "Nhãn", "Kiểu", "Bắt buộc", "Giá trị cho phép"):
+            table.add_column(col)
+        for f in d["form"].get("fields", []):
+            values = ", ".join(f"{v.get('value')}={v.get('label')}" for v in f.get("values") or [])
+            table.add_row(f["key"], f.get("label") or "", f.get("type") or "", "có" if f.get("required") else "", values)
+        console.print(table)
+
+    emit(doc, json_, render)
+
+
+def show(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help="Mã hồ sơ."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Xem tình trạng một hồ sơ."""
+    emit(_ctx(ctx).service.show_case(case_id), json_, _render_case)
+
+
+def history(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help="Mã hồ sơ."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Dòng thời gian các sự kiện của hồ sơ."""
+    rows = _ctx(ctx).service.history(case_id)
+
+    def render(console, events):
+        table = Table(title=f"Lịch sử hồ sơ {case_id}")
+        for col in ("#", "Thời điểm", "Sự kiện", "Phần tử", "Người thực hiện"):
+            table.add_column(col)
+        for e in events:
+            table.add_row(str(e["seq"]), when(e["at"]), e["type"], e.get("element_id") or "", e.get("actor") or "hệ thống")
+        console.print(table)
+
+    emit({"case_id": case_id, "events": rows}, json_, lambda c, d: render(c, d["events"]))
+
+
+def withdraw(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help="Mã hồ sơ."),
+    reason: str = typer.Option(..., "--reason", help="Lý do rút hồ sơ theo đề nghị của người nộp."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Rút hồ sơ theo yêu cầu của người nộp (trước khi có kết quả) và lập thông báo dừng giải quyết."""
+    app = _ctx(ctx)
+    emit(app.service.withdraw(case_id, reason, actor=app.user), json_, _render_case)
+
+
+def note(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., help="Mã hồ sơ."),
+    text: str = typer.Argument(..., help="Nội dung ghi chú (ví dụ nguyên nhân quá hạn)."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Ghi chú vào lịch sử hồ sơ (nguyên nhân chậm muộn …)."""
+    app = _ctx(ctx)
+    emit(app.service.add_note(case_id, text, actor=app.user), json_, lambda c, d: c.print(f"Đã ghi chú vào hồ sơ {d['case_id']}."))
+
+
+def register(app: typer.Typer) -> None:
+    for fn, name in ((start, "start"), (tasks, "tasks"), (complete, "complete"), (form, "form"), (show, "show"),
+                     (history, "history"), (withdraw, "withdraw"), (note, "note")):
+        app.command(name)(fn)

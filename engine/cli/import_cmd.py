@@ -1,0 +1,52 @@
+"""`tthc import-procedures`: published internal-procedure tables → BPMN files + catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from engine.cli.output import emit, stderr
+from engine.importer import PerformerRules, plan_import, refuse_if_strict, write_import
+
+
+def import_procedures(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(..., help="Tệp văn bản quy trình nội bộ (UTF-8), như phụ lục quyết định."),
+    out: Path = typer.Option(..., "--out", help="Thư mục ghi các tệp .bpmn và catalog.json."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON: thủ tục, tệp đã ghi, cảnh báo."),
+    strict: bool = typer.Option(False, "--strict", help="Dừng, không ghi tệp nào, nếu có cảnh báo."),
+    rules: Optional[Path] = typer.Option(
+        None, "--rules", help="Tệp quy tắc người thực hiện → làn (mặc định: quy tắc kèm theo chương trình)."
+    ),
+) -> None:
+    """Nhập bảng quy trình nội bộ thành sơ đồ BPMN và danh mục thủ tục."""
+    plan = plan_import(files, PerformerRules.load(rules) if rules else None)
+    if not json_:
+        # Warnings go to stderr before a --strict refusal too, so the designer sees what to fix.
+        for warning in plan.warnings:
+            stderr.print(f"Cảnh báo {warning.file}:{warning.line} [{warning.code}] {warning.message_vi}", markup=False)
+    refuse_if_strict(plan, strict)
+    result = write_import(plan, out)
+    emit(result.to_dict(), json_, _render)
+    if plan.warnings and not json_:
+        stderr.print(
+            f"Có {len(plan.warnings)} cảnh báo: các tệp vẫn được ghi; dùng --strict để dừng khi có cảnh báo.",
+            markup=False,
+        )
+
+
+def _render(console: Console, data: dict[str, Any]) -> None:
+    *bpmn_files, catalog = data["files"]
+    for path in bpmn_files:
+        entries = [e for e in data["procedures"] if e["process_id"] == Path(path).stem]
+        console.print(
+            f"Đã ghi {path} ({len(entries)} thủ tục, {entries[0]['total_working_days']} ngày làm việc)", markup=False
+        )
+    console.print(f"Đã ghi danh mục {catalog} ({len(data['procedures'])} thủ tục).", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import-procedures")(import_procedures)

@@ -1,0 +1,1 @@
+"""Reading Camunda-Modeler BPMN: parser extensions, safe expressions, working-day timers."""

@@ -1,0 +1,129 @@
+"""SpiffWorkflow's Camunda parser, extended to execute diagrams exactly as Camunda Modeler saves them.
+
+What the stock parser ignores and we read (into `task_spec.extensions`, which the library keeps and serializes):
+`camunda:candidateGroups`, `camunda:candidateUsers`, `camunda:assignee`, `camunda:formRef` + `camunda:formRefBinding`,
+`camunda:formKey="camunda-forms:deployment:NAME.form"`, the lane id (the library keeps only the lane name), and
+`camunda:properties`. Business rule tasks get our DMN engine; timers get the engine clock and working-time calendar.
+Everything the engine does not support was already refused by `validate.check_bpmn` before this parser runs.
+"""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.util import first
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaStartEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+
+from engine.dialect.decision_task import DecisionTask
+from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
+
+FORM_KEY_PREFIX = "camunda-forms:deployment:"
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def form_ref_of(node, camunda_ns: str) -> str | None:
+    """The form a user task names: `camunda:formRef`, or the Camunda Forms `formKey` deployment reference."""
+    ref = node.get(f"{{{camunda_ns}}}formRef")
+    if ref:
+        return ref
+    key = node.get(f"{{{camunda_ns}}}formKey") or ""
+    if key.startswith(FORM_KEY_PREFIX):
+        name = key[len(FORM_KEY_PREFIX):]
+        return name[:-5] if name.endswith(".form") else name
+    return None
+
+
+class _LaneMixin:
+    def lane_id(self) -> str | None:
+        lanes = self.doc_xpath(f'.//bpmn:lane[bpmn:flowNodeRef="{self.bpmn_id}"]')
+        return lanes[0].get("id") if lanes else None
+
+
+class TthcUserTaskParser(_LaneMixin, UserTaskParser):
+    def parse_extensions(self, node=None):
+        ns = self.nsmap["camunda"]
+        properties = super().parse_extensions(node)
+        return {
+            "properties": properties,
+            "candidate_groups": _split(self.node.get(f"{{{ns}}}candidateGroups")),
+            "candidate_users": _split(self.node.get(f"{{{ns}}}candidateUsers")),
+            "assignee": self.node.get(f"{{{ns}}}assignee"),
+            "form_ref": form_ref_of(self.node, ns),
+            "form_binding": self.node.get(f"{{{ns}}}formRefBinding") or "latest",
+            "lane_id": self.lane_id(),
+        }
+
+
+class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
+    def create_task(self):
+        ns = self.nsmap["camunda"]
+        return DecisionTask(
+            self.spec,
+            self.bpmn_id,
+            decision_ref=self.node.get(f"{{{ns}}}decisionRef"),
+            result_variable=self.node.get(f"{{{ns}}}resultVariable"),
+            map_mode=self.node.get(f"{{{ns}}}mapDecisionResult") or "resultList",
+            **self.bpmn_attributes,
+        )
+
+    def parse_extensions(self, node=None):
+        return {"properties": super().parse_extensions(node), "lane_id": self.lane_id()}
+
+
+class _EngineTimerMixin:
+    """Builds timers that count on the engine clock and calendar; values were checked at deploy."""
+
+    def parse_timer_event(self, event):
+        name = self.node.get("name", self.node.get("id"))
+        description = self.get_event_description(event)
+        time_date = first(self.xpath(".//bpmn:timeDate"))
+        if time_date is not None:
+            return EngineTimeDateTimer(name, time_date.text.strip(), description=description)
+        duration = first(self.xpath(".//bpmn:timeDuration"))
+        return WorkingDurationTimer(name, duration.text.strip(), description=description)
+
+    def parse_extensions(self, node=None):
+        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self._lane_id()}
+
+    def _lane_id(self):
+        lanes = self.doc_xpath(f'.//bpmn:lane[bpmn:flowNodeRef="{self.bpmn_id}"]')
+        return lanes[0].get("id") if lanes else None
+
+
+class StartEventParser(_EngineTimerMixin, CamundaStartEventParser):
+    pass
+
+
+class EndEventParser(_EngineTimerMixin, CamundaEndEventParser):
+    pass
+
+
+class CatchEventParser(_EngineTimerMixin, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class BoundaryEventParser(_EngineTimerMixin, CamundaBoundaryEventParser):
+    pass
+
+
+class TthcParser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (TthcUserTaskParser, UserTask),
+        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("endEvent"): (EndEventParser, EndEvent),
+        full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+    }

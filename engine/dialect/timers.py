@@ -1,0 +1,76 @@
+"""Timer events counted on the engine's clock and business calendar.
+
+SpiffWorkflow's timers read `datetime.now()` and count durations in calendar time. These subclasses ask the
+workflow's script engine (see `script_engine.SafeScriptEngine`, which carries the injected clock and calendar) instead:
+
+- `timeDuration` (`P0.25D`, `P1.5D`, `PT2H`, `P1DT4H`): counted in *working* time from the moment the timer is reached;
+- `timeDate`: an absolute ISO 8601 instant, or a `${...}` expression that yields one (the apology timer uses
+  `${apology_at}`); an instant without an offset is local time (Asia/Ho_Chi_Minh).
+
+The due instant is computed once, when the timer is first reached, and cached as `internal_data['event_value']`
+(ISO 8601 with offset), exactly where the library keeps it, so `waiting_events()` and the store's `next_timer_at`
+column see it. A timer fires when the engine clock is strictly past its due instant.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+)
+
+from engine.errors import InvalidInput
+
+# Bare ISO 8601 durations as Camunda Modeler writes them; only day and time parts make sense in working time.
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$"
+)
+
+
+def is_working_duration(text: str) -> bool:
+    return bool(_DURATION.match(text.strip()))
+
+
+def check_time_date(text: str) -> None:
+    try:
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"'{text}' không phải thời điểm ISO 8601.") from None
+
+
+def _engine(my_task):
+    return my_task.workflow.script_engine
+
+
+class WorkingDurationTimer(DurationTimerEventDefinition):
+    """`timeDuration` in working time on the business calendar."""
+
+    def has_fired(self, my_task):
+        engine = _engine(my_task)
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            duration = engine.timer_value(my_task, self.expression)
+            due = engine.calendar.duration_due(engine.clock.now(), duration)
+            event_value = due.isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if engine.clock.now() > datetime.fromisoformat(event_value):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class EngineTimeDateTimer(TimeDateEventDefinition):
+    """`timeDate` compared with the engine clock; the value may be an expression."""
+
+    def has_fired(self, my_task):
+        engine = _engine(my_task)
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            event_value = engine.instant_value(my_task, self.expression).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if engine.clock.now() > datetime.fromisoformat(event_value):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)

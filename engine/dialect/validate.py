@@ -1,0 +1,264 @@
+"""Deploy-time checks of a BPMN file, before SpiffWorkflow sees it.
+
+Everything the engine cannot execute safely is refused here with the file, the element id and what to change,
+so that nothing fails half-way through a citizen's case at run time: script and service tasks, subprocesses,
+message/signal/error events, cycle timers, reserved ids, conditions outside the `${...}` grammar, timer values that
+are not ISO 8601. The result, `BpmnInfo`, is plain data (no SpiffWorkflow objects) for the catalog and the checks
+that need the forms and decision tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.dialect.decision_task import MAP_MODES
+from engine.dialect.expressions import is_expression, parse_expression
+from engine.dialect.parser import form_ref_of
+from engine.dialect.timers import check_time_date, is_working_duration
+from engine.dialect.xml import NS, parse_xml
+from engine.errors import InvalidInput
+
+ALLOWED = {
+    "startEvent", "endEvent", "userTask", "businessRuleTask", "task", "manualTask", "exclusiveGateway",
+    "parallelGateway", "inclusiveGateway", "intermediateCatchEvent", "boundaryEvent", "sequenceFlow", "laneSet",
+    "lane", "flowNodeRef", "childLaneSet", "textAnnotation", "association", "documentation", "extensionElements",
+    "conditionExpression", "timerEventDefinition", "timeDuration", "timeDate", "terminateEventDefinition",
+    "incoming", "outgoing", "text",
+}
+REFUSED = {
+    "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
+    "serviceTask": "tác vụ dịch vụ (service task) chưa được hỗ trợ",
+    "sendTask": "tác vụ gửi (send task) chưa được hỗ trợ",
+    "receiveTask": "tác vụ nhận (receive task) chưa được hỗ trợ",
+    "callActivity": "gọi quy trình khác (call activity) chưa được hỗ trợ",
+    "subProcess": "quy trình con (sub-process) chưa được hỗ trợ",
+    "transaction": "giao dịch (transaction) chưa được hỗ trợ",
+    "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
+    "eventBasedGateway": "cổng sự kiện (event-based gateway) chưa được hỗ trợ",
+    "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
+    "messageEventDefinition": "sự kiện thông điệp (message) chưa được hỗ trợ",
+    "signalEventDefinition": "sự kiện tín hiệu (signal) chưa được hỗ trợ",
+    "errorEventDefinition": "sự kiện lỗi (error) chưa được hỗ trợ",
+    "escalationEventDefinition": "sự kiện leo thang (escalation) chưa được hỗ trợ",
+    "conditionalEventDefinition": "sự kiện điều kiện (conditional) chưa được hỗ trợ",
+    "compensateEventDefinition": "sự kiện bù trừ (compensation) chưa được hỗ trợ",
+    "linkEventDefinition": "sự kiện liên kết (link) chưa được hỗ trợ",
+    "cancelEventDefinition": "sự kiện hủy (cancel) chưa được hỗ trợ",
+    "timeCycle": "hẹn giờ lặp (timeCycle) chưa được hỗ trợ",
+    "dataObject": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
+    "dataObjectReference": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
+    "dataStoreReference": "kho dữ liệu (data store) chưa được hỗ trợ",
+    "multiInstanceLoopCharacteristics": "tác vụ nhiều phiên bản (multi-instance) chưa được hỗ trợ",
+    "standardLoopCharacteristics": "tác vụ lặp (loop) chưa được hỗ trợ",
+}
+RESERVED_IDS = {"Start", "End", "Root"}
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    id: str
+    name: str
+    lane_id: str | None
+    lane_name: str | None
+    candidate_groups: tuple[str, ...]
+    candidate_users: tuple[str, ...]
+    assignee: str | None
+    form_ref: str | None
+    properties: dict
+
+
+@dataclass(frozen=True)
+class ConditionInfo:
+    flow_id: str
+    source: str
+    variables: frozenset[str]
+
+
+@dataclass(frozen=True)
+class DecisionRefInfo:
+    task_id: str
+    decision_ref: str
+    result_variable: str | None
+    map_mode: str
+
+
+@dataclass
+class BpmnInfo:
+    filename: str
+    process_id: str
+    name: str
+    properties: dict = field(default_factory=dict)
+    lanes: dict[str, str] = field(default_factory=dict)  # lane id -> name
+    user_tasks: list[UserTaskInfo] = field(default_factory=list)
+    conditions: list[ConditionInfo] = field(default_factory=list)
+    decisions: list[DecisionRefInfo] = field(default_factory=list)
+    timer_variables: set[str] = field(default_factory=set)
+
+    def user_task(self, element_id: str) -> UserTaskInfo | None:
+        return next((t for t in self.user_tasks if t.id == element_id), None)
+
+
+def _local(tag) -> str:
+    return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
+
+
+def _fail(filename: str, element_id: str | None, reason: str, line: int | None = None) -> InvalidInput:
+    where = f"phần tử '{element_id}'" if element_id else "tệp"
+    at = f" (dòng {line})" if line else ""
+    return InvalidInput(f"Tệp '{filename}', {where}{at}: {reason}.", file=filename, element=element_id, line=line)
+
+
+def _properties(node) -> dict[str, str]:
+    return {
+        p.get("name"): p.get("value")
+        for p in node.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)
+    }
+
+
+def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
+    root = parse_xml(content, filename)
+    if _local(root.tag) != "definitions" or root.nsmap.get(root.prefix) != NS["bpmn"] and root.tag != f"{{{NS['bpmn']}}}definitions":
+        raise InvalidInput(f"Tệp '{filename}' không phải sơ đồ BPMN 2.0 (thiếu bpmn:definitions).", file=filename)
+    processes = [p for p in root.findall("bpmn:process", NS) if p.get("isExecutable") == "true"]
+    if not processes:
+        raise _fail(filename, None, 'không có quy trình nào được đánh dấu thực thi (isExecutable="true")')
+    if len(processes) > 1:
+        ids = ", ".join(p.get("id") for p in processes)
+        raise _fail(filename, None, f"mỗi tệp chỉ được có một quy trình thực thi, tệp này có {len(processes)} ({ids})")
+    process = processes[0]
+    pid = process.get("id")
+    info = BpmnInfo(filename=filename, process_id=pid, name=process.get("name") or pid, properties=_properties(process))
+
+    seen: set[str] = set()
+    for node in process.iter():
+        if not isinstance(node.tag, str):
+            continue
+        local, ns = _local(node.tag), node.tag[1:].split("}")[0] if node.tag.startswith("{") else ""
+        if ns != NS["bpmn"]:
+            continue  # camunda: extension children and other namespaces are read where they matter
+        node_id = node.get("id")
+        if local in REFUSED:
+            owner = node_id or (node.getparent().get("id") if node.getparent() is not None else None)
+            raise _fail(filename, owner, REFUSED[local], node.sourceline)
+        if local not in ALLOWED and local != "process":
+            raise _fail(filename, node_id, f"loại phần tử '{local}' không được hệ thống hỗ trợ", node.sourceline)
+        if node_id:
+            if node_id in RESERVED_IDS:
+                raise _fail(
+                    filename, node_id, f"mã phần tử '{node_id}' trùng tên dành riêng của bộ máy; hãy đặt mã khác",
+                    node.sourceline,
+                )
+            if node_id in seen:
+                raise _fail(filename, node_id, "mã phần tử bị trùng", node.sourceline)
+            seen.add(node_id)
+
+    for lane in process.iter(f"{{{NS['bpmn']}}}lane"):
+        info.lanes[lane.get("id")] = lane.get("name") or lane.get("id")
+    lane_of = {
+        ref.text.strip(): lane.get("id")
+        for lane in process.iter(f"{{{NS['bpmn']}}}lane")
+        for ref in lane.findall("bpmn:flowNodeRef", NS)
+        if ref.text
+    }
+
+    _check_flows(process, filename, info)
+    _check_timers(process, filename, info)
+    _check_tasks(process, filename, info, lane_of)
+    _check_events(process, filename)
+    return info
+
+
+def _check_flows(process, filename: str, info: BpmnInfo) -> None:
+    targets = {n.get("id") for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
+    for flow in process.findall("bpmn:sequenceFlow", NS):
+        fid = flow.get("id")
+        for attr in ("sourceRef", "targetRef"):
+            if flow.get(attr) not in targets:
+                raise _fail(filename, fid, f"{attr} '{flow.get(attr)}' không trỏ tới phần tử nào", flow.sourceline)
+        cond = flow.find("bpmn:conditionExpression", NS)
+        if cond is None:
+            continue
+        text = (cond.text or "").strip()
+        if not is_expression(text):
+            raise _fail(filename, fid, f"điều kiện '{text}' phải viết theo cú pháp ${{...}} của Camunda", cond.sourceline)
+        try:
+            expr = parse_expression(text)
+        except InvalidInput as exc:
+            raise _fail(filename, fid, f"điều kiện {text} không hợp lệ: {exc.message}", cond.sourceline) from exc
+        info.conditions.append(ConditionInfo(fid, text, frozenset(expr.variables)))
+    for gateway in process.findall("bpmn:exclusiveGateway", NS) + process.findall("bpmn:inclusiveGateway", NS):
+        outgoing = [f for f in process.findall("bpmn:sequenceFlow", NS) if f.get("sourceRef") == gateway.get("id")]
+        if len(outgoing) < 2:
+            continue
+        for flow in outgoing:
+            if flow.find("bpmn:conditionExpression", NS) is None and flow.get("id") != gateway.get("default"):
+                raise _fail(
+                    filename, flow.get("id"),
+                    f"nhánh ra từ cổng '{gateway.get('id')}' không có điều kiện và không phải nhánh mặc định",
+                    flow.sourceline,
+                )
+
+
+def _check_timers(process, filename: str, info: BpmnInfo) -> None:
+    for timer in process.iter(f"{{{NS['bpmn']}}}timerEventDefinition"):
+        owner = timer.getparent().get("id")
+        values = [c for c in timer if isinstance(c.tag, str) and _local(c.tag) in ("timeDate", "timeDuration")]
+        if len(values) != 1:
+            raise _fail(filename, owner, "hẹn giờ phải có đúng một giá trị timeDuration hoặc timeDate", timer.sourceline)
+        kind, text = _local(values[0].tag), (values[0].text or "").strip()
+        if is_expression(text):
+            try:
+                info.timer_variables |= set(parse_expression(text).variables)
+            except InvalidInput as exc:
+                raise _fail(filename, owner, f"biểu thức hẹn giờ {text} không hợp lệ: {exc.message}") from exc
+        elif kind == "timeDuration":
+            if not is_working_duration(text):
+                raise _fail(
+                    filename, owner,
+                    f"thời lượng '{text}' không phải ISO 8601 dạng ngày/giờ (ví dụ P0.25D, P1.5D, PT2H)",
+                    values[0].sourceline,
+                )
+        else:
+            try:
+                check_time_date(text)
+            except InvalidInput as exc:
+                raise _fail(filename, owner, exc.message.rstrip("."), values[0].sourceline) from exc
+
+
+def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]) -> None:
+    cns = NS["camunda"]
+    for task in process.findall("bpmn:userTask", NS):
+        tid = task.get("id")
+        lane_id = lane_of.get(tid)
+        info.user_tasks.append(
+            UserTaskInfo(
+                id=tid,
+                name=task.get("name") or tid,
+                lane_id=lane_id,
+                lane_name=info.lanes.get(lane_id) if lane_id else None,
+                candidate_groups=tuple(g.strip() for g in (task.get(f"{{{cns}}}candidateGroups") or "").split(",") if g.strip()),
+                candidate_users=tuple(u.strip() for u in (task.get(f"{{{cns}}}candidateUsers") or "").split(",") if u.strip()),
+                assignee=task.get(f"{{{cns}}}assignee"),
+                form_ref=form_ref_of(task, cns),
+                properties=_properties(task),
+            )
+        )
+    for task in process.findall("bpmn:businessRuleTask", NS):
+        tid = task.get("id")
+        ref = task.get(f"{{{cns}}}decisionRef")
+        if not ref:
+            raise _fail(filename, tid, "tác vụ quy tắc nghiệp vụ thiếu camunda:decisionRef", task.sourceline)
+        mode = task.get(f"{{{cns}}}mapDecisionResult") or "resultList"
+        if mode not in MAP_MODES:
+            raise _fail(filename, tid, f"camunda:mapDecisionResult '{mode}' không hợp lệ ({', '.join(MAP_MODES)})")
+        info.decisions.append(DecisionRefInfo(tid, ref, task.get(f"{{{cns}}}resultVariable"), mode))
+
+
+def _check_events(process, filename: str) -> None:
+    for kind in ("intermediateCatchEvent", "boundaryEvent"):
+        for event in process.findall(f"bpmn:{kind}", NS):
+            if event.find("bpmn:timerEventDefinition", NS) is None:
+                raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer)", event.sourceline)
+    for event in process.findall("bpmn:startEvent", NS):
+        if len([c for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]):
+            raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event)")

@@ -1,0 +1,47 @@
+"""Append-only case history: event records and the SHA-256 hash chain that makes any change detectable.
+
+Each event's hash covers its case, sequence number, type, engine time, actor, element and payload, and the previous
+event's hash, in one canonical JSON encoding (sorted keys, no insignificant whitespace, UTF-8, NFC text). Changing,
+deleting, inserting or swapping any event breaks the chain from that event on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, Mapping
+
+GENESIS = "0" * 64
+
+
+def plain(value: Any) -> Any:
+    """The JSON form stored in the log: datetimes as ISO 8601 with offset, decimals as strings, NFC text."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in (sorted(value) if isinstance(value, (set, frozenset)) else value)]
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    return value
+
+
+def canonical(record: Mapping[str, Any]) -> bytes:
+    return json.dumps(plain(record), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def event_hash(
+    case_id: str, seq: int, type_: str, at: datetime, actor: str | None, element_id: str | None,
+    payload: Mapping[str, Any], prev_hash: str,
+) -> str:
+    record = {
+        "case_id": case_id, "seq": seq, "type": type_, "at": at.isoformat(timespec="microseconds"),
+        "actor": actor, "element_id": element_id, "payload": payload, "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(canonical(record)).hexdigest()

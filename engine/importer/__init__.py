@@ -1,0 +1,29 @@
+"""Procedure importer: published internal-procedure tables → BPMN files and the procedure catalog.
+
+`tthc import-procedures` is the command; `scripts/regenerate_library.py` rebuilds `bpmn/` with it.
+"""
+
+from engine.importer.catalog import CatalogEntry, load_catalog
+from engine.importer.checks import ImportWarning
+from engine.importer.importing import (
+    ImportPlan,
+    ImportResult,
+    import_procedures,
+    plan_import,
+    refuse_if_strict,
+    write_import,
+)
+from engine.importer.lanes import PerformerRules
+
+__all__ = [
+    "CatalogEntry",
+    "ImportPlan",
+    "ImportResult",
+    "ImportWarning",
+    "PerformerRules",
+    "import_procedures",
+    "load_catalog",
+    "plan_import",
+    "refuse_if_strict",
+    "write_import",
+]

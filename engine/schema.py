@@ -1,0 +1,150 @@
+"""The database tables. Every time is stored in UTC and comes back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, Numeric, String, Table, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # same zone as engine.calendar.TZ; kept here so the schema imports nothing else
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware datetimes out (local time zone), stored as naive UTC everywhere."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc).astimezone(TZ)
+
+
+metadata = MetaData()
+
+definitions = Table(
+    "definitions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),  # bpmn | form | dmn
+    Column("key", String(200), nullable=False),  # process id, form id, decision id
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("filename", String(400), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("name", Text),
+    Column("meta", JSON, nullable=False, default=dict),
+    Column("deployed_at", UtcDateTime, nullable=False),
+    UniqueConstraint("kind", "key", "version", name="uq_definitions_version"),
+    UniqueConstraint("kind", "key", "content_hash", name="uq_definitions_hash"),
+)
+
+procedures = Table(
+    "procedures", metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("field_name", Text),
+    Column("process_id", String(200), nullable=False),
+    Column("internal_procedure", String(40)),
+    Column("total_working_days", Numeric(10, 4), nullable=False),
+    Column("code_source", String(16), nullable=False, default="national"),
+    Column("reception_decision", String(200)),
+    Column("legal_basis", Text),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("procedure_code", String(40), nullable=False, index=True),
+    Column("process_id", String(200), nullable=False),
+    Column("definition_id", Integer, ForeignKey("definitions.id"), nullable=False),
+    Column("status", String(24), nullable=False, index=True),  # active | completed | withdrawn
+    Column("stage", String(40)),  # what the case waits for: processing | supplement_requested | ...
+    Column("outcome", String(40)),  # granted | refused | refused_at_reception | supplement_at_reception
+    Column("applicant_name", Text, nullable=False),
+    Column("channel", String(16)),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+    Column("transferred_at", UtcDateTime),
+    Column("due_at", UtcDateTime),
+    Column("first_due_at", UtcDateTime),
+    Column("apology_due_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    Column("result_at", UtcDateTime),
+    Column("ended_at", UtcDateTime, index=True),
+    Column("timing", String(16)),  # early | on_time | late, judged when resolved
+    Column("total_working_days", Numeric(10, 4)),
+    Column("restarts", Integer, nullable=False, default=0),
+    Column("supplement_rounds", Integer, nullable=False, default=0),
+    Column("rework_rounds", Integer, nullable=False, default=0),
+    Column("apologies", Integer, nullable=False, default=0),
+    Column("policy", JSON, nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("next_timer_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("event_seq", Integer, nullable=False, default=0),
+    Column("event_hash", String(64), nullable=False, default=""),
+    Index("ix_cases_next_timer", "next_timer_at"),
+)
+
+tasks = Table(
+    "tasks", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(40), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("element_id", String(200), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("lane", Text),
+    Column("lane_id", String(200)),
+    Column("groups", Text, nullable=False, default=""),  # candidate groups, comma-separated
+    Column("candidate_users", Text, nullable=False, default=""),
+    Column("assignee", String(100)),
+    Column("step", Integer),
+    Column("allotted_working_days", Numeric(10, 4)),
+    Column("status", String(16), nullable=False),  # open | completed | cancelled
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime),
+    Column("completed_at", UtcDateTime),
+    Column("completed_by", String(100)),
+    Column("overdue", Boolean, nullable=False, default=False),
+    Column("timing", String(16)),
+    Index("ix_tasks_status_lane", "status", "lane_id"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(100)),
+    Column("element_id", String(200)),
+    Column("payload", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
+    Index("ix_events_type_at", "type", "at"),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Integer, nullable=False),
+)

@@ -1,0 +1,295 @@
+"""SQL persistence: one transaction per command, optimistic versions, migrations. No SpiffWorkflow here.
+
+SQLite (embedded default) runs in WAL mode with `BEGIN IMMEDIATE` for writes, so two commands on one file serialise
+instead of failing half-way on a lock upgrade. PostgreSQL uses the same code; workers claim due cases with
+`FOR UPDATE SKIP LOCKED` so each timer fires once however many workers run.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import and_, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
+
+from engine.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+from engine.history import GENESIS, event_hash, plain
+from engine.schema import cases, counters, definitions, events, procedures, tasks
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _alembic_config(connection: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _redact(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<URL không hợp lệ>"
+
+
+class Store:
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    # --- opening ---------------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> "Store":
+        try:
+            engine = cls._create_engine(url)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StoreUnavailable(f"URL cơ sở dữ liệu '{_redact(url)}' không hợp lệ: {exc}.") from exc
+        store = cls(engine, url)
+        try:
+            with engine.connect() as conn:
+                store._check_schema(conn, migrate)
+        except OperationalError as exc:
+            raise StoreUnavailable(
+                f"Không kết nối được cơ sở dữ liệu '{_redact(url)}': {str(exc.orig).strip().splitlines()[0]}.",
+            ) from exc
+        return store
+
+    @staticmethod
+    def _create_engine(url: str) -> Engine:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn, _record):
+                dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn):
+                # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, can fail
+                # with "database is locked" at the upgrade, after work was done, and busy_timeout cannot help there.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+            return engine
+        return create_engine(url, pool_pre_ping=True, future=True)
+
+    def _check_schema(self, conn: Connection, migrate: bool) -> None:
+        script = ScriptDirectory.from_config(_alembic_config(conn))
+        current = MigrationContext.configure(conn).get_current_revision()
+        known = {rev.revision for rev in script.walk_revisions()}
+        head = script.get_current_head()
+        if current is not None and current not in known:
+            raise StoreUnavailable(
+                f"Cơ sở dữ liệu '{_redact(self.url)}' có lược đồ mới hơn phiên bản phần mềm này (phiên bản {current}); "
+                "hãy nâng cấp tthc.",
+                revision=current,
+            )
+        if current != head:
+            if not migrate:
+                raise StoreUnavailable(f"Cơ sở dữ liệu '{_redact(self.url)}' cần nâng cấp lược đồ (tthc migrate).")
+            conn.commit()
+            with self.engine.begin() as tx:
+                command.upgrade(_alembic_config(tx), "head")
+
+    # --- transactions ----------------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator["Tx"]:
+        try:
+            with self.engine.begin() as conn:
+                yield Tx(conn, self)
+        except OperationalError as exc:
+            raise StoreUnavailable(f"Lỗi cơ sở dữ liệu: {str(exc.orig).strip().splitlines()[0]}.") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Tx:
+    """One transaction's view of the store. Rows come back as plain dicts."""
+
+    def __init__(self, conn: Connection, store: Store) -> None:
+        self.conn = conn
+        self.store = store
+
+    def _one(self, stmt) -> dict | None:
+        row = self.conn.execute(stmt).mappings().first()
+        return dict(row) if row else None
+
+    def _all(self, stmt) -> list[dict]:
+        return [dict(r) for r in self.conn.execute(stmt).mappings()]
+
+    # --- definitions -----------------------------------------------------------------------------------------
+    def definition_by_hash(self, kind: str, key: str, digest: str) -> dict | None:
+        return self._one(select(definitions).where(
+            definitions.c.kind == kind, definitions.c.key == key, definitions.c.content_hash == digest))
+
+    def latest_definition(self, kind: str, key: str) -> dict | None:
+        return self._one(select(definitions).where(definitions.c.kind == kind, definitions.c.key == key)
+                         .order_by(definitions.c.version.desc()).limit(1))
+
+    def definition(self, definition_id: int) -> dict:
+        row = self._one(select(definitions).where(definitions.c.id == definition_id))
+        if row is None:
+            raise NotFound(f"Không còn phiên bản định nghĩa số {definition_id} trong cơ sở dữ liệu.", definition=definition_id)
+        return row
+
+    def latest_definitions(self, kind: str) -> list[dict]:
+        latest = (select(definitions.c.key, func.max(definitions.c.version).label("v"))
+                  .where(definitions.c.kind == kind).group_by(definitions.c.key).subquery())
+        return self._all(select(definitions).join(latest, and_(
+            definitions.c.key == latest.c.key, definitions.c.version == latest.c.v))
+            .where(definitions.c.kind == kind).order_by(definitions.c.key))
+
+    def insert_definition(self, *, kind: str, key: str, digest: str, filename: str, content: bytes, name: str | None,
+                          meta: Mapping[str, Any], at: datetime) -> dict:
+        previous = self.latest_definition(kind, key)
+        version = (previous["version"] + 1) if previous else 1
+        values = dict(kind=kind, key=key, version=version, content_hash=digest, filename=filename, content=content,
+                      name=name, meta=plain(meta), deployed_at=at)
+        result = self.conn.execute(insert(definitions).values(**values))
+        return {**values, "id": result.inserted_primary_key[0]}
+
+    # --- procedures ------------------------------------------------------------------------------------------
+    def upsert_procedure(self, entry: Mapping[str, Any]) -> None:
+        existing = self._one(select(procedures.c.code).where(procedures.c.code == entry["code"]))
+        if existing:
+            self.conn.execute(update(procedures).where(procedures.c.code == entry["code"]).values(**entry))
+        else:
+            self.conn.execute(insert(procedures).values(**entry))
+
+    def procedure(self, code: str) -> dict | None:
+        return self._one(select(procedures).where(procedures.c.code == code))
+
+    def procedures(self) -> list[dict]:
+        return self._all(select(procedures).order_by(procedures.c.field, procedures.c.process_id, procedures.c.code))
+
+    # --- cases -----------------------------------------------------------------------------------------------
+    def next_number(self, name: str) -> int:
+        """A gap-free counter (case numbers per day, book numbers per year), safe under concurrent writers."""
+        updated = self.conn.execute(
+            update(counters).where(counters.c.name == name).values(value=counters.c.value + 1)
+            .returning(counters.c.value)
+        ).scalar()
+        if updated is not None:
+            return int(updated)
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(counters).values(name=name, value=1))
+            return 1
+        except IntegrityError:
+            return self.next_number(name)
+
+    def insert_case(self, values: Mapping[str, Any]) -> None:
+        self.conn.execute(insert(cases).values(**values))
+
+    def case(self, case_id: str) -> dict:
+        row = self._one(select(cases).where(cases.c.id == case_id))
+        if row is None:
+            raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
+        return row
+
+    def resolve_task_id(self, task_id: str) -> dict:
+        """A task by its id or an unambiguous prefix of at least 8 characters, as operators type them."""
+        task_id = task_id.strip().lower()
+        if len(task_id) == 36:
+            row = self._one(select(tasks).where(tasks.c.id == task_id))
+        elif len(task_id) >= 8:
+            rows = self._all(select(tasks).where(tasks.c.id.like(task_id + "%")).limit(2))
+            if len(rows) > 1:
+                raise InvalidInput(f"Mã bước '{task_id}' khớp nhiều bước; hãy gõ dài hơn.", task=task_id)
+            row = rows[0] if rows else None
+        else:
+            row = None
+        if row is None:
+            raise NotFound(f"Không có bước '{task_id}'.", task=task_id)
+        return row
+
+    def save_case(self, case_id: str, expected_version: int, values: Mapping[str, Any]) -> int:
+        new_version = expected_version + 1
+        result = self.conn.execute(
+            update(cases).where(cases.c.id == case_id, cases.c.version == expected_version)
+            .values(**values, version=new_version)
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"Hồ sơ '{case_id}' vừa được người khác cập nhật; hãy xem lại và thực hiện lại nếu cần.", case=case_id
+            )
+        return new_version
+
+    def due_cases(self, now: datetime, limit: int, exclude: Iterable[str] = ()) -> list[dict]:
+        # Strictly before `now`: a timer fires when the clock is past its due instant, never at it.
+        stmt = (select(cases.c.id, cases.c.version).where(cases.c.status == "active", cases.c.next_timer_at < now)
+                .order_by(cases.c.next_timer_at).limit(limit))
+        skip = list(exclude)
+        if skip:
+            stmt = stmt.where(cases.c.id.not_in(skip))
+        if not self.store.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True, of=cases)
+        return self._all(stmt)
+
+    # --- tasks -----------------------------------------------------------------------------------------------
+    def insert_task(self, values: Mapping[str, Any]) -> None:
+        self.conn.execute(insert(tasks).values(**values))
+
+    def update_task(self, task_id: str, values: Mapping[str, Any]) -> None:
+        self.conn.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
+
+    def task(self, task_id: str) -> dict | None:
+        return self._one(select(tasks).where(tasks.c.id == task_id))
+
+    def open_tasks(self, *, case_id: str | None = None, lane: str | None = None, groups: Iterable[str] | None = None,
+                   limit: int | None = None) -> list[dict]:
+        stmt = select(tasks).where(tasks.c.status == "open")
+        if case_id:
+            stmt = stmt.where(tasks.c.case_id == case_id)
+        if lane:
+            stmt = stmt.where((tasks.c.lane_id == lane) | (tasks.c.lane == lane) | (tasks.c.groups == lane))
+        rows = self._all(stmt.order_by(tasks.c.due_at.is_(None), tasks.c.due_at, tasks.c.created_at).limit(limit))
+        if groups is not None:
+            wanted = set(groups)
+            rows = [r for r in rows if wanted & set(filter(None, r["groups"].split(",")))]
+        return rows
+
+    def case_tasks(self, case_id: str) -> list[dict]:
+        return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
+
+    # --- events ----------------------------------------------------------------------------------------------
+    def append_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
+                      actor: str | None, at: datetime) -> tuple[int, str]:
+        seq, prev = last_seq, last_hash or GENESIS
+        rows = []
+        for item in items:
+            payload = plain({k: v for k, v in item.items() if k not in ("type", "element_id", "at")})
+            seq += 1
+            digest = event_hash(case_id, seq, item["type"], at, actor, item.get("element_id"), payload, prev)
+            rows.append(dict(case_id=case_id, seq=seq, type=item["type"], at=at, actor=actor,
+                             element_id=item.get("element_id"), payload=payload, prev_hash=prev, hash=digest))
+            prev = digest
+        if rows:
+            self.conn.execute(insert(events), rows)
+        return seq, prev
+
+    def case_events(self, case_id: str) -> list[dict]:
+        return self._all(select(events).where(events.c.case_id == case_id).order_by(events.c.seq))

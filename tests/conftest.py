@@ -1,0 +1,108 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL when TTHC_TEST_PG is set), the CLI run
+in-process with a fixed clock, and the demo users.
+
+`TTHC_TEST_PG` is an admin URL such as `postgresql+psycopg://postgres@localhost/postgres`; each test then gets its own
+database, dropped afterwards. `.ci/run` runs the whole suite once without it and once with it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+PG_ADMIN = os.environ.get("TTHC_TEST_PG")
+
+
+def _fresh_pg_url() -> tuple[str, str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"tthc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_pg(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    if PG_ADMIN:
+        url, name = _fresh_pg_url()
+        yield url
+        from engine.cli.context import AppContext  # noqa: F401 - engines are per process; drop after use
+
+        _drop_pg(name)
+    else:
+        yield f"sqlite:///{tmp_path / 'tthc.db'}"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+    def err_json(self):
+        return json.loads(self.err)
+
+
+class Cli:
+    """Runs `tthc` in-process with the test's database and config; global options go before the command."""
+
+    def __init__(self, db_url: str, config: Path | None = None, now: str | None = None) -> None:
+        self.db_url = db_url
+        self.config = config
+        self.now = now
+
+    def __call__(self, *args: str, now: str | None = None, user: str | None = None, stdin: str | None = None) -> Result:
+        from engine.cli.main import run
+
+        argv = ["--db", self.db_url]
+        if self.config:
+            argv += ["--config", str(self.config)]
+        when = now or self.now
+        if when:
+            argv += ["--now", when]
+        if user:
+            argv += ["--as", user]
+        argv += list(args)
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = run(argv)
+        return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli(db_url, monkeypatch):
+    for var in ("TTHC_DB", "TTHC_CONFIG", "TTHC_NOW", "TTHC_USER"):
+        monkeypatch.delenv(var, raising=False)
+    # No stray user config from the developer's home directory.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(Path(db_url.split("///")[-1]).parent) if "sqlite" in db_url else "/nonexistent")
+    return Cli(db_url)
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
