@@ -150,10 +150,10 @@ class Runtime:
         _run_engine(workflow.do_engine_steps)
         return workflow, self._derive(workflow, before)
 
-    def restore(self, compiled: Compiled, state: Mapping[str, Any]) -> BpmnWorkflow:
+    def restore(self, compiled: Compiled, state: str) -> BpmnWorkflow:
         return load_state(state, compiled.spec, self.script_engine)
 
-    def dump(self, workflow: BpmnWorkflow) -> dict:
+    def dump(self, workflow: BpmnWorkflow) -> str:
         return dump_state(workflow)
 
     # --- commands --------------------------------------------------------------------------------------------

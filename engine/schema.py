@@ -94,7 +94,7 @@ cases = Table(
     Column("rework_rounds", Integer, nullable=False, default=0),
     Column("apologies", Integer, nullable=False, default=0),
     Column("policy", JSON, nullable=False),
-    Column("state", JSON, nullable=False),
+    Column("state", Text, nullable=False),  # JSON text of the workflow instance (engine.state_codec)
     Column("version", Integer, nullable=False, default=1),
     Column("next_timer_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),

@@ -231,7 +231,7 @@ class Service:
                 "transferred_at": transferred, "due_at": due, "first_due_at": due, "apology_due_at": None,
                 "resolved_at": None, "result_at": None, "ended_at": None, "timing": None,
                 "total_working_days": total, "restarts": 0, "supplement_rounds": 0, "rework_rounds": 0,
-                "apologies": 0, "policy": plain(policy), "state": {}, "version": 1, "next_timer_at": None,
+                "apologies": 0, "policy": plain(policy), "state": "", "version": 1, "next_timer_at": None,
                 "created_at": now, "updated_at": now, "event_seq": 0, "event_hash": "",
             }
             started = {

@@ -8,12 +8,15 @@ Typed values in task data (dates, times, decimals from forms) are registered so 
 
 from __future__ import annotations
 
+import json
+
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Mapping
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
@@ -69,15 +72,26 @@ _registry = BpmnWorkflowSerializer.configure(_state_config)
 _register_values(_registry)
 
 
-def dump_state(workflow: BpmnWorkflow) -> dict[str, Any]:
-    state = _registry.convert(workflow)
-    state["format"] = STATE_FORMAT
-    return state
+_encoder = create_encoder(_registry)
 
 
-def load_state(state: Mapping[str, Any], spec, script_engine) -> BpmnWorkflow:
-    dct = dict(state)
-    dct.pop("format", None)
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """JSON text of the instance state. Encoder mode, as the library's own serializer does: task data is stored as
+    deltas against the parent task, and only the JSON encoder converts the typed values inside them."""
+    _registry._encoder_mode = True
+    try:
+        state = _registry.convert(workflow)
+        state["format"] = STATE_FORMAT
+        return json.dumps(state, cls=_encoder, separators=(",", ":"), ensure_ascii=False)
+    finally:
+        _registry._encoder_mode = False
+
+
+def load_state(text: str, spec, script_engine) -> BpmnWorkflow:
+    dct = json.loads(text)
+    fmt = dct.pop("format", None)
+    if fmt != STATE_FORMAT:
+        raise ValueError(f"unknown state format {fmt!r}")
     workflow = _registry.restore(dct, spec=spec)
     workflow.script_engine = script_engine
     return workflow

@@ -66,6 +66,12 @@ class TthcUserTaskParser(_LaneMixin, UserTaskParser):
 
 
 class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
+    @staticmethod
+    def get_decision_ref(node):
+        # The library's DMN-aware parser asks every business rule parser for its dependency; our decisions are
+        # deployed and looked up by the engine, not parsed alongside the diagram.
+        return node.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
+
     def create_task(self):
         ns = self.nsmap["camunda"]
         return DecisionTask(

@@ -89,7 +89,7 @@ def upgrade() -> None:
     sa.Column('rework_rounds', sa.Integer(), nullable=False),
     sa.Column('apologies', sa.Integer(), nullable=False),
     sa.Column('policy', sa.JSON(), nullable=False),
-    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('state', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('next_timer_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
