@@ -27,7 +27,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
-from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
+from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingDurationTimer
 from engine.dialect.validate import BpmnInfo, check_bpmn
 from engine.dialect.xml import parse_xml
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
@@ -198,8 +198,9 @@ class Runtime:
         if workflow.last_task is not None:
             workflow.last_task.data.update(values)
 
-    def reset_timer_expression(self, workflow: BpmnWorkflow, variable: str, due: datetime) -> int:
-        """Move waiting `timeDate` timers whose expression reads `variable` (the apology timer reads `apology_at`)."""
+    def reset_timer_expression(self, workflow: BpmnWorkflow, variable: str, due: datetime | None) -> int:
+        """Move waiting `timeDate` timers whose expression reads `variable` (the apology timer reads `apology_at`)
+        to `due`, or suspend them (`None`) until a later reset."""
         from engine.dialect.script_engine import compiled as compiled_expression
         from engine.dialect.expressions import is_expression
 
@@ -208,7 +209,7 @@ class Runtime:
             definition = getattr(task.task_spec, "event_definition", None)
             if isinstance(definition, EngineTimeDateTimer) and is_expression(definition.expression):
                 if variable in compiled_expression(definition.expression).variables:
-                    task._set_internal_data(event_value=due.isoformat(), event_fired=False)
+                    task._set_internal_data(event_value=due.isoformat() if due else SUSPENDED, event_fired=False)
                     moved += 1
         return moved
 
@@ -243,15 +244,16 @@ class Runtime:
             if sibling is task or not _is_timer(sibling.task_spec):
                 continue
             value = sibling._get_internal_data("event_value")
-            if value:
+            if value and value != SUSPENDED:
                 dues.append(datetime.fromisoformat(value))
         return min(dues) if dues else None
 
     def next_timer_at(self, workflow: BpmnWorkflow) -> datetime | None:
         dues = [
-            datetime.fromisoformat(t._get_internal_data("event_value"))
+            datetime.fromisoformat(value)
             for t in workflow.get_tasks(state=TaskState.WAITING)
-            if _is_timer(t.task_spec) and t._get_internal_data("event_value") and not t._get_internal_data("event_fired")
+            if _is_timer(t.task_spec) and not t._get_internal_data("event_fired")
+            and (value := t._get_internal_data("event_value")) and value != SUSPENDED
         ]
         return min(dues) if dues else None
 

@@ -19,6 +19,7 @@ from engine.definitions import (
 )
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.history import plain
+from engine.reports.measures import case_time_used, step_time_used
 from engine.runtime import Compiled, Runtime, compile_bpmn, content_hash
 from engine.store import Store, Tx
 
@@ -397,6 +398,9 @@ class Service:
         events: list[dict] = []
         for event in derived:
             events.append(event)
+            if event["type"] == "task_created" and event.get("restart_deadline"):
+                # Waiting for the applicant: the current limit is void until the complete dossier restarts it.
+                runtime.reset_timer_expression(workflow, "apology_at", None)
             if event["type"] == "task_completed" and event.get("restart_deadline") and case.get("total_working_days") is not None:
                 new_due = self.calendar.case_due(now, case["total_working_days"])
                 new_apology = self.calendar.back(new_due, 1)
@@ -454,6 +458,7 @@ class Service:
                     "allotted_working_days": as_decimal(e.get("allotted_working_days")), "status": "open",
                     "created_at": now, "due_at": datetime.fromisoformat(e["due_at"]) if e.get("due_at") else None,
                     "completed_at": None, "completed_by": None, "overdue": False, "timing": None,
+                    "restart_deadline": bool(e.get("restart_deadline")),
                 }
                 pending_tasks.append(row)
                 if e.get("restart_deadline"):
@@ -462,11 +467,15 @@ class Service:
                 if e["element_id"] == "return_result" and case.get("resolved_at") is None:
                     case["resolved_at"] = now
                     case["timing"] = judge(now, case.get("due_at"))
+                    case.update(case_time_used(self.calendar, case))
             elif kind == "task_completed":
                 due = datetime.fromisoformat(e["due_at"]) if e.get("due_at") else None
                 tx.update_task(e["task_id"], {"status": "completed", "completed_at": now, "completed_by": actor,
-                                              "timing": judge(now, due)})
+                                              "timing": judge(now, due),
+                                              **step_time_used(self.calendar, tx.task(e["task_id"]) or {}, now)})
                 data = e.get("data") or {}
+                if data.get("channel") in ("direct", "online", "postal"):
+                    case["channel"] = data["channel"]  # the reception form records how the dossier arrived
                 if data.get("decision") == "rework":
                     case["rework_rounds"] = (case.get("rework_rounds") or 0) + 1
                 if e["element_id"] == "approve" and data.get("decision") != "rework" and case.get("result_at") is None:
@@ -499,6 +508,7 @@ class Service:
                 if e["status"] == "completed" and case.get("resolved_at") is None and e["outcome"] in ("granted", "refused"):
                     case["resolved_at"] = now
                     case["timing"] = judge(now, case.get("due_at"))
+                    case.update(case_time_used(self.calendar, case))
         return pending_tasks
 
     # --- read models -----------------------------------------------------------------------------------------

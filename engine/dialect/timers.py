@@ -42,6 +42,11 @@ def check_time_date(text: str) -> None:
         raise InvalidInput(f"'{text}' không phải thời điểm ISO 8601.") from None
 
 
+# A timer whose deadline no longer applies (the case waits for the applicant's supplement, so the limit it counts
+# towards is void until it restarts) keeps this value instead of a due instant and never fires until reset.
+SUSPENDED = "suspended"
+
+
 def _engine(my_task):
     return my_task.workflow.script_engine
 
@@ -57,6 +62,8 @@ class WorkingDurationTimer(DurationTimerEventDefinition):
             due = engine.calendar.duration_due(engine.clock.now(), duration)
             event_value = due.isoformat()
             my_task._set_internal_data(event_value=event_value)
+        if event_value == SUSPENDED:
+            return False
         if engine.clock.now() > datetime.fromisoformat(event_value):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
@@ -71,6 +78,8 @@ class EngineTimeDateTimer(TimeDateEventDefinition):
         if event_value is None:
             event_value = engine.instant_value(my_task, self.expression).isoformat()
             my_task._set_internal_data(event_value=event_value)
+        if event_value == SUSPENDED:
+            return False
         if engine.clock.now() > datetime.fromisoformat(event_value):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
