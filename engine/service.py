@@ -159,6 +159,23 @@ class Service:
                 })
             return out
 
+    def decide(self, decision_key: str, data: Mapping[str, Any]) -> dict:
+        """Evaluate the latest deployed version of a decision for a designer, with the rules that matched."""
+        from engine.rules import evaluate_decision
+
+        with self.store.transaction() as tx:
+            row = tx.latest_definition("dmn", decision_key)
+            if row is None:
+                raise NotFound(f"Không có bảng quyết định '{decision_key}' đã triển khai.", decision=decision_key)
+            model = load_dmn_cached(row["content"], row["filename"])
+            decision = model.decisions[decision_key]
+            result = evaluate_decision(model.decisions, decision_key, nfc_data(dict(data)))
+            descriptions = {rule.id: rule.description for rule in decision.rules}
+            doc = result.to_dict()
+            doc["version"] = row["version"]
+            doc["matched"] = [{"rule": rid, "description": descriptions.get(rid)} for rid in result.matched_rules]
+            return doc
+
     # --- runtime plumbing ------------------------------------------------------------------------------------
     def _runtime(self, tx: Tx) -> Runtime:
         def decide(decision_ref: str, data: Mapping[str, Any], mode: str) -> Any:

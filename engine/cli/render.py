@@ -9,19 +9,7 @@ from rich.table import Table
 
 from engine.calendar import TZ
 from engine.config import GROUP_LABELS
-
-STATUS_LABELS = {
-    "active": "đang giải quyết", "completed": "đã kết thúc", "withdrawn": "đã rút (dừng giải quyết)",
-    "open": "đang chờ", "cancelled": "đã hủy",
-}
-OUTCOME_LABELS = {
-    "granted": "đã giải quyết", "refused": "từ chối giải quyết (có văn bản trả lời)",
-    "refused_at_reception": "từ chối tiếp nhận", "supplement_at_reception": "hướng dẫn bổ sung tại quầy",
-    "withdrawn": "rút hồ sơ theo yêu cầu",
-}
-TIMING_LABELS = {"early": "trước hạn", "on_time": "đúng hạn", "late": "quá hạn"}
-STAGE_LABELS = {"processing": "đang xử lý", "supplement_requested": "chờ người nộp bổ sung"}
-
+from engine.labels import OUTCOME_LABELS, STAGE_LABELS, STATUS_LABELS, TIMING_LABELS  # noqa: F401 - re-exported
 
 def when(value: Any) -> str:
     if value is None or value == "":

@@ -1,0 +1,58 @@
+"""`tthc demo` drives the library on the embedded database; `tthc decide` shows designers which rules matched."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.library import library_paths
+
+
+def test_demo_resolves_every_story_as_told(cli):
+    result = cli("demo", "--json")
+    assert result.code == 0, result.err
+    doc = result.json()
+    outcomes = {c["code"]: (c["status"], c["outcome"], c["timing"]) for c in doc["cases"]}
+    assert outcomes == {
+        "1.014881": ("completed", "granted", "early"),
+        "3.000452": ("completed", "supplement_at_reception", None),
+        "1.014885": ("completed", "refused_at_reception", None),
+        "3.000450": ("completed", "granted", "early"),
+        "1.014888": ("completed", "granted", "early"),
+        "1.014879": ("completed", "refused", "early"),
+        "CNS.02.1": ("completed", "granted", "late"),
+        "CNS.01": ("withdrawn", "withdrawn", None),
+    }
+    late = next(c for c in doc["cases"] if c["code"] == "CNS.02.1")
+    assert late["apologies"] == 1 and late["apology_due_at"] == "2026-12-11T17:30:00+07:00"
+    assert late["due_at"] == "2026-12-08T08:30:00+07:00"  # 15 days from 16/11 08:30, skipping Tue 24/11
+    restarted = next(c for c in doc["cases"] if c["code"] == "3.000450")
+    assert restarted["restarts"] == 1
+    assert doc["timers_fired"] >= 3
+    # The cases are really stored: the operators' commands see them.
+    history = cli("history", late["case_id"], "--json").json()["events"]
+    assert [e["type"] for e in history].count("apology_issued") == 1
+
+
+@pytest.fixture
+def rules(cli):
+    assert cli("deploy", *map(str, library_paths())).code == 0
+    return cli
+
+
+def test_decide_shows_the_matched_rule_and_the_result(rules):
+    doc = rules("decide", "reception_check_tdc", "--data",
+                '{"procedure_code": "1.014893", "has_application": true, "has_legal_documents": false,'
+                ' "has_capacity_documents": false, "has_issued_certificate": true}', "--json").json()
+    assert doc["entries"][0]["result"] == "supplement"
+    assert len(doc["matched"]) == 1 and doc["matched"][0]["description"]
+    complete = rules("decide", "reception_check_tdc", "--data",
+                     '{"procedure_code": "1.014893", "has_application": true, "has_legal_documents": false,'
+                     ' "has_capacity_documents": true, "has_issued_certificate": true}', "--json").json()
+    assert complete["entries"][0]["result"] == "complete"
+
+
+def test_decide_names_a_missing_input_and_an_unknown_decision(rules):
+    missing = rules("decide", "appraisal_routing", "--data", "{}", "--json")
+    assert missing.code == 4 and "conclusion" in missing.err_json()["message"]
+    unknown = rules("decide", "no_such_decision", "--data", "{}")
+    assert unknown.code == 3 and "no_such_decision" in unknown.err
