@@ -295,7 +295,7 @@ class Service:
         submitted = nfc_data(dict(data or {}))
         with self.store.transaction() as tx:
             task_row = tx.resolve_task_id(task_id)
-            case = tx.case(task_row["case_id"])
+            case = tx.case(task_row["case_id"], lock=True)
             if case["status"] != "active":
                 raise Conflict(f"Hồ sơ '{case['id']}' đã kết thúc ({case['status']}); không xử lý thêm được.", case=case["id"])
             if task_row["status"] != "open":
@@ -379,7 +379,7 @@ class Service:
             raise Conflict(f"Người dùng '{user.id}' không thuộc Bộ phận Một cửa nên không nhận yêu cầu rút hồ sơ.",
                            user=user.id)
         with self.store.transaction() as tx:
-            case = tx.case(case_id)
+            case = tx.case(case_id, lock=True)
             if case["status"] != "active":
                 raise Conflict(f"Hồ sơ '{case_id}' đã kết thúc ({case['status']}); không rút được.", case=case_id)
             if case["result_at"] is not None:
@@ -401,11 +401,12 @@ class Service:
         if not text:
             raise InvalidInput("Nội dung ghi chú trống.")
         with self.store.transaction() as tx:
-            case = tx.case(case_id)
+            case = tx.case(case_id, lock=True)
             now = self.clock.now()
-            seq, digest = tx.append_events(case_id, case["event_seq"], case["event_hash"],
-                                           [{"type": "note_added", "text": text}], user.id, now)
+            rows, seq, digest = tx.chain_events(case_id, case["event_seq"], case["event_hash"],
+                                                [{"type": "note_added", "text": text}], user.id, now)
             tx.save_case(case_id, case["version"], {"event_seq": seq, "event_hash": digest, "updated_at": now})
+            tx.insert_events(rows)
             return {"case_id": case_id, "seq": seq, "text": text}
 
     # --- shared mechanics ------------------------------------------------------------------------------------
@@ -451,11 +452,14 @@ class Service:
         before_version = case["version"]
         for row in self._project(tx, case, events, actor=actor, now=now):
             tx.insert_task(row)
-        seq, digest = tx.append_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now)
+        rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now)
         case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow) if case["status"] == "active" else None,
                     event_seq=seq, event_hash=digest, updated_at=now)
         values = {k: v for k, v in case.items() if k not in ("id", "version")}
+        # The version check comes first: a concurrent writer of the same case waits on the row, then finds the version
+        # moved and gets a Conflict before anything of this command is written.
         case["version"] = tx.save_case(case["id"], before_version, values)
+        tx.insert_events(rows)
         view = self._case_view(tx, case)
         view["events"] = plain(events)
         return view

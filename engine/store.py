@@ -119,6 +119,10 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 yield Tx(conn, self)
+        except IntegrityError as exc:
+            # Two writers raced past the version check (e.g. both numbered the same event): the loser's transaction is
+            # rolled back whole, and the operator is told to look again.
+            raise Conflict("Dữ liệu vừa được người khác cập nhật cùng lúc; hãy xem lại và thực hiện lại nếu cần.") from exc
         except OperationalError as exc:
             raise StoreUnavailable(f"Lỗi cơ sở dữ liệu: {str(exc.orig).strip().splitlines()[0]}.") from exc
 
@@ -204,8 +208,13 @@ class Tx:
     def insert_case(self, values: Mapping[str, Any]) -> None:
         self.conn.execute(insert(cases).values(**values))
 
-    def case(self, case_id: str) -> dict:
-        row = self._one(select(cases).where(cases.c.id == case_id))
+    def case(self, case_id: str, *, lock: bool = False) -> dict:
+        stmt = select(cases).where(cases.c.id == case_id)
+        if lock and not self.store.is_sqlite:
+            # Commands lock the case row first, as a worker's claim does: one lock order, so no deadlock with a worker
+            # firing the same case, and a command that waited reads what the worker committed (no stale version).
+            stmt = stmt.with_for_update(of=cases)
+        row = self._one(stmt)
         if row is None:
             raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
         return row
@@ -276,8 +285,9 @@ class Tx:
         return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
 
     # --- events ----------------------------------------------------------------------------------------------
-    def append_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
-                      actor: str | None, at: datetime) -> tuple[int, str]:
+    def chain_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
+                     actor: str | None, at: datetime) -> tuple[list[dict], int, str]:
+        """The event rows for `items`, numbered and hash-chained after (`last_seq`, `last_hash`); nothing written."""
         seq, prev = last_seq, last_hash or GENESIS
         rows = []
         for item in items:
@@ -287,8 +297,16 @@ class Tx:
             rows.append(dict(case_id=case_id, seq=seq, type=item["type"], at=at, actor=actor,
                              element_id=item.get("element_id"), payload=payload, prev_hash=prev, hash=digest))
             prev = digest
+        return rows, seq, prev
+
+    def insert_events(self, rows: list[dict]) -> None:
         if rows:
             self.conn.execute(insert(events), rows)
+
+    def append_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
+                      actor: str | None, at: datetime) -> tuple[int, str]:
+        rows, seq, prev = self.chain_events(case_id, last_seq, last_hash, items, actor, at)
+        self.insert_events(rows)
         return seq, prev
 
     def case_events(self, case_id: str) -> list[dict]:

@@ -30,17 +30,18 @@ def _python(code: str, *args: str) -> subprocess.Popen:
 def test_a_process_killed_in_the_middle_of_a_command_leaves_the_case_exactly_as_before(cli, fixtures):
     case_id, task_id, n_events = _prepared_case(cli, fixtures)
     before = cli("show", case_id, "--json").json()
-    # The child completes the task; after the new events are written and just before the case row is saved, it kills
-    # itself with SIGKILL: no exception handler, no rollback code of ours runs — only the database's atomicity.
+    # The child completes the task; right after the last write of the command (the new events, after the case row and
+    # the task rows) and before the commit, it kills itself with SIGKILL: no exception handler, no rollback code of
+    # ours runs — only the database's atomicity.
     child = _python("""
         import os, signal, sys
         from engine import store
-        original = store.Tx.append_events
-        def append_then_die(self, *args, **kwargs):
+        original = store.Tx.insert_events
+        def insert_then_die(self, *args, **kwargs):
             result = original(self, *args, **kwargs)
             os.kill(os.getpid(), signal.SIGKILL)
             return result
-        store.Tx.append_events = append_then_die
+        store.Tx.insert_events = insert_then_die
         from engine.cli.main import run
         run(["--db", sys.argv[1], "--now", "2026-03-02T09:00", "--as", "lan", "complete", sys.argv[2], "--data", "{}"])
     """, cli.db_url, task_id)
