@@ -22,35 +22,77 @@ FIXTURES = ROOT / "tests" / "fixtures"
 PG_ADMIN = os.environ.get("TTHC_TEST_PG")
 
 
-def _fresh_pg_url() -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
+_session_db: tuple[str, str] | None = None  # (name, migrated head revision)
+
+
+def _admin():
+    from sqlalchemy import create_engine
+
+    return create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+
+
+def _url_for(name: str) -> str:
     from sqlalchemy.engine import make_url
 
-    name = f"tthc_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), name
+    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+def _session_database() -> tuple[str, str]:
+    """One migrated PostgreSQL database per test session; tests start from empty tables (see `_reset`)."""
+    global _session_db
+    if _session_db is None:
+        from sqlalchemy import create_engine, text
+
+        from engine.store import Store
+
+        name = f"tthc_test_{uuid.uuid4().hex[:12]}"
+        admin = _admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        Store.open(_url_for(name)).dispose()
+        engine = create_engine(_url_for(name))
+        with engine.connect() as conn:
+            head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        engine.dispose()
+        _session_db = (name, head)
+    return _session_db
+
+
+def _reset(name: str, head: str) -> None:
+    """Empty every table (much faster than a database per test) and undo a test's schema-version tampering."""
+    from sqlalchemy import create_engine, text
+
+    from engine.schema import metadata
+
+    engine = create_engine(_url_for(name))
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+    engine.dispose()
 
 
 def _drop_pg(name: str) -> None:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    admin = _admin()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+def pytest_sessionfinish(session, exitstatus):
+    if PG_ADMIN and _session_db:
+        _drop_pg(_session_db[0])
+
+
 @pytest.fixture
 def db_url(tmp_path):
     if PG_ADMIN:
-        url, name = _fresh_pg_url()
-        yield url
-        from engine.cli.context import AppContext  # noqa: F401 - engines are per process; drop after use
-
-        _drop_pg(name)
+        name, head = _session_database()
+        _reset(name, head)
+        yield _url_for(name)
     else:
         yield f"sqlite:///{tmp_path / 'tthc.db'}"
 

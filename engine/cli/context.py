@@ -40,3 +40,8 @@ class AppContext:
         from engine.service import Service
 
         return Service.open(self.settings, clock=self.clock, calendar=self.calendar)
+
+    def close(self) -> None:
+        service = self.__dict__.get("service")
+        if service is not None:
+            service.store.dispose()

@@ -29,6 +29,7 @@ def main(
     as_user: Optional[str] = typer.Option(None, "--as", envvar="TTHC_USER", help="Người dùng thực hiện lệnh."),
 ) -> None:
     ctx.obj = AppContext(db_url=db, config_path=config, now=now, user=as_user)
+    ctx.call_on_close(ctx.obj.close)  # release database connections when the command ends
 
 
 _command = None
