@@ -15,7 +15,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-import click
+import typer
 import pytest
 
 from engine.cli.form_prompt import prompt_form
@@ -132,7 +132,7 @@ def test_text_answers_are_nfc_normalised(every):
 
 
 def test_end_of_input_cancels_the_form(every):
-    with pytest.raises(click.exceptions.Abort):
+    with pytest.raises(typer.Abort):
         run(every, ["AB12"])
 
 

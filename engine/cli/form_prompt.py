@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-import click
+import typer
 
 from engine.forms import Field, Form, check_value, to_plain
 from engine.forms.values import format_number
@@ -69,7 +69,7 @@ def _ask(field: Field, default: Any, source: TextIO, sink: TextIO, today: dt.dat
         line = source.readline()
         if not line:
             sink.write("\n")
-            raise click.exceptions.Abort()
+            raise typer.Abort()
         value, problems = check_value(field, _interpret(field, line.rstrip("\r\n"), default), today=today)
         if not problems:
             return value
