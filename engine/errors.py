@@ -5,7 +5,9 @@ EngineError            exit 1  base
 ├── InvalidInput       exit 4  bad form data, bad diagram, bad config, bad calendar arguments
 ├── Conflict           exit 5  not allowed in the current state (already completed, wrong group, stale version)
 └── StoreUnavailable   exit 6  database unreachable or schema out of date
-Exit code 2 is reserved for command-line usage errors (typer/click).
+Exit code 2 is reserved for command-line usage errors (typer/click). Exit code 7 (`engine.audit.INTEGRITY_EXIT`) is
+not an error of the command: `tthc verify` / `tthc replay` ran and found a broken history, or a stored state the
+history does not explain; their report says which case and event.
 Anything else is a bug: it surfaces with a traceback, never as a vague message.
 """
 

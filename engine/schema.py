@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, Numeric, String, Table, Text,
-    UniqueConstraint,
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, Numeric, String, Table,
+    Text, UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 from zoneinfo import ZoneInfo
@@ -101,7 +102,15 @@ cases = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("event_seq", Integer, nullable=False, default=0),
     Column("event_hash", String(64), nullable=False, default=""),
+    # Working minutes used and allotted, stored when the case is resolved (engine.reports.measures; revision 0002).
+    Column("used_working_minutes", Integer),
+    Column("allotted_working_minutes", Integer),
     Index("ix_cases_next_timer", "next_timer_at"),
+    # Covering indexes of the reports (engine.reports.queries; revision 0002): a procedure's cases of a period by
+    # index range only.
+    Index("ix_cases_report_received", "procedure_code", "received_at", "channel", "outcome"),
+    Index("ix_cases_report_resolved", "procedure_code", "resolved_at", "timing", "outcome", "supplement_rounds",
+          "used_working_minutes", "allotted_working_minutes", "received_at", "due_at"),
 )
 
 tasks = Table(
@@ -124,7 +133,46 @@ tasks = Table(
     Column("completed_by", String(100)),
     Column("overdue", Boolean, nullable=False, default=False),
     Column("timing", String(16)),
+    # Stored when the step is completed (engine.reports.measures; revision 0002).
+    Column("used_working_minutes", Integer),
+    Column("allotted_working_minutes", Integer),
+    Column("restart_deadline", Boolean, nullable=False, default=False, server_default=false()),  # a supplement request
     Index("ix_tasks_status_lane", "status", "lane_id"),
+    # Reports (revision 0002): steps closed after an instant, supplement requests.
+    Index("ix_tasks_completed_at", "completed_at"),
+    Index("ix_tasks_restart_created", "restart_deadline", "created_at"),
+)
+
+# Daily sums the reports read instead of millions of rows (engine.reports.scores; revision 0002), written when the
+# figures become final: a step's when it is completed, a case's TT 01/2018 indicator 2 when it is resolved. `day` is
+# the local date; a report period is made of whole local days.
+step_days = Table(
+    "step_days", metadata,
+    Column("day", Date, primary_key=True),
+    Column("lane_id", String(200), primary_key=True),  # '' for a step outside any lane
+    Column("officer", String(100), primary_key=True),  # the user who completed the steps
+    Column("procedure_code", String(40), primary_key=True),
+    Column("lane", Text),  # the lane's name
+    Column("steps", Integer, nullable=False),  # steps with a time limit (judged)
+    Column("early", Integer, nullable=False),
+    Column("on_time", Integer, nullable=False),
+    Column("late", Integer, nullable=False),
+    Column("measured", Integer, nullable=False),  # steps with stored working minutes
+    Column("used_minutes", Integer, nullable=False),
+    Column("allotted_minutes", Integer, nullable=False),
+    Column("late_minutes", Integer, nullable=False),  # working minutes beyond the allotment
+)
+
+unit_score_days = Table(
+    "unit_score_days", metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(8), primary_key=True),  # lane | officer
+    Column("key", String(200), primary_key=True),  # lane id or user id
+    Column("procedure_code", String(40), primary_key=True),
+    Column("label", Text),  # the lane's name
+    Column("pairs", Integer, nullable=False),  # (case, unit) pairs scored
+    Column("scored_2", Integer, nullable=False),
+    Column("scored_0", Integer, nullable=False),
 )
 
 events = Table(

@@ -20,10 +20,12 @@ from engine.definitions import (
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.history import plain
 from engine.reports.measures import case_time_used, step_time_used
+from engine.reports.daily import record_step_stats, record_unit_scores
 from engine.runtime import Compiled, Runtime, compile_bpmn, content_hash
 from engine.store import Store, Tx
 
 RESERVED_START_KEYS = START_VARIABLES
+_compiled_by_id: dict[tuple[str, int], Compiled] = {}
 MAX_DATA_BYTES = 64 * 1024
 
 
@@ -196,8 +198,13 @@ class Service:
         return Runtime(self.clock, self.calendar, decide)
 
     def _compiled(self, tx: Tx, definition_id: int) -> Compiled:
-        row = tx.definition(definition_id)
-        return compile_bpmn(row["content"], row["filename"])
+        # Definitions are immutable once stored: one read per process and database, not one per command.
+        key = (self.store.url, definition_id)
+        compiled = _compiled_by_id.get(key)
+        if compiled is None:
+            row = tx.definition(definition_id)
+            compiled = _compiled_by_id[key] = compile_bpmn(row["content"], row["filename"])
+        return compiled
 
     def _user(self, actor: str | None) -> User:
         return self.settings.user(actor)
@@ -346,6 +353,7 @@ class Service:
         """Fire every timer due at the engine clock. Touches only cases whose next timer is due (indexed)."""
         now = self.clock.now()
         fired: list[dict] = []
+        failed: list[dict] = []
         seen: set[str] = set()  # a case is visited once per run, even if its next timer is still due afterwards
         while limit is None or len(seen) < limit:
             with self.store.transaction() as tx:
@@ -354,10 +362,14 @@ class Service:
                     break
                 for row in due:
                     seen.add(row["id"])
-                    fired.extend(self._fire_case(tx, row["id"], now))
+                    try:
+                        with tx.conn.begin_nested():  # one case that cannot fire must not block the others
+                            fired.extend(self._fire_case(tx, row["id"], now))
+                    except EngineError as err:
+                        failed.append({"case_id": row["id"], "error": err.code, "message": err.message})
         cases_done = len(seen)
         timer_events = [e for e in fired if e["type"] == "timer_fired"]
-        return {"fired": len(timer_events), "cases": cases_done, "events": fired, "at": now}
+        return {"fired": len(timer_events), "cases": cases_done, "events": fired, "failed": failed, "at": now}
 
     def _fire_case(self, tx: Tx, case_id: str, now: datetime) -> list[dict]:
         case = tx.case(case_id)
@@ -366,7 +378,7 @@ class Service:
         workflow = runtime.restore(compiled, case["state"])
         derived = runtime.fire_timers(workflow)
         events = self._follow_up(runtime, workflow, case, derived, now)
-        self._commit(tx, runtime, workflow, case, events, actor=None, now=now)
+        self._commit(tx, runtime, workflow, case, events, actor=None, now=now, view=False)
         return [{**e, "case_id": case_id} for e in events]
 
     # --- withdraw --------------------------------------------------------------------------------------------
@@ -448,21 +460,28 @@ class Service:
         return events
 
     def _commit(self, tx: Tx, runtime: Runtime, workflow, case: dict, events: list[dict], *, actor: str | None,
-                now: datetime) -> dict:
+                now: datetime, view: bool = True) -> dict | None:
         before_version = case["version"]
+        original = dict(case)
         for row in self._project(tx, case, events, actor=actor, now=now):
             tx.insert_task(row)
+        record_step_stats(tx.conn, case, [e["task_id"] for e in events if e["type"] == "task_completed"])
+        if original.get("resolved_at") is None and case.get("resolved_at") is not None:
+            record_unit_scores(tx.conn, case, now)  # indicator 2, fixed when the case is resolved
         rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now)
         case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow) if case["status"] == "active" else None,
                     event_seq=seq, event_hash=digest, updated_at=now)
-        values = {k: v for k, v in case.items() if k not in ("id", "version")}
+        # Only the columns that changed: every written column costs its index entries.
+        values = {k: v for k, v in case.items() if k not in ("id", "version") and original.get(k, v) != v or k == "state"}
         # The version check comes first: a concurrent writer of the same case waits on the row, then finds the version
         # moved and gets a Conflict before anything of this command is written.
         case["version"] = tx.save_case(case["id"], before_version, values)
         tx.insert_events(rows)
-        view = self._case_view(tx, case)
-        view["events"] = plain(events)
-        return view
+        if not view:
+            return None
+        shown = self._case_view(tx, case)
+        shown["events"] = plain(events)
+        return shown
 
     def _project(self, tx: Tx, case: dict, events: list[dict], *, actor: str | None, now: datetime) -> list[dict]:
         """Apply events to the case and existing task rows (the read model; the events stay the truth).

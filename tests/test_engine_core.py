@@ -206,3 +206,10 @@ def test_procedures_lists_catalog_entries(cli, fixtures, tmp_path):
 def test_receiving_requires_the_reception_group(deployed):
     result = deployed("start", "review_fixture", "--applicant", "A", user="mai")
     assert result.code == 5 and "Một cửa" in result.err
+
+
+def test_a_dossier_received_after_the_cutoff_has_its_reception_step_counted_from_the_next_morning(deployed):
+    view = _start(deployed, now="2026-03-02T15:10")  # Monday, after 15:00: transferred Tuesday 07:30
+    assert view["transferred_at"] == "2026-03-03T07:30:00+07:00"
+    assert _only_task(view)["due_at"] == "2026-03-03T09:30:00+07:00"  # 0.25 day = 2 h from the transfer
+    assert deployed("tick", "--json", now="2026-03-02T17:31").json()["fired"] == 0

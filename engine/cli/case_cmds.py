@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from engine.cli.data_input import read_data
-from engine.cli.output import emit
+from engine.cli.output import emit, stdout
 from engine.cli.render import (
     OUTCOME_LABELS, STAGE_LABELS, STATUS_LABELS, TIMING_LABELS, groups_label, tasks_table, when,
 )
@@ -129,18 +129,17 @@ def history(
     case_id: str = typer.Argument(..., help="Mã hồ sơ."),
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
 ) -> None:
-    """Dòng thời gian các sự kiện của hồ sơ."""
-    rows = _ctx(ctx).service.history(case_id)
+    """Dòng thời gian các sự kiện của hồ sơ, theo làn, với thời gian làm việc của từng bước."""
+    app = _ctx(ctx)
+    if json_:
+        emit({"case_id": case_id, "events": app.service.history(case_id)}, True, lambda c, d: None)
+        return
+    from engine.audit.history_view import render_timeline, timeline
+    from engine.audit.records import load_record
 
-    def render(console, events):
-        table = Table(title=f"Lịch sử hồ sơ {case_id}")
-        for col in ("#", "Thời điểm", "Sự kiện", "Phần tử", "Người thực hiện"):
-            table.add_column(col)
-        for e in events:
-            table.add_row(str(e["seq"]), when(e["at"]), e["type"], e.get("element_id") or "", e.get("actor") or "hệ thống")
-        console.print(table)
-
-    emit({"case_id": case_id, "events": rows}, json_, lambda c, d: render(c, d["events"]))
+    with app.service.store.transaction() as tx:
+        record = load_record(tx, case_id)
+    render_timeline(stdout, timeline(record, app.calendar, {u.id: u.name for u in app.settings.users.values()}))
 
 
 def withdraw(

@@ -54,6 +54,14 @@ class SafeScriptEngine(PythonScriptEngine):
         raise ScriptRefused("Hệ thống không gọi dịch vụ (service task) từ sơ đồ.", element=task.task_spec.bpmn_id)
 
     # --- timers -----------------------------------------------------------------------------------------------
+    def timer_start(self, task) -> datetime:
+        """Where a step's working time starts counting: now, or the case's transfer time if that is later."""
+        now = self.clock.now()
+        transferred = task.data.get("transferred_at")
+        if isinstance(transferred, str):
+            transferred = datetime.fromisoformat(transferred)
+        return max(now, transferred) if isinstance(transferred, datetime) else now
+
     def timer_value(self, task, text: str) -> str:
         text = text.strip()
         if is_expression(text):

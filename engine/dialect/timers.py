@@ -3,7 +3,9 @@
 SpiffWorkflow's timers read `datetime.now()` and count durations in calendar time. These subclasses ask the
 workflow's script engine (see `script_engine.SafeScriptEngine`, which carries the injected clock and calendar) instead:
 
-- `timeDuration` (`P0.25D`, `P1.5D`, `PT2H`, `P1DT4H`): counted in *working* time from the moment the timer is reached;
+- `timeDuration` (`P0.25D`, `P1.5D`, `PT2H`, `P1DT4H`): counted in *working* time from the moment the timer is reached,
+  but never from before the case's transfer time (a dossier received after the 15:00 cut-off is transferred at the
+  start of the next working day, and its reception step's allotment counts from then);
 - `timeDate`: an absolute ISO 8601 instant, or a `${...}` expression that yields one (the apology timer uses
   `${apology_at}`); an instant without an offset is local time (Asia/Ho_Chi_Minh).
 
@@ -59,7 +61,7 @@ class WorkingDurationTimer(DurationTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             duration = engine.timer_value(my_task, self.expression)
-            due = engine.calendar.duration_due(engine.clock.now(), duration)
+            due = engine.calendar.duration_due(engine.timer_start(my_task), duration)
             event_value = due.isoformat()
             my_task._set_internal_data(event_value=event_value)
         if event_value == SUSPENDED:

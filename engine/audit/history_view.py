@@ -1,0 +1,76 @@
+"""The case history as people read it: one line per event with the lane, the officer, and for a completed step the
+working time it took (from when the step was received to its completion) against its allotment.
+
+`tthc history` can render its events with `timeline` + `render_timeline` (the command itself belongs to the case
+commands); `tthc history --json` keeps printing the raw events.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from rich.table import Table
+
+from engine.audit.labels import EVENT_LABELS, TIMING_SLIP, number_vi, short_time, working_minutes
+from engine.audit.records import CaseRecord
+from engine.audit.steps import read_steps
+from engine.history import plain
+
+
+def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = None) -> dict:
+    names = names or {}
+    steps = {s.task_id: s for s in read_steps(record.events)}
+    rows = []
+    for e in record.events:
+        p = e["payload"]
+        step = steps.get(p.get("task_id")) if p.get("task_id") else None
+        row = {
+            "seq": e["seq"], "at": e["at"], "type": e["type"], "label": EVENT_LABELS.get(e["type"], e["type"]),
+            "element_id": e["element_id"], "name": p.get("name") or (step.name if step else None),
+            "lane": p.get("lane") or (step.lane if step else None),
+            "actor": e["actor"], "actor_name": names.get(e["actor"], e["actor"]) if e["actor"] else None,
+            "used_working_minutes": None, "allotted_working_days": None, "timing": None, "detail": _detail(e),
+        }
+        if e["type"] == "task_completed" and step is not None:
+            used = calendar.working_time_between(step.created_at, e["at"])
+            row.update(used_working_minutes=used.minutes, allotted_working_days=step.allotted_working_days,
+                       timing=step.timing)
+        rows.append(row)
+    return plain({"case_id": record.case_id, "events": rows})
+
+
+def _detail(e: Mapping[str, Any]) -> str | None:
+    p = e["payload"]
+    kind = e["type"]
+    if kind == "task_created" and p.get("due_at"):
+        return f"hạn {short_time(p['due_at'])}"
+    if kind in ("timer_fired", "step_overdue"):
+        return f"hạn {short_time(p.get('due_at'))}"
+    if kind == "deadline_restarted":
+        return f"hạn mới {short_time(p.get('due_at'))} (trước: {short_time(p.get('previous_due_at'))})"
+    if kind == "apology_issued":
+        return f"hẹn lại {short_time(p.get('new_due_at'))}"
+    if kind == "case_started":
+        return f"hẹn trả {short_time(p.get('due_at'))}"
+    if kind in ("case_withdrawn",):
+        return p.get("reason")
+    if kind == "case_ended":
+        return p.get("outcome")
+    if kind == "note_added":
+        return p.get("text")
+    return None
+
+
+def render_timeline(console, doc: Mapping[str, Any]) -> None:
+    table = Table(title=f"Lịch sử hồ sơ {doc['case_id']}")
+    for column in ("#", "Thời điểm", "Sự kiện", "Bước / phần tử", "Làn", "Người thực hiện", "Thời gian xử lý",
+                   "Đánh giá", "Chi tiết"):
+        table.add_column(column)
+    for row in doc["events"]:
+        used = row["used_working_minutes"]
+        spent = "" if used is None else working_minutes(used) + (
+            f" / định mức {number_vi(row['allotted_working_days'])} ngày" if row["allotted_working_days"] else "")
+        table.add_row(str(row["seq"]), short_time(row["at"]), row["label"], row["name"] or row["element_id"] or "",
+                      row["lane"] or "", row["actor_name"] or "hệ thống", spent,
+                      TIMING_SLIP.get(row["timing"] or "", ""), row["detail"] or "")
+    console.print(table)

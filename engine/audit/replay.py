@@ -1,0 +1,441 @@
+"""Replay: rebuild a case from its events alone and compare the result with what the database holds.
+
+Order of steps:
+1. find the definition the case started on (by the process id and content hash in `case_started`; stored
+   definitions are kept forever, so a missing one is itself a finding);
+2. cut the history into the commands that produced it: a run of events with the same time and actor is one
+   transaction; inside it `case_started`, `task_completed`, `case_withdrawn` and `note_added` each mark one command,
+   and a run by the engine (actor None) is a timer tick;
+3. apply each command to a NEW in-memory workflow with the clock set to the event's time, through the same code the
+   live engine runs (`Service._follow_up` for restarts, apologies and the end of the case, `Service._project` for the
+   case and task rows, `Service._validate_form` to give recorded form data back its types) and save/restore the
+   workflow between commands exactly as the live engine does;
+4. compare every derived event with the stored one (task ids mapped by the order in which tasks were created), then
+   the replayed case row, task rows and workflow state with the stored ones.
+
+A change that bypassed the engine (an UPDATE of `cases` or `tasks`, an edited `state`) shows up in step 4; an edited
+or deleted event shows up in step 4 too, and first of all in the hash chain (`engine.audit.chain`).
+
+Decision tables and forms are taken in the version that was the newest when the event happened (by `deployed_at`;
+the oldest version when the clock of the case ran before every deployment, as in tests and demos with `--now`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from engine.audit.compare import Difference, normalized, same, shown
+from engine.audit.records import CaseRecord, definition_by_hash, definition_versions, load_record, require_started
+from engine.calendar import FixedClock
+from engine.definitions import as_decimal
+from engine.errors import EngineError, NotFound
+from engine.history import plain
+from engine.runtime import Runtime, compile_bpmn
+from engine.service import Service
+from engine.store import Tx
+
+COMMAND_TYPES = ("case_started", "task_completed", "case_withdrawn", "note_added")
+# Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
+# construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
+CASE_SKIP = frozenset({"id", "state", "version", "created_at", "updated_at", "event_seq", "event_hash", "policy"})
+TASK_SKIP = frozenset({"id", "case_id"})
+SNAPSHOT_CASE = (
+    "status", "stage", "outcome", "received_at", "transferred_at", "due_at", "first_due_at", "apology_due_at",
+    "resolved_at", "result_at", "ended_at", "timing", "restarts", "supplement_rounds", "rework_rounds", "apologies",
+    "next_timer_at",
+)
+SNAPSHOT_TASK = ("id", "element_id", "name", "lane", "step", "status", "created_at", "due_at", "completed_at",
+                 "completed_by", "overdue", "timing")
+# Parts of the recorded calendar policy that change when calendar data is updated without changing this case's
+# deadlines; a different fingerprint is reported as a warning, the recomputed due times decide.
+VOLATILE_POLICY = ("fingerprint", "known_years", "provisional_years", "calendar_data_version")
+MAX_TICKS_PER_RUN = 5
+
+
+@dataclass
+class ReplayResult:
+    case_id: str
+    commands: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    state: dict | None = None  # the case at `until` (or at the end)
+    until: datetime | None = None
+    stopped_at: int | None = None  # seq of the event replay could not get past
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def to_dict(self) -> dict:
+        return {
+            "case_id": self.case_id, "ok": self.ok, "commands": self.commands,
+            "differences": [d.to_dict() for d in self.differences], "warnings": self.warnings,
+            "stopped_at": self.stopped_at, "until": plain(self.until), "state": plain(self.state),
+        }
+
+
+class _Stop(Exception):
+    """Replay cannot go on (a command the rebuilt workflow refuses); the difference is already recorded."""
+
+
+class _NoRows:
+    """The result of a statement run against no database: nothing found, nothing written."""
+
+    def all(self) -> list:
+        return []
+
+    def first(self) -> None:
+        return None
+
+    def scalar(self) -> None:
+        return None
+
+    def scalars(self) -> "_NoRows":
+        return self
+
+    def mappings(self) -> "_NoRows":
+        return self
+
+    def __iter__(self):
+        return iter(())
+
+
+class _NoDatabase:
+    """Stands in for `tx.conn` when the projection issues SQL of its own (the indicator-2 unit scores): a replay
+    writes nothing, and reads through it see an empty database. Such side tables are not compared by the replay."""
+
+    def execute(self, *_args: Any, **_kwargs: Any) -> _NoRows:
+        return _NoRows()
+
+
+class _ReplayTx:
+    """What the service's helpers ask of a transaction, answered without writing anything: definitions in the
+    version in force at the replay clock, task rows kept in memory."""
+
+    def __init__(self, tx: Tx, clock: FixedClock) -> None:
+        self._tx = tx
+        self._clock = clock
+        self._versions: dict[tuple[str, str], list[dict]] = {}
+        self.tasks: dict[str, dict] = {}  # by replayed task id
+        self.conn = _NoDatabase()
+
+    def latest_definition(self, kind: str, key: str) -> dict | None:
+        versions = self._versions.get((kind, key))
+        if versions is None:
+            versions = self._versions[(kind, key)] = definition_versions(self._tx, kind, key)
+        if not versions:
+            return None
+        now = self._clock.now()
+        deployed = [v for v in versions if v["deployed_at"] <= now]
+        return deployed[-1] if deployed else versions[0]
+
+    def task(self, task_id: str) -> dict | None:
+        return self.tasks.get(task_id)
+
+    def update_task(self, task_id: str, values: Mapping[str, Any]) -> None:
+        self.tasks[task_id].update(values)
+
+
+def replay_case(tx: Tx, case_id: str, calendar, *, until: datetime | None = None) -> ReplayResult:
+    return replay_record(tx, load_record(tx, case_id), calendar, until=until)
+
+
+def replay_record(tx: Tx, record: CaseRecord, calendar, *, until: datetime | None = None) -> ReplayResult:
+    return _Replay(tx, record, calendar, until).run()
+
+
+def command_runs(events: list[dict]) -> list[list[dict]]:
+    """Consecutive events with the same time and actor: what one transaction appended."""
+    runs: list[list[dict]] = []
+    for event in events:
+        if runs and event["type"] != "case_started" and event["at"] == runs[-1][-1]["at"] \
+                and event["actor"] == runs[-1][-1]["actor"]:
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
+
+
+class _Replay:
+    def __init__(self, tx: Tx, record: CaseRecord, calendar, until: datetime | None) -> None:
+        self.record = record
+        self.calendar = calendar
+        self.until = until
+        started = require_started(record)
+        self.clock = FixedClock(started["at"])
+        self.mem = _ReplayTx(tx, self.clock)
+        # Service without a store: only its store-free helpers are used (see the module docstring).
+        self.service = Service(None, None, self.clock, calendar)  # type: ignore[arg-type]
+        self.runtime: Runtime = self.service._runtime(self.mem)  # type: ignore[arg-type]
+        self.result = ReplayResult(record.case_id, until=until)
+        self.to_stored: dict[str, str] = {}  # replayed task id -> stored task id
+        self.to_replayed: dict[str, str] = {}
+        self.case: dict = {}
+        self.workflow = None
+        self.compiled = self._definition(tx, started)
+
+    # --- setting up ------------------------------------------------------------------------------------------
+    def _definition(self, tx: Tx, started: Mapping[str, Any]):
+        payload = started["payload"]
+        process_id, digest = payload.get("process_id"), payload.get("definition_hash")
+        row = definition_by_hash(tx, "bpmn", process_id, digest) if process_id and digest else None
+        if row is None:
+            raise NotFound(
+                f"Không phát lại được hồ sơ '{self.record.case_id}': phiên bản {payload.get('definition_version')} "
+                f"của quy trình '{process_id}' (băm {str(digest)[:12]}) không còn trong cơ sở dữ liệu.",
+                case=self.record.case_id, process=process_id, version=payload.get("definition_version"))
+        self.definition = row
+        return compile_bpmn(row["content"], row["filename"])
+
+    # --- the walk --------------------------------------------------------------------------------------------
+    def run(self) -> ReplayResult:
+        try:
+            for run in command_runs(self.record.events):
+                self._replay_run(run)
+                if self.until is None or run[0]["at"] <= self.until:
+                    self.result.state = self._snapshot(run[0]["at"])
+        except _Stop:
+            return self.result
+        self._compare_rows()
+        self._compare_workflow()
+        return self.result
+
+    def _replay_run(self, run: list[dict]) -> None:
+        at = run[0]["at"]
+        self.clock.set(at)
+        self._current_seq = run[0]["seq"]
+        actor = run[0]["actor"]
+        position = 0
+        if actor is None:
+            for _ in range(MAX_TICKS_PER_RUN):
+                produced = self._command(lambda: self._tick())
+                position = self._match(run, position, produced)
+                if position >= len(run) or not produced:
+                    break
+        else:
+            for command in (e for e in run if e["type"] in COMMAND_TYPES):
+                produced = self._command(lambda c=command: self._apply(c, actor))
+                position = self._match(run, position, produced)
+        for extra in run[position:]:
+            self._differ("event", "type", extra["type"], None,
+                         f"Sự kiện số {extra['seq']} ({extra['type']}) có trong lịch sử nhưng phát lại không sinh ra.",
+                         extra["seq"])
+
+    def _command(self, action) -> list[dict]:
+        try:
+            events = action()
+        except EngineError as err:
+            seq = self._current_seq
+            self.result.stopped_at = seq
+            self._differ("command", "command", None, err.code,
+                         f"Không phát lại được lệnh ở sự kiện số {seq}: {err.message}", seq)
+            raise _Stop from err
+        self.result.commands += 1
+        # Saved and restored between commands as the live engine does, so replay runs on the same restored state.
+        self.workflow = self.runtime.restore(self.compiled, self.runtime.dump(self.workflow))
+        return events
+
+    def _apply(self, event: dict, actor: str) -> list[dict]:
+        self._current_seq = event["seq"]
+        kind = event["type"]
+        if kind == "case_started":
+            return self._start(event)
+        if kind == "task_completed":
+            return self._complete(event, actor)
+        if kind == "case_withdrawn":
+            return self._withdraw(event, actor)
+        return self._note(event)
+
+    # --- the commands, as the service runs them --------------------------------------------------------------
+    def _start(self, event: dict) -> list[dict]:
+        p = event["payload"]
+        now = self.clock.now()
+        received = datetime.fromisoformat(p["received_at"])
+        total = as_decimal(p.get("total_working_days"))
+        transferred = self.calendar.transfer_time(received)
+        due = self.calendar.case_due(received, total) if total is not None else None
+        apology_at = self.calendar.back(due, 1) if due is not None else None
+        extra = dict(p.get("data") or {})
+        case_id = self.record.case_id
+        start_data = {
+            **extra, "case_id": case_id, "procedure_code": p["procedure_code"], "applicant_name": p["applicant_name"],
+            "received_at": received.isoformat(), "transferred_at": transferred.isoformat(),
+            "due_at": due.isoformat() if due else None, "apology_at": apology_at.isoformat() if apology_at else None,
+        }
+        self.workflow, derived = self.runtime.start(self.compiled, start_data)
+        policy = self.calendar.policy()
+        self.case = {
+            "id": case_id, "procedure_code": p["procedure_code"], "process_id": self.compiled.info.process_id,
+            "definition_id": self.definition["id"], "status": "active", "stage": "processing", "outcome": None,
+            "applicant_name": p["applicant_name"], "channel": extra.get("channel"), "received_at": received,
+            "transferred_at": transferred, "due_at": due, "first_due_at": due, "apology_due_at": None,
+            "resolved_at": None, "result_at": None, "ended_at": None, "timing": None, "total_working_days": total,
+            "restarts": 0, "supplement_rounds": 0, "rework_rounds": 0, "apologies": 0, "next_timer_at": None,
+            "policy": plain(policy),
+        }
+        started = {
+            "type": "case_started", "procedure_code": p["procedure_code"], "process_id": self.case["process_id"],
+            "definition_version": self.definition["version"], "definition_hash": self.definition["content_hash"],
+            "calendar_policy": policy, "received_at": received, "transferred_at": transferred, "due_at": due,
+            "total_working_days": total, "applicant_name": p["applicant_name"], "data": extra,
+        }
+        recorded = p.get("calendar_policy") or {}
+        if recorded.get("fingerprint") != policy.get("fingerprint"):
+            self.result.warnings.append(
+                f"Lịch làm việc hiện tại (dấu {policy.get('fingerprint')}) khác lịch đã áp dụng khi tiếp nhận hồ sơ "
+                f"(dấu {recorded.get('fingerprint')}); phát lại dùng lịch hiện tại và so sánh các thời hạn tính ra.")
+        events = [started] + self.service._follow_up(self.runtime, self.workflow, self.case, derived, now)
+        self._project(events, event["actor"], now)
+        self.case["next_timer_at"] = self.runtime.next_timer_at(self.workflow)
+        return events
+
+    def _complete(self, event: dict, actor: str) -> list[dict]:
+        p = event["payload"]
+        task_id = self.to_replayed.get(p.get("task_id"))
+        if task_id is None:
+            self._differ("event", "task_id", p.get("task_id"), None,
+                         f"Sự kiện số {event['seq']} hoàn thành bước '{p.get('task_id')}' mà phát lại chưa hề tạo ra.",
+                         event["seq"])
+            self.result.stopped_at = event["seq"]
+            raise _Stop
+        now = self.clock.now()
+        row = self.mem.tasks[task_id]
+        values = self.service._validate_form(self.mem, self.compiled, row, dict(p.get("data") or {}))  # type: ignore[arg-type]
+        derived = self.runtime.complete(self.workflow, task_id, values)
+        events = self.service._follow_up(self.runtime, self.workflow, self.case, derived, now)
+        return self._commit(events, actor, now)
+
+    def _tick(self) -> list[dict]:
+        now = self.clock.now()
+        derived = self.runtime.fire_timers(self.workflow)
+        events = self.service._follow_up(self.runtime, self.workflow, self.case, derived, now)
+        return self._commit(events, None, now) if events else []
+
+    def _withdraw(self, event: dict, actor: str) -> list[dict]:
+        now = self.clock.now()
+        derived = self.runtime.cancel(self.workflow)
+        events = [{"type": "case_withdrawn", "reason": event["payload"].get("reason"), "notice_form": "05"}] + derived
+        events.append({"type": "case_ended", "status": "withdrawn", "outcome": "withdrawn"})
+        return self._commit(events, actor, now)
+
+    def _note(self, event: dict) -> list[dict]:
+        return [{"type": "note_added", "text": event["payload"].get("text")}]
+
+    def _commit(self, events: list[dict], actor: str | None, now: datetime) -> list[dict]:
+        self._project(events, actor, now)
+        self.case["next_timer_at"] = self.runtime.next_timer_at(self.workflow) if self.case["status"] == "active" else None
+        return events
+
+    def _project(self, events: list[dict], actor: str | None, now: datetime) -> None:
+        for row in self.service._project(self.mem, self.case, events, actor=actor, now=now):  # type: ignore[arg-type]
+            self.mem.tasks[row["id"]] = row
+
+    # --- comparing -------------------------------------------------------------------------------------------
+    @property
+    def _current_seq(self) -> int:
+        return getattr(self, "_seq", 0)
+
+    @_current_seq.setter
+    def _current_seq(self, value: int) -> None:
+        self._seq = value
+
+    def _match(self, run: list[dict], position: int, produced: list[dict]) -> int:
+        for made in produced:
+            if position >= len(run):
+                self._differ("history", "type", None, made["type"],
+                             f"Phát lại sinh thêm sự kiện {made['type']} ({made.get('element_id') or '—'}) lúc "
+                             f"{plain(self.clock.now())} mà lịch sử không có.")
+                continue
+            self._compare_event(run[position], made)
+            position += 1
+        return position
+
+    def _compare_event(self, stored: dict, made: dict) -> None:
+        where = "event"
+        self._current_seq = stored["seq"]
+        if stored["type"] != made["type"] or stored["element_id"] != made.get("element_id"):
+            self._differ(where, "type", [stored["type"], stored["element_id"]], [made["type"], made.get("element_id")],
+                         f"Sự kiện số {stored['seq']} là {stored['type']} ({stored['element_id'] or '—'}) nhưng phát "
+                         f"lại sinh ra {made['type']} ({made.get('element_id') or '—'}).", stored["seq"])
+            return
+        payload = plain({k: v for k, v in made.items() if k not in ("type", "element_id", "at")})
+        if made["type"] == "task_created" and payload.get("task_id") not in self.to_stored:
+            stored_id = stored["payload"].get("task_id")
+            self.to_stored[payload["task_id"]] = stored_id
+            self.to_replayed[stored_id] = payload["task_id"]
+        if "task_id" in payload and payload["task_id"] is not None:
+            payload["task_id"] = self.to_stored.get(payload["task_id"], payload["task_id"])
+        recorded = dict(stored["payload"])
+        if made["type"] == "case_started":
+            for part in (recorded, payload):
+                part["calendar_policy"] = {k: v for k, v in (part.get("calendar_policy") or {}).items()
+                                           if k not in VOLATILE_POLICY}
+        for key in sorted(set(recorded) | set(payload)):
+            if not same(recorded.get(key), payload.get(key)) or ((key in recorded) != (key in payload)):
+                self._differ(where, key, recorded.get(key), payload.get(key),
+                             f"Sự kiện số {stored['seq']} ({stored['type']}): '{key}' đã lưu là "
+                             f"{shown(recorded.get(key))}, phát lại ra {shown(payload.get(key))}.", stored["seq"])
+
+    def _compare_rows(self) -> None:
+        stored_case = self.record.case
+        for name in sorted((set(stored_case) & set(self.case)) - CASE_SKIP):
+            if not same(stored_case.get(name), self.case.get(name)):
+                self._differ("case", name, stored_case.get(name), self.case.get(name),
+                             f"Hồ sơ '{self.record.case_id}': cột '{name}' đang lưu {shown(stored_case.get(name))} "
+                             f"nhưng lịch sử cho ra {shown(self.case.get(name))}.")
+        stored_tasks = {t["id"]: t for t in self.record.tasks}
+        replayed = {self.to_stored.get(tid, tid): row for tid, row in self.mem.tasks.items()}
+        for task_id in sorted(set(stored_tasks) | set(replayed)):
+            mine, theirs = replayed.get(task_id), stored_tasks.get(task_id)
+            if theirs is None or mine is None:
+                self._differ("task", "id", task_id if theirs else None, task_id if mine else None,
+                             f"Bước '{task_id}' {'không có trong bảng bước' if theirs is None else 'không do lịch sử tạo ra'}.",
+                             task_id=task_id)
+                continue
+            for name in sorted((set(theirs) & set(mine)) - TASK_SKIP):
+                if not same(theirs.get(name), mine.get(name)):
+                    self._differ("task", name, theirs.get(name), mine.get(name),
+                                 f"Bước '{theirs['element_id']}' ({task_id[:8]}): cột '{name}' đang lưu "
+                                 f"{shown(theirs.get(name))} nhưng lịch sử cho ra {shown(mine.get(name))}.", task_id=task_id)
+
+    def _compare_workflow(self) -> None:
+        try:
+            stored = self.runtime.restore(self.compiled, self.record.case["state"])
+        except (ValueError, KeyError, TypeError) as exc:
+            self._differ("state", "state", None, None,
+                         f"Hồ sơ '{self.record.case_id}': trạng thái quy trình đã lưu không đọc được ({exc}).")
+            return
+        mine = self._workflow_view(self.workflow, translate=True)
+        theirs = self._workflow_view(stored, translate=False)
+        for name in ("open_tasks", "next_timer_at", "data"):
+            if not same(theirs[name], mine[name]):
+                self._differ("state", name, theirs[name], mine[name],
+                             f"Hồ sơ '{self.record.case_id}': trạng thái quy trình đã lưu khác kết quả phát lại "
+                             f"ở '{name}' ({shown(theirs[name])} so với {shown(mine[name])}).")
+
+    def _workflow_view(self, workflow, *, translate: bool) -> dict:
+        def tid(value: str) -> str:
+            return self.to_stored.get(value, value) if translate else value
+
+        return {
+            "open_tasks": sorted(([tid(t.task_id), t.element_id, t.due_at] for t in self.runtime.open_tasks(workflow)),
+                                 key=lambda x: (x[1], x[0])),
+            "next_timer_at": self.runtime.next_timer_at(workflow),
+            "data": normalized(plain(self.runtime.final_data(workflow))),
+        }
+
+    def _snapshot(self, at: datetime) -> dict:
+        tasks = [dict(row, id=self.to_stored.get(tid, tid)) for tid, row in self.mem.tasks.items()]
+        return {
+            "at": at,
+            "case": {name: self.case.get(name) for name in SNAPSHOT_CASE},
+            "open_tasks": [{k: t.get(k) for k in ("id", "element_id", "name", "lane", "due_at", "created_at")}
+                           for t in tasks if t["status"] == "open"],
+            "tasks": [{k: t.get(k) for k in SNAPSHOT_TASK} for t in tasks],
+        }
+
+    def _differ(self, where: str, name: str, stored: Any, replayed: Any, message: str, seq: int | None = None, *,
+                task_id: str | None = None) -> None:
+        self.result.differences.append(Difference(where, name, stored, replayed, message, seq, task_id))
