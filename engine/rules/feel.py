@@ -23,6 +23,8 @@ an error naming the decision, rule and input; null never matches a comparison, a
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import operator
 import re
 from collections.abc import Mapping
@@ -289,14 +291,15 @@ def _fail(text: str, position: int, reason: str) -> NoReturn:
 # --- unary tests --------------------------------------------------------------------------------------------------
 
 
-class UnaryTest:
+class UnaryTest(ABC):
     """A compiled input entry. `matches(value, kind)` takes the value in normal form (see coerce_input)."""
 
     __slots__ = ("kinds",)
     kinds: frozenset[str]  # kinds of the literals written in the cell, for the deploy-time typeRef check
 
+    @abstractmethod
     def matches(self, value: Any, kind: str) -> bool:
-        raise NotImplementedError
+        """Whether the cell accepts `value` (of FEEL kind `kind`)."""
 
 
 class IsNull(UnaryTest):
