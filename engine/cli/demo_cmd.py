@@ -31,11 +31,11 @@ def demo(
 
     def render(console, d):
         table = Table(title="Kết quả chạy thử")
-        for col in ("Hồ sơ", "Thủ tục", "Diễn biến", "Tiếp nhận", "Hẹn trả", "Trạng thái", "Kết quả", "Đúng hạn?"):
+        for col in ("Hồ sơ", "Thủ tục", "Diễn biến", "Hẹn trả", "Kết quả", "Đúng hạn?"):
             table.add_column(col)
         for c in d["cases"]:
-            table.add_row(c["case_id"], c["code"], c["title"], when(c["received_at"]), when(c["due_at"]),
-                          STATUS_LABELS.get(c["status"], c["status"]), OUTCOME_LABELS.get(c["outcome"] or "", "—"),
+            outcome = OUTCOME_LABELS.get(c["outcome"] or "", STATUS_LABELS.get(c["status"], c["status"]))
+            table.add_row(c["case_id"], c["code"], c["title"], when(c["due_at"]), outcome,
                           TIMING_LABELS.get(c["timing"] or "", "—"))
         console.print(table)
         console.print(f"Hẹn giờ đã kích hoạt: {d['timers_fired']}. Cơ sở dữ liệu: {d['db']}")
