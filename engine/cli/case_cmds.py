@@ -84,7 +84,7 @@ def complete(
         if form is not None:
             from engine.cli.form_prompt import prompt_form
 
-            submitted = prompt_form(form, {})
+            submitted = prompt_form(form, {}, today=app.clock.now().date())
     view = app.service.complete_task(task_id, submitted or {}, actor=app.user)
     emit(view, json_, _render_case)
 
