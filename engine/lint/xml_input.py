@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from engine.dialect.xml import safe_parser
 from engine.lint.report import Finding
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def parse_document(content: bytes, filename: str) -> tuple[etree._Element | None, list[Finding]]:
@@ -20,7 +17,7 @@ def parse_document(content: bytes, filename: str) -> tuple[etree._Element | None
         1,
     )
     try:
-        root = etree.fromstring(content, _parser())
+        root = etree.fromstring(content, safe_parser())
     except etree.XMLSyntaxError as exc:
         # Entities the parser refuses to load surface as syntax errors; name the real cause, the DOCTYPE.
         if b"<!DOCTYPE" in content:
