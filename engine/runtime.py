@@ -31,7 +31,7 @@ from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingDuratio
 from engine.dialect.validate import BpmnInfo, check_bpmn
 from engine.dialect.xml import parse_xml
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
-from engine.state_codec import dump_state, load_state
+from engine.state_codec import dump_state, load_state, mark_changed
 
 for _name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -197,6 +197,7 @@ class Runtime:
             task.data.update(values)
         if workflow.last_task is not None:
             workflow.last_task.data.update(values)
+            mark_changed(workflow, workflow.last_task)  # finished: the incremental dump would keep its old data
 
     def reset_timer_expression(self, workflow: BpmnWorkflow, variable: str, due: datetime | None) -> int:
         """Move waiting `timeDate` timers whose expression reads `variable` (the apology timer reads `apology_at`)

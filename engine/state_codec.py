@@ -9,6 +9,7 @@ Typed values in task data (dates, times, decimals from forms) are registered so 
 from __future__ import annotations
 
 import json
+import os
 
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -20,6 +21,7 @@ from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 
 from engine.dialect.decision_task import DecisionTask, DecisionTaskConverter
@@ -77,14 +79,87 @@ _encoder = create_encoder(_registry)
 
 def dump_state(workflow: BpmnWorkflow) -> str:
     """JSON text of the instance state. Encoder mode, as the library's own serializer does: task data is stored as
-    deltas against the parent task, and only the JSON encoder converts the typed values inside them."""
+    deltas against the parent task, and only the JSON encoder converts the typed values inside them.
+
+    A finished task never changes again, so its encoded JSON is kept on the workflow object and reused by the next
+    dump of the same object (a long-running process keeps workflows between commands): only tasks that are new,
+    unfinished, changed state, gained or lost children, were marked by `mark_changed`, or whose parent was re-encoded
+    (their data is a delta against the parent's) are encoded again. The text is the same JSON document as
+    `reference_dump_state` (key order aside); with TTHC_CHECK_STATE=1 (the test suite) every dump is compared with it.
+    """
+    _registry._encoder_mode = True
+    try:
+        text = _dump_incremental(workflow)
+        if _CHECK:
+            reference = reference_dump_state(workflow)
+            ours, theirs = json.loads(text), json.loads(reference)
+            if ours != theirs:
+                diff = sorted(k for k in set(ours["tasks"]) | set(theirs["tasks"])
+                              if ours["tasks"].get(k) != theirs["tasks"].get(k))
+                top = sorted(k for k in set(ours) | set(theirs) if k != "tasks" and ours.get(k) != theirs.get(k))
+                raise AssertionError(f"incremental state dump differs from the library serializer's: tasks {diff[:3]}"
+                                     f" {[(ours['tasks'].get(k), theirs['tasks'].get(k)) for k in diff[:1]]}, fields {top}")
+        return text
+    finally:
+        _registry._encoder_mode = False
+
+
+def mark_changed(workflow: BpmnWorkflow, task) -> None:
+    """Tell the next dump that `task` (finished, so normally cached) had its data changed in place."""
+    changed = workflow.__dict__.setdefault(_CHANGED_ATTR, set())
+    changed.add(task.id)
+
+
+_FRAGMENTS_ATTR = "_tthc_fragments"
+_CHANGED_ATTR = "_tthc_changed"
+_CHECK = os.environ.get("TTHC_CHECK_STATE") == "1"
+
+
+def _dump_incremental(workflow: BpmnWorkflow) -> str:
+    cache: dict = workflow.__dict__.get(_FRAGMENTS_ATTR) or {}
+    changed: set = set(workflow.__dict__.pop(_CHANGED_ATTR, ()))
+    fresh: dict = {}
+    parts: list[str] = []
+    finished = TaskState.FINISHED_MASK
+    # workflow.tasks is in creation order, so a parent is always looked at before its children.
+    for task_id, task in workflow.tasks.items():
+        entry = cache.get(task_id)
+        state = task._state
+        if (entry is not None and state & finished and entry[0] == state and entry[1] == task.last_state_change
+                and entry[2] == task._children and task_id not in changed and task._parent not in changed):
+            text = entry[3]
+        else:
+            text = json.dumps(_registry.convert(task), cls=_encoder, separators=(",", ":"), ensure_ascii=False)
+            changed.add(task_id)
+        fresh[task_id] = (state, task.last_state_change, list(task._children), text)
+        parts.append(f'"{task_id}":{text}')
+    workflow.__dict__[_FRAGMENTS_ATTR] = fresh
+    top = {
+        "typename": _registry.typenames[workflow.__class__],
+        "format": STATE_FORMAT,
+        "data": _registry.convert(_registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "root": str(workflow.task_tree.id),
+        "subprocesses": {str(k): _registry.convert(v) for k, v in workflow.subprocesses.items()},
+        "bpmn_events": _registry.convert(workflow.bpmn_events),
+    }
+    head = json.dumps(top, cls=_encoder, separators=(",", ":"), ensure_ascii=False)
+    return head[:-1] + ',"tasks":{' + ",".join(parts) + "}}"
+
+
+def reference_dump_state(workflow: BpmnWorkflow) -> str:
+    """The same state through the library's converter, every task encoded (the definition `dump_state` is held to)."""
+    previous = _registry._encoder_mode
     _registry._encoder_mode = True
     try:
         state = _registry.convert(workflow)
         state["format"] = STATE_FORMAT
         return json.dumps(state, cls=_encoder, separators=(",", ":"), ensure_ascii=False)
     finally:
-        _registry._encoder_mode = False
+        _registry._encoder_mode = previous
 
 
 def load_state(text: str, spec, script_engine) -> BpmnWorkflow:
