@@ -45,6 +45,11 @@ def load_dmn_cached(content: bytes, filename: str):
     return _dmn[digest]
 
 
+def cached_model(kind: str, digest: str):
+    """A form or decision model already parsed in this process, by content hash; None if not yet."""
+    return (_forms if kind == "form" else _dmn).get(digest)
+
+
 @dataclass
 class SourceFile:
     path: Path

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from engine.config import GROUP_LABELS, Settings, User
 from engine.definitions import (
-    START_VARIABLES, as_decimal, collect, load_dmn_cached, load_form_cached, parse_catalog,
+    START_VARIABLES, as_decimal, cached_model, collect, load_dmn_cached, load_form_cached, parse_catalog,
 )
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.history import plain
@@ -23,6 +23,7 @@ from engine.reports.measures import case_time_used, step_time_used
 from engine.reports.daily import record_step_stats, record_unit_scores
 from engine.runtime import Compiled, Runtime, compile_bpmn, content_hash
 from engine.store import Store, Tx
+from engine.workflow_cache import WorkflowCache
 
 RESERVED_START_KEYS = START_VARIABLES
 _compiled_by_id: dict[tuple[str, int], Compiled] = {}
@@ -61,6 +62,7 @@ class Service:
         self.settings = settings
         self.clock = clock
         self.calendar = calendar
+        self.workflows = WorkflowCache.shared(store.url) if store is not None else WorkflowCache()
 
     @classmethod
     def open(cls, settings: Settings, *, clock, calendar) -> "Service":
@@ -183,10 +185,9 @@ class Service:
         def decide(decision_ref: str, data: Mapping[str, Any], mode: str) -> Any:
             from engine.rules import evaluate_decision, map_decision_result
 
-            row = tx.latest_definition("dmn", decision_ref)
+            row, model = self._latest_model(tx, "dmn", decision_ref)
             if row is None:
                 raise NotFound(f"Không có bảng quyết định '{decision_ref}'.", decision=decision_ref)
-            model = load_dmn_cached(row["content"], row["filename"])
             result = evaluate_decision(model.decisions, decision_ref, data)
             value = map_decision_result(result, mode)
             if value is None or value == []:
@@ -197,6 +198,19 @@ class Service:
 
         return Runtime(self.clock, self.calendar, decide)
 
+    @staticmethod
+    def _latest_model(tx: Tx, kind: str, key: str) -> tuple[dict | None, Any]:
+        """The newest deployed form or decision model: its content is read (and parsed) once per process and version;
+        each command reads only which version is the newest."""
+        ref = tx.latest_definition_ref(kind, key)
+        if ref is None:
+            return None, None
+        model = cached_model(kind, ref["content_hash"])
+        if model is None:
+            content = ref.get("content") or tx.definition_content(ref["id"])
+            model = (load_form_cached if kind == "form" else load_dmn_cached)(content, ref["filename"])
+        return ref, model
+
     def _compiled(self, tx: Tx, definition_id: int) -> Compiled:
         # Definitions are immutable once stored: one read per process and database, not one per command.
         key = (self.store.url, definition_id)
@@ -205,6 +219,18 @@ class Service:
             row = tx.definition(definition_id)
             compiled = _compiled_by_id[key] = compile_bpmn(row["content"], row["filename"])
         return compiled
+
+    def _workflow(self, runtime: Runtime, compiled: Compiled, case: dict):
+        """The case's workflow at the version just read: the one this process committed last, else restored."""
+        workflow = self.workflows.take(case["id"], (case["version"], case["event_hash"]))
+        if workflow is None:
+            return runtime.restore(compiled, case["state"])
+        workflow.script_engine = runtime.script_engine
+        return workflow
+
+    def _keep(self, tx: Tx, case: dict, workflow) -> None:
+        case_id, token = case["id"], (case["version"], case["event_hash"])
+        tx.after_commit[("workflow", case_id)] = lambda: self.workflows.put(case_id, token, workflow)
 
     def _user(self, actor: str | None) -> User:
         return self.settings.user(actor)
@@ -230,10 +256,10 @@ class Service:
         with self.store.transaction() as tx:
             procedure = tx.procedure(code)
             process_id = procedure["process_id"] if procedure else code
-            definition = tx.latest_definition("bpmn", process_id)
+            definition = tx.latest_definition_ref("bpmn", process_id)
             if definition is None:
                 raise NotFound(f"Không có thủ tục hay quy trình '{code}' đã triển khai.", procedure=code)
-            compiled = compile_bpmn(definition["content"], definition["filename"])
+            compiled = self._compiled(tx, definition["id"])
             total = procedure["total_working_days"] if procedure else as_decimal(compiled.info.properties.get("total_working_days"))
             transferred = self.calendar.transfer_time(received)
             due = self.calendar.case_due(received, total) if total is not None else None
@@ -273,6 +299,7 @@ class Service:
             tx.insert_case(case)
             for row in new_tasks:  # after the case row: tasks reference it
                 tx.insert_task(row)
+            self._keep(tx, case, workflow)
             view = self._case_view(tx, case)
             view["events"] = plain(events)
             return view
@@ -311,11 +338,12 @@ class Service:
             compiled = self._compiled(tx, case["definition_id"])
             values = self._validate_form(tx, compiled, task_row, submitted)
             runtime = self._runtime(tx)
-            workflow = runtime.restore(compiled, case["state"])
+            workflow = self._workflow(runtime, compiled, case)
             now = self.clock.now()
             derived = runtime.complete(workflow, task_row["id"], values)
             events = self._follow_up(runtime, workflow, case, derived, now, actor=user)
-            return self._commit(tx, runtime, workflow, case, events, actor=user.id, now=now)
+            return self._commit(tx, runtime, workflow, case, events, actor=user.id, now=now,
+                                known_tasks={task_row["id"]: task_row})
 
     def _authorize(self, user: User, task_row: dict) -> None:
         groups = [g for g in task_row["groups"].split(",") if g]
@@ -334,12 +362,11 @@ class Service:
         info = compiled.info.user_task(task_row["element_id"])
         if info is None or info.form_ref is None:
             return submitted
-        row = tx.latest_definition("form", info.form_ref)
+        row, form = self._latest_model(tx, "form", info.form_ref)
         if row is None:
             raise NotFound(f"Không có biểu mẫu '{info.form_ref}' của bước '{task_row['name']}'.", form=info.form_ref)
         from engine.forms import validate_submission
 
-        form = load_form_cached(row["content"], row["filename"])
         values = validate_submission(form, submitted, today=self.clock.now().date())
         # A field left empty still reaches the case as null, so a gateway can test `empty x` instead of failing
         # on an unknown variable.
@@ -366,6 +393,7 @@ class Service:
                         with tx.conn.begin_nested():  # one case that cannot fire must not block the others
                             fired.extend(self._fire_case(tx, row["id"], now))
                     except EngineError as err:
+                        tx.after_commit.pop(("workflow", row["id"]), None)  # rolled back to the savepoint
                         failed.append({"case_id": row["id"], "error": err.code, "message": err.message})
         cases_done = len(seen)
         timer_events = [e for e in fired if e["type"] == "timer_fired"]
@@ -375,7 +403,7 @@ class Service:
         case = tx.case(case_id)
         compiled = self._compiled(tx, case["definition_id"])
         runtime = self._runtime(tx)
-        workflow = runtime.restore(compiled, case["state"])
+        workflow = self._workflow(runtime, compiled, case)
         derived = runtime.fire_timers(workflow)
         events = self._follow_up(runtime, workflow, case, derived, now)
         self._commit(tx, runtime, workflow, case, events, actor=None, now=now, view=False)
@@ -400,7 +428,7 @@ class Service:
                     case=case_id)
             now = self.clock.now()
             runtime = self._runtime(tx)
-            workflow = runtime.restore(self._compiled(tx, case["definition_id"]), case["state"])
+            workflow = self._workflow(runtime, self._compiled(tx, case["definition_id"]), case)
             derived = runtime.cancel(workflow)
             events = [{"type": "case_withdrawn", "reason": reason, "notice_form": "05"}] + derived
             events.append({"type": "case_ended", "status": "withdrawn", "outcome": "withdrawn"})
@@ -460,12 +488,13 @@ class Service:
         return events
 
     def _commit(self, tx: Tx, runtime: Runtime, workflow, case: dict, events: list[dict], *, actor: str | None,
-                now: datetime, view: bool = True) -> dict | None:
+                now: datetime, view: bool = True, known_tasks: dict[str, dict] | None = None) -> dict | None:
         before_version = case["version"]
         original = dict(case)
-        for row in self._project(tx, case, events, actor=actor, now=now):
+        completed: list[dict] = []
+        for row in self._project(tx, case, events, actor=actor, now=now, known_tasks=known_tasks, completed=completed):
             tx.insert_task(row)
-        record_step_stats(tx.conn, case, [e["task_id"] for e in events if e["type"] == "task_completed"])
+        record_step_stats(tx.conn, case, completed)
         if original.get("resolved_at") is None and case.get("resolved_at") is not None:
             record_unit_scores(tx.conn, case, now)  # indicator 2, fixed when the case is resolved
         rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now)
@@ -477,15 +506,18 @@ class Service:
         # moved and gets a Conflict before anything of this command is written.
         case["version"] = tx.save_case(case["id"], before_version, values)
         tx.insert_events(rows)
+        self._keep(tx, case, workflow)
         if not view:
             return None
         shown = self._case_view(tx, case)
         shown["events"] = plain(events)
         return shown
 
-    def _project(self, tx: Tx, case: dict, events: list[dict], *, actor: str | None, now: datetime) -> list[dict]:
+    def _project(self, tx: Tx, case: dict, events: list[dict], *, actor: str | None, now: datetime,
+                 known_tasks: Mapping[str, dict] | None = None, completed: list[dict] | None = None) -> list[dict]:
         """Apply events to the case and existing task rows (the read model; the events stay the truth).
-        Returns the rows of tasks the events created, for the caller to insert."""
+        Returns the rows of tasks the events created, for the caller to insert. `known_tasks` are rows the caller
+        already read (not read again); `completed` receives each completed task's row as updated."""
         pending_tasks: list[dict] = []
         for e in events:
             kind = e["type"]
@@ -510,9 +542,12 @@ class Service:
                     case.update(case_time_used(self.calendar, case))
             elif kind == "task_completed":
                 due = datetime.fromisoformat(e["due_at"]) if e.get("due_at") else None
-                tx.update_task(e["task_id"], {"status": "completed", "completed_at": now, "completed_by": actor,
-                                              "timing": judge(now, due),
-                                              **step_time_used(self.calendar, tx.task(e["task_id"]) or {}, now)})
+                row = (known_tasks or {}).get(e["task_id"]) or tx.task(e["task_id"]) or {}
+                done = {"status": "completed", "completed_at": now, "completed_by": actor, "timing": judge(now, due),
+                        **step_time_used(self.calendar, row, now)}
+                tx.update_task(e["task_id"], done)
+                if completed is not None and row:
+                    completed.append({**row, **done})
                 data = e.get("data") or {}
                 if data.get("channel") in ("direct", "online", "postal"):
                     case["channel"] = data["channel"]  # the reception form records how the dossier arrived
@@ -553,8 +588,14 @@ class Service:
 
     # --- read models -----------------------------------------------------------------------------------------
     def _case_view(self, tx: Tx, case: dict) -> dict:
-        open_tasks = [self._task_view(t, case) for t in tx.open_tasks(case_id=case["id"])]
-        overdue = [self._task_view(t, case) for t in tx.case_tasks(case["id"]) if t["overdue"]]
+        rows = tx.view_tasks(case["id"])
+        # The orders of Tx.open_tasks (due first, undated last) and of Tx.case_tasks (as created), in Python.
+        open_rows = sorted((r for r in rows if r["status"] == "open"),
+                           key=lambda r: (r["due_at"] is None, r["due_at"] or r["created_at"], r["created_at"]))
+        overdue_rows = sorted((r for r in rows if r["overdue"]),
+                              key=lambda r: (r["created_at"], r["step"] is not None, r["step"] or 0))
+        open_tasks = [self._task_view(t, case) for t in open_rows]
+        overdue = [self._task_view(t, case) for t in overdue_rows]
         return {
             "case_id": case["id"], "code": case["procedure_code"], "process_id": case["process_id"],
             "status": case["status"], "stage": case.get("stage"), "outcome": case.get("outcome"),

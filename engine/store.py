@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import and_, create_engine, event, func, insert, select, update
+from sqlalchemy import and_, bindparam, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, ArgumentError, NoSuchModuleError
 
@@ -26,6 +26,33 @@ from engine.history import GENESIS, event_hash, plain
 from engine.schema import cases, counters, definitions, events, procedures, tasks
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# The statements every command runs, built once: building a statement costs SQLAlchemy more than executing it.
+_CASE = select(cases).where(cases.c.id == bindparam("case_id"))
+_CASE_FOR_UPDATE = _CASE.with_for_update(of=cases)
+_TASK = select(tasks).where(tasks.c.id == bindparam("task_id"))
+_LATEST = (select(definitions).where(definitions.c.kind == bindparam("kind"), definitions.c.key == bindparam("key"))
+           .order_by(definitions.c.version.desc()).limit(1))
+_LATEST_REF = (select(definitions.c.id, definitions.c.version, definitions.c.content_hash, definitions.c.filename)
+               .where(definitions.c.kind == bindparam("kind"), definitions.c.key == bindparam("key"))
+               .order_by(definitions.c.version.desc()).limit(1))
+_CONTENT = select(definitions.c.content).where(definitions.c.id == bindparam("definition_id"))
+_VIEW_TASKS = select(tasks).where(tasks.c.case_id == bindparam("case_id"),
+                                  or_(tasks.c.status == "open", tasks.c.overdue.is_(True)))
+_INSERT_TASK = insert(tasks)
+_INSERT_EVENTS = insert(events)
+_updates: dict[tuple, Any] = {}
+
+
+def _update_statement(table, keys: tuple[str, ...], versioned: bool):
+    """UPDATE table SET <keys> WHERE id = :row_id [AND version = :expected_version], built once per column set."""
+    cached = _updates.get((table.name, keys, versioned))
+    if cached is None:
+        stmt = update(table).where(table.c.id == bindparam("row_id"))
+        if versioned:
+            stmt = stmt.where(table.c.version == bindparam("expected_version"))
+        cached = _updates[(table.name, keys, versioned)] = stmt.values({k: bindparam(f"v_{k}") for k in keys})
+    return cached
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -119,13 +146,17 @@ class Store:
     def transaction(self) -> Iterator["Tx"]:
         try:
             with self.engine.begin() as conn:
-                yield Tx(conn, self)
+                tx = Tx(conn, self)
+                yield tx
         except IntegrityError as exc:
             # Two writers raced past the version check (e.g. both numbered the same event): the loser's transaction is
             # rolled back whole, and the operator is told to look again.
             raise Conflict("Dữ liệu vừa được người khác cập nhật cùng lúc; hãy xem lại và thực hiện lại nếu cần.") from exc
         except OperationalError as exc:
             raise StoreUnavailable(f"Lỗi cơ sở dữ liệu: {str(exc.orig).strip().splitlines()[0]}.") from exc
+        # Only once the commit succeeded: what these do (keeping a workflow in memory) must match the database.
+        for action in tx.after_commit.values():
+            action()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -137,6 +168,7 @@ class Tx:
     def __init__(self, conn: Connection, store: Store) -> None:
         self.conn = conn
         self.store = store
+        self.after_commit: dict[Any, Any] = {}  # key -> callable, run in order after a successful commit
 
     def _one(self, stmt) -> dict | None:
         row = self.conn.execute(stmt).mappings().first()
@@ -145,14 +177,24 @@ class Tx:
     def _all(self, stmt) -> list[dict]:
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
 
+    def _one_with(self, stmt, params: Mapping[str, Any]) -> dict | None:
+        row = self.conn.execute(stmt, params).mappings().first()
+        return dict(row) if row else None
+
     # --- definitions -----------------------------------------------------------------------------------------
     def definition_by_hash(self, kind: str, key: str, digest: str) -> dict | None:
         return self._one(select(definitions).where(
             definitions.c.kind == kind, definitions.c.key == key, definitions.c.content_hash == digest))
 
     def latest_definition(self, kind: str, key: str) -> dict | None:
-        return self._one(select(definitions).where(definitions.c.kind == kind, definitions.c.key == key)
-                         .order_by(definitions.c.version.desc()).limit(1))
+        return self._one_with(_LATEST, {"kind": kind, "key": key})
+
+    def latest_definition_ref(self, kind: str, key: str) -> dict | None:
+        """The newest version's id, version, hash and file name, without the content (use `definition_content`)."""
+        return self._one_with(_LATEST_REF, {"kind": kind, "key": key})
+
+    def definition_content(self, definition_id: int) -> bytes:
+        return self.conn.execute(_CONTENT, {"definition_id": definition_id}).scalar_one()
 
     def definition(self, definition_id: int) -> dict:
         row = self._one(select(definitions).where(definitions.c.id == definition_id))
@@ -210,12 +252,10 @@ class Tx:
         self.conn.execute(insert(cases).values(**values))
 
     def case(self, case_id: str, *, lock: bool = False) -> dict:
-        stmt = select(cases).where(cases.c.id == case_id)
-        if lock and not self.store.is_sqlite:
-            # Commands lock the case row first, as a worker's claim does: one lock order, so no deadlock with a worker
-            # firing the same case, and a command that waited reads what the worker committed (no stale version).
-            stmt = stmt.with_for_update(of=cases)
-        row = self._one(stmt)
+        # Commands lock the case row first, as a worker's claim does: one lock order, so no deadlock with a worker
+        # firing the same case, and a command that waited reads what the worker committed (no stale version).
+        stmt = _CASE_FOR_UPDATE if lock and not self.store.is_sqlite else _CASE
+        row = self._one_with(stmt, {"case_id": case_id})
         if row is None:
             raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
         return row
@@ -224,7 +264,7 @@ class Tx:
         """A task by its id or an unambiguous prefix of at least 8 characters, as operators type them."""
         task_id = task_id.strip().lower()
         if len(task_id) == 36:
-            row = self._one(select(tasks).where(tasks.c.id == task_id))
+            row = self.task(task_id)
         elif len(task_id) >= 8:
             rows = self._all(select(tasks).where(tasks.c.id.like(task_id + "%")).limit(2))
             if len(rows) > 1:
@@ -238,10 +278,10 @@ class Tx:
 
     def save_case(self, case_id: str, expected_version: int, values: Mapping[str, Any]) -> int:
         new_version = expected_version + 1
-        result = self.conn.execute(
-            update(cases).where(cases.c.id == case_id, cases.c.version == expected_version)
-            .values(**values, version=new_version)
-        )
+        columns = tuple(values) + ("version",)
+        params = {f"v_{k}": v for k, v in values.items()}
+        params.update(v_version=new_version, row_id=case_id, expected_version=expected_version)
+        result = self.conn.execute(_update_statement(cases, columns, True), params)
         if result.rowcount != 1:
             raise Conflict(
                 f"Hồ sơ '{case_id}' vừa được người khác cập nhật; hãy xem lại và thực hiện lại nếu cần.", case=case_id
@@ -263,13 +303,19 @@ class Tx:
 
     # --- tasks -----------------------------------------------------------------------------------------------
     def insert_task(self, values: Mapping[str, Any]) -> None:
-        self.conn.execute(insert(tasks).values(**values))
+        self.conn.execute(_INSERT_TASK, dict(values))
 
     def update_task(self, task_id: str, values: Mapping[str, Any]) -> None:
-        self.conn.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
+        params = {f"v_{k}": v for k, v in values.items()}
+        params["row_id"] = task_id
+        self.conn.execute(_update_statement(tasks, tuple(values), False), params)
 
     def task(self, task_id: str) -> dict | None:
-        return self._one(select(tasks).where(tasks.c.id == task_id))
+        return self._one_with(_TASK, {"task_id": task_id})
+
+    def view_tasks(self, case_id: str) -> list[dict]:
+        """The case's open and overdue steps (what a case view shows), in one query."""
+        return [dict(r) for r in self.conn.execute(_VIEW_TASKS, {"case_id": case_id}).mappings()]
 
     def open_tasks(self, *, case_id: str | None = None, lane: str | None = None, groups: Iterable[str] | None = None,
                    limit: int | None = None) -> list[dict]:
@@ -304,7 +350,7 @@ class Tx:
 
     def insert_events(self, rows: list[dict]) -> None:
         if rows:
-            self.conn.execute(insert(events), rows)
+            self.conn.execute(_INSERT_EVENTS, rows)
 
     def append_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
                       actor: str | None, at: datetime) -> tuple[int, str]:

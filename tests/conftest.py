@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+# Every state dump in the suite is checked against the library serializer's (engine/state_codec.py): the incremental
+# dump reuses finished tasks' JSON, and a scenario that changes a finished task behind its back must fail here.
+os.environ.setdefault("TTHC_CHECK_STATE", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 PG_ADMIN = os.environ.get("TTHC_TEST_PG")
@@ -89,6 +93,11 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture
 def db_url(tmp_path):
+    from engine.workflow_cache import WorkflowCache
+
+    # The in-process CLI keeps workflows between the commands of one test, like a long-running process; each test
+    # starts with none (a PostgreSQL database is emptied and reused, so case ids repeat across tests).
+    WorkflowCache.clear_shared()
     if PG_ADMIN:
         name, head = _session_database()
         _reset(name, head)

@@ -71,7 +71,11 @@ def fleet(tmp_path_factory):
 
 @pytest.fixture
 def restores(monkeypatch):
-    """Counts workflows restored from stored state, whatever calls it."""
+    """Counts workflows restored from stored state, whatever calls it. The tick runs as a fresh worker process
+    would: nothing kept in memory from the commands that started the cases."""
+    from engine.workflow_cache import WorkflowCache
+
+    WorkflowCache.clear_shared()
     calls: list[str] = []
     restore = Runtime.restore
 

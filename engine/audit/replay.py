@@ -131,6 +131,9 @@ class _ReplayTx:
         deployed = [v for v in versions if v["deployed_at"] <= now]
         return deployed[-1] if deployed else versions[0]
 
+    def latest_definition_ref(self, kind: str, key: str) -> dict | None:
+        return self.latest_definition(kind, key)  # full rows: the content comes along
+
     def task(self, task_id: str) -> dict | None:
         return self.tasks.get(task_id)
 

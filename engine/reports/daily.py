@@ -26,6 +26,9 @@ STEP_COUNTERS = ("steps", "early", "on_time", "late", "measured", "used_minutes"
 UNIT_COUNTERS = ("pairs", "scored_2", "scored_0")
 
 
+_upserts: dict[tuple[str, str], Any] = {}
+
+
 def local_day(at: datetime) -> date:
     return at.astimezone(TZ).date()
 
@@ -35,27 +38,26 @@ def _upsert(conn: Connection, table, rows: list[dict], keys: tuple[str, ...], co
     """INSERT ... ON CONFLICT DO UPDATE adding the counters (SQLite 3.24+ and PostgreSQL share the syntax)."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={**{c: table.c[c] + stmt.excluded[c] for c in counters}, label: stmt.excluded[label]})
+    stmt = _upserts.get((conn.dialect.name, table.name))
+    if stmt is None:  # built once: building an upsert costs more than running it
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table)
+        stmt = _upserts[(conn.dialect.name, table.name)] = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={**{c: table.c[c] + stmt.excluded[c] for c in counters}, label: stmt.excluded[label]})
     for row in sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys)):
         conn.execute(stmt, row)
 
 
-def record_step_stats(conn: Connection, case: Mapping[str, Any], task_ids: Iterable[str]) -> None:
-    """Add the steps just completed (`task_ids`, already updated in this transaction) to the daily sums."""
-    ids = list(task_ids)
-    if not ids:
-        return
-    t = tasks.c
+def record_step_stats(conn: Connection, case: Mapping[str, Any], completed: Iterable[Mapping[str, Any]]) -> None:
+    """Add the steps just completed (their task rows as updated in this transaction) to the daily sums."""
     rows = []
-    for r in conn.execute(select(t.lane_id, t.lane, t.completed_by, t.completed_at, t.timing, t.used_working_minutes,
-                                 t.allotted_working_minutes).where(t.id.in_(ids), t.timing.is_not(None))).mappings():
+    for r in completed:
+        if r.get("timing") is None:
+            continue
         measured = r["used_working_minutes"] is not None and r["allotted_working_minutes"] is not None
         used = r["used_working_minutes"] or 0
         allotted = r["allotted_working_minutes"] or 0
