@@ -129,6 +129,20 @@ def _attached_to(task) -> Any:
     return None
 
 
+def _tree(workflow: BpmnWorkflow) -> Iterable:
+    """Every task in the order of the library's `get_tasks()` (depth first, children in order), walked directly:
+    the library's iterator costs more than the rest of a command's bookkeeping. No subprocesses (deploy refuses
+    them), so the top workflow's tree is the whole tree."""
+    tasks = workflow.tasks
+    stack = [workflow.task_tree]
+    while stack:
+        task = stack.pop()
+        yield task
+        children = task._children
+        if children:
+            stack.extend(child for child in map(tasks.get, reversed(children)) if child is not None)
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -193,8 +207,9 @@ class Runtime:
 
     def update_case_data(self, workflow: BpmnWorkflow, values: Mapping[str, Any]) -> None:
         """Case-level values (a restarted due time) into every task still to run, so later steps see them."""
-        for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
-            task.data.update(values)
+        for task in workflow.tasks.values():
+            if task._state & TaskState.NOT_FINISHED_MASK:
+                task.data.update(values)
         if workflow.last_task is not None:
             workflow.last_task.data.update(values)
             mark_changed(workflow, workflow.last_task)  # finished: the incremental dump would keep its old data
@@ -206,7 +221,9 @@ class Runtime:
         from engine.dialect.expressions import is_expression
 
         moved = 0
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in workflow.tasks.values():
+            if task._state != TaskState.WAITING:
+                continue
             definition = getattr(task.task_spec, "event_definition", None)
             if isinstance(definition, EngineTimeDateTimer) and is_expression(definition.expression):
                 if variable in compiled_expression(definition.expression).variables:
@@ -216,7 +233,8 @@ class Runtime:
 
     # --- views -----------------------------------------------------------------------------------------------
     def open_tasks(self, workflow: BpmnWorkflow) -> list[OpenTask]:
-        return [self._open_task(t) for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)]
+        return [self._open_task(t) for t in _tree(workflow)
+                if t._state == TaskState.READY and isinstance(t.task_spec, UserTask)]
 
     def _open_task(self, task) -> OpenTask:
         spec = task.task_spec
@@ -252,8 +270,8 @@ class Runtime:
     def next_timer_at(self, workflow: BpmnWorkflow) -> datetime | None:
         dues = [
             datetime.fromisoformat(value)
-            for t in workflow.get_tasks(state=TaskState.WAITING)
-            if _is_timer(t.task_spec) and not t._get_internal_data("event_fired")
+            for t in workflow.tasks.values()
+            if t._state == TaskState.WAITING and _is_timer(t.task_spec) and not t._get_internal_data("event_fired")
             and (value := t._get_internal_data("event_value")) and value != SUSPENDED
         ]
         return min(dues) if dues else None
@@ -261,17 +279,19 @@ class Runtime:
     # --- events ----------------------------------------------------------------------------------------------
     @staticmethod
     def _snapshot(workflow: BpmnWorkflow) -> dict[UUID, int]:
-        return {task.id: task.state for task in workflow.get_tasks()}
+        return {task_id: task._state for task_id, task in workflow.tasks.items()}
 
     def _derive(self, workflow: BpmnWorkflow, before: Mapping[UUID, int], completed: Mapping[str, dict] | None = None) -> list[dict]:
         completed = completed or {}
         events: list[dict] = []
         now = self.clock.now()
-        for task in workflow.get_tasks():
+        changed = False
+        for task in _tree(workflow):
             spec = task.task_spec
             old = before.get(task.id)
-            if old == task.state:
+            if old == task._state:
                 continue
+            changed = True
             if isinstance(spec, UserTask):
                 if task.state == TaskState.READY:
                     view = self._open_task(task)
@@ -337,9 +357,7 @@ class Runtime:
                     "name": spec.bpmn_name,
                     "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition),
                 })
-        if workflow.is_completed() and not all(
-            before.get(t.id) == t.state for t in workflow.get_tasks()
-        ):
+        if changed and workflow.is_completed():
             events.append({"type": "workflow_completed"})
         for event in events:
             event.setdefault("at", now.isoformat())
