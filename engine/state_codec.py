@@ -82,9 +82,10 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     deltas against the parent task, and only the JSON encoder converts the typed values inside them.
 
     A finished task never changes again, so its encoded JSON is kept on the workflow object and reused by the next
-    dump of the same object (a long-running process keeps workflows between commands): only tasks that are new,
-    unfinished, changed state, gained or lost children, were marked by `mark_changed`, or whose parent was re-encoded
-    (their data is a delta against the parent's) are encoded again. The text is the same JSON document as
+    dump of the same object (a long-running process keeps workflows between commands), and so is a predicted task's
+    while it holds no data: only tasks that are new, ready or waiting, changed state, gained or lost children, were
+    marked by `mark_changed`, or whose parent was re-encoded (their data is a delta against the parent's) are encoded
+    again. The text is the same JSON document as
     `reference_dump_state` (key order aside); with TTHC_CHECK_STATE=1 (the test suite) every dump is compared with it.
     """
     _registry._encoder_mode = True
@@ -120,19 +121,40 @@ def _dump_incremental(workflow: BpmnWorkflow) -> str:
     changed: set = set(workflow.__dict__.pop(_CHANGED_ATTR, ()))
     fresh: dict = {}
     parts: list[str] = []
+    run: dict[str, dict] = {}  # consecutive tasks to encode in one call (unfinished ones, never kept)
+
+    def flush() -> None:
+        if run:
+            parts.append(json.dumps(run, cls=_encoder, separators=(",", ":"), ensure_ascii=False)[1:-1])
+            run.clear()
+
     finished = TaskState.FINISHED_MASK
-    # workflow.tasks is in creation order, so a parent is always looked at before its children.
+    # workflow.tasks is in creation order, so a parent is always looked at before its children, and the text keeps
+    # that order (restoring a task merges its data delta into its parent's data).
     for task_id, task in workflow.tasks.items():
-        entry = cache.get(task_id)
         state = task._state
-        if (entry is not None and state & finished and entry[0] == state and entry[1] == task.last_state_change
-                and entry[2] == task._children and task_id not in changed and task._parent not in changed):
-            text = entry[3]
-        else:
-            text = json.dumps(_registry.convert(task), cls=_encoder, separators=(",", ":"), ensure_ascii=False)
+        # Kept JSON is valid for a finished task, and for a predicted one that holds no data of its own yet (its JSON
+        # then depends only on what the signature below and its parent's data say). A task with data that can still
+        # change in place (ready, waiting) is encoded every time.
+        keepable = state & finished or not (task.data or task.internal_data)
+        if not keepable:
+            run[str(task_id)] = _registry.convert(task)
             changed.add(task_id)
-        fresh[task_id] = (state, task.last_state_change, list(task._children), text)
-        parts.append(f'"{task_id}":{text}')
+            continue
+        entry = cache.get(task_id)
+        same = (entry is not None and entry[0] == state and entry[1] == task.last_state_change
+                and entry[2] == task._children and entry[3] == task.triggered and task_id not in changed)
+        if not same:
+            changed.add(task_id)  # its data may be new: its children's deltas must be encoded again too
+        if same and task._parent not in changed:
+            part = entry[4]
+        else:
+            part = f'"{task_id}":' + json.dumps(_registry.convert(task), cls=_encoder, separators=(",", ":"),
+                                                ensure_ascii=False)
+        flush()
+        fresh[task_id] = (state, task.last_state_change, list(task._children), task.triggered, part)
+        parts.append(part)
+    flush()
     workflow.__dict__[_FRAGMENTS_ATTR] = fresh
     top = {
         "typename": _registry.typenames[workflow.__class__],
