@@ -19,6 +19,14 @@ GENESIS = "0" * 64
 
 def plain(value: Any) -> Any:
     """The JSON form stored in the log: datetimes as ISO 8601 with offset, decimals as strings, NFC text."""
+    cls = value.__class__
+    # Exact types first: every event of every command goes through here twice (payload, then hash record).
+    if cls is str:
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
+    if cls is int or cls is bool or cls is float or value is None:
+        return value
+    if cls is dict:
+        return {(k if k.__class__ is str else str(k)): plain(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

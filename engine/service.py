@@ -63,6 +63,8 @@ class Service:
         self.clock = clock
         self.calendar = calendar
         self.workflows = WorkflowCache.shared(store.url) if store is not None else WorkflowCache()
+        self._latest: dict[tuple[str, str], tuple[dict | None, Any]] = {}  # newest form/decision per key, at:
+        self._latest_head: tuple | None = None  # the definitions head they were looked up at
 
     @classmethod
     def open(cls, settings: Settings, *, clock, calendar) -> "Service":
@@ -198,10 +200,25 @@ class Service:
 
         return Runtime(self.clock, self.calendar, decide)
 
+    def _latest_model(self, tx: Tx, kind: str, key: str) -> tuple[dict | None, Any]:
+        """The newest deployed form or decision model: its content is read (and parsed) once per process and version.
+        When the transaction read the definitions head with its case (`Tx.case(with_head=True)`) and no deploy has
+        added a version since, what this process found last time is still the newest; otherwise it asks."""
+        head = getattr(tx, "definitions_head", None)
+        if head is not None:
+            if head != self._latest_head:
+                self._latest.clear()
+                self._latest_head = head
+            known = self._latest.get((kind, key))
+            if known is not None:
+                return known
+        found = self._find_latest_model(tx, kind, key)
+        if head is not None:
+            self._latest[(kind, key)] = found
+        return found
+
     @staticmethod
-    def _latest_model(tx: Tx, kind: str, key: str) -> tuple[dict | None, Any]:
-        """The newest deployed form or decision model: its content is read (and parsed) once per process and version;
-        each command reads only which version is the newest."""
+    def _find_latest_model(tx: Tx, kind: str, key: str) -> tuple[dict | None, Any]:
         ref = tx.latest_definition_ref(kind, key)
         if ref is None:
             return None, None
@@ -329,7 +346,7 @@ class Service:
         submitted = nfc_data(dict(data or {}))
         with self.store.transaction() as tx:
             task_row = tx.resolve_task_id(task_id)
-            case = tx.case(task_row["case_id"], lock=True)
+            case = tx.case(task_row["case_id"], lock=True, with_head=True)
             if case["status"] != "active":
                 raise Conflict(f"Hồ sơ '{case['id']}' đã kết thúc ({case['status']}); không xử lý thêm được.", case=case["id"])
             if task_row["status"] != "open":
@@ -400,7 +417,7 @@ class Service:
         return {"fired": len(timer_events), "cases": cases_done, "events": fired, "failed": failed, "at": now}
 
     def _fire_case(self, tx: Tx, case_id: str, now: datetime) -> list[dict]:
-        case = tx.case(case_id)
+        case = tx.case(case_id, with_head=True)
         compiled = self._compiled(tx, case["definition_id"])
         runtime = self._runtime(tx)
         workflow = self._workflow(runtime, compiled, case)

@@ -30,6 +30,13 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The statements every command runs, built once: building a statement costs SQLAlchemy more than executing it.
 _CASE = select(cases).where(cases.c.id == bindparam("case_id"))
 _CASE_FOR_UPDATE = _CASE.with_for_update(of=cases)
+# Which definitions exist, as (count, highest id): it changes with every deploy that adds a version, even when two
+# deploys commit out of id order. Read with the case row, it lets a process reuse what it knows of the newest forms
+# and decision tables instead of asking for each one.
+_CASE_WITH_HEAD = select(cases, select(func.count(definitions.c.id)).scalar_subquery().label("definitions_count"),
+                         select(func.max(definitions.c.id)).scalar_subquery().label("definitions_max")
+                         ).where(cases.c.id == bindparam("case_id"))
+_CASE_WITH_HEAD_FOR_UPDATE = _CASE_WITH_HEAD.with_for_update(of=cases)
 _TASK = select(tasks).where(tasks.c.id == bindparam("task_id"))
 _LATEST = (select(definitions).where(definitions.c.kind == bindparam("kind"), definitions.c.key == bindparam("key"))
            .order_by(definitions.c.version.desc()).limit(1))
@@ -118,7 +125,9 @@ class Store:
             def _on_begin(conn):
                 # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, can fail
                 # with "database is locked" at the upgrade, after work was done, and busy_timeout cannot help there.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                # Straight to the driver: this runs once per command, and SQLAlchemy's statement machinery costs
+                # more than the statement.
+                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
             return engine
         return create_engine(url, pool_pre_ping=True, future=True)
@@ -169,6 +178,7 @@ class Tx:
         self.conn = conn
         self.store = store
         self.after_commit: dict[Any, Any] = {}  # key -> callable, run in order after a successful commit
+        self.definitions_head: tuple[int, int | None] | None = None  # set by case(..., with_head=True)
 
     def _one(self, stmt) -> dict | None:
         row = self.conn.execute(stmt).mappings().first()
@@ -251,11 +261,17 @@ class Tx:
     def insert_case(self, values: Mapping[str, Any]) -> None:
         self.conn.execute(insert(cases).values(**values))
 
-    def case(self, case_id: str, *, lock: bool = False) -> dict:
+    def case(self, case_id: str, *, lock: bool = False, with_head: bool = False) -> dict:
         # Commands lock the case row first, as a worker's claim does: one lock order, so no deadlock with a worker
         # firing the same case, and a command that waited reads what the worker committed (no stale version).
-        stmt = _CASE_FOR_UPDATE if lock and not self.store.is_sqlite else _CASE
+        lock = lock and not self.store.is_sqlite
+        if with_head:
+            stmt = _CASE_WITH_HEAD_FOR_UPDATE if lock else _CASE_WITH_HEAD
+        else:
+            stmt = _CASE_FOR_UPDATE if lock else _CASE
         row = self._one_with(stmt, {"case_id": case_id})
+        if row is not None and with_head:
+            self.definitions_head = (row.pop("definitions_count"), row.pop("definitions_max"))
         if row is None:
             raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
         return row
