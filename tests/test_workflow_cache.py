@@ -187,3 +187,23 @@ def test_cli_commands_of_one_process_share_the_kept_workflows(cli, db_url):
     case.do("assign", STEPS[1][3], STEPS[1][2])
     assert cache.hits - hits == 2
     assert state_codec._CHECK is True
+
+
+def test_a_form_deployed_between_two_commands_of_one_process_applies_to_the_next_command(service, tmp_path):
+    """The newest form version is remembered per definitions head; a deploy moves the head."""
+    from engine.errors import InvalidInput
+
+    view = _start(service)
+    view = _do(service, view, *STEPS[0])
+    element, user, data, when = STEPS[1]
+    with pytest.raises(InvalidInput, match="Công chức thụ lý"):
+        _do(service, view, element, user, {}, when)  # the process has now looked up (and keeps) version 1
+    form = json.loads((ROOT / "forms" / "assignment.form").read_text(encoding="utf-8"))
+    note = next(c for c in form["components"] if c.get("key") == "assignment_note")
+    note["validate"]["required"] = True  # the new version requires the assignment note
+    (tmp_path / "assignment.form").write_text(json.dumps(form, ensure_ascii=False), encoding="utf-8")
+    assert [d["status"] for d in service.deploy([tmp_path / "assignment.form"])] == ["deployed"]
+    with pytest.raises(InvalidInput, match="Ý kiến phân công"):
+        _do(service, view, *STEPS[1])
+    view = _do(service, view, element, user, {**data, "assignment_note": "Giao chị Mai thụ lý."}, when)
+    assert [t["element_id"] for t in view["tasks"]] == ["appraise"]
