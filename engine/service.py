@@ -423,7 +423,9 @@ class Service:
         workflow = self._workflow(runtime, compiled, case)
         derived = runtime.fire_timers(workflow)
         events = self._follow_up(runtime, workflow, case, derived, now)
-        self._commit(tx, runtime, workflow, case, events, actor=None, now=now, view=False)
+        # Not kept: a fired case usually waits days for its next step, and a worker sweeping thousands of due timers
+        # would otherwise fill its memory with workflows nobody asks for.
+        self._commit(tx, runtime, workflow, case, events, actor=None, now=now, view=False, keep=False)
         return [{**e, "case_id": case_id} for e in events]
 
     # --- withdraw --------------------------------------------------------------------------------------------
@@ -505,7 +507,8 @@ class Service:
         return events
 
     def _commit(self, tx: Tx, runtime: Runtime, workflow, case: dict, events: list[dict], *, actor: str | None,
-                now: datetime, view: bool = True, known_tasks: dict[str, dict] | None = None) -> dict | None:
+                now: datetime, view: bool = True, known_tasks: dict[str, dict] | None = None,
+                keep: bool = True) -> dict | None:
         before_version = case["version"]
         original = dict(case)
         completed: list[dict] = []
@@ -523,7 +526,8 @@ class Service:
         # moved and gets a Conflict before anything of this command is written.
         case["version"] = tx.save_case(case["id"], before_version, values)
         tx.insert_events(rows)
-        self._keep(tx, case, workflow)
+        if keep:
+            self._keep(tx, case, workflow)
         if not view:
             return None
         shown = self._case_view(tx, case)

@@ -79,6 +79,8 @@ def _variants(names: list[str], pg_url: str | None):
             made.append(Naive(library))
         elif name == "engine_sqlite":
             made.append(Engine.sqlite())
+        elif name == "engine_sqlite_cold":
+            made.append(Engine.sqlite(cold=True))
         elif name == "engine_pg":
             made.append(Engine.postgresql(pg_url))
     return made
@@ -147,7 +149,7 @@ def measure(args) -> dict:
     started = time.perf_counter()
     results: dict = {"machine": describe(pg), "args": {"rounds": args.rounds, "sizes": args.sizes,
                                                         "pg_sizes": args.pg_sizes if pg else []}}
-    variants = ["floor", "naive", "engine_sqlite"] + (["engine_pg"] if pg else [])
+    variants = ["floor", "naive", "engine_sqlite", "engine_sqlite_cold"] + (["engine_pg"] if pg else [])
     say(f"[1–3] một hồ sơ đầy đủ: {', '.join(variants)} — {args.rounds} vòng xen kẽ …")
     results["cases"] = run_child({"part": "cases", "variants": variants, "rounds": args.rounds, "pg_url": pg})
     results["memory"] = {}

@@ -207,3 +207,14 @@ def test_a_form_deployed_between_two_commands_of_one_process_applies_to_the_next
         _do(service, view, *STEPS[1])
     view = _do(service, view, element, user, {**data, "assignment_note": "Giao chị Mai thụ lý."}, when)
     assert [t["element_id"] for t in view["tasks"]] == ["appraise"]
+
+
+def test_firing_timers_keeps_no_workflow_so_a_worker_sweeping_many_cases_stays_small(service):
+    view = _start(service)
+    service.workflows.clear()
+    service.clock.set(at("2026-03-02T10:30:00+07:00"))  # the reception step (due 10:00) is overdue
+    fired = service.fire_due_timers()
+    assert fired["fired"] == 1 and fired["cases"] == 1
+    assert len(service.workflows) == 0
+    view = _do(service, service.show_case(view["case_id"]), *STEPS[0][:3], "2026-03-02T10:45:00+07:00")
+    assert len(service.workflows) == 1  # an operator's command keeps it again

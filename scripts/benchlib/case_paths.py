@@ -6,7 +6,10 @@
   loads the workflow before every step and saves it after. The JSON stays in memory, so this is the naive approach's
   floor too: no database is counted against it.
 - `Engine`: `Service.start_case` and seven `Service.complete_task` calls on a database — durable (one committed
-  transaction per command), with the hash-chained history, the read-model rows and form validation.
+  transaction per command), with the hash-chained history, the read-model rows and form validation. One long-running
+  process, as a worker or server is: it keeps the workflows it committed (engine/workflow_cache.py).
+- `Engine.sqlite(cold=True)`: the same with nothing kept between commands — every command restores its workflow from
+  the stored JSON, as each `tthc` CLI command (a process of its own) does; process start-up is not counted.
 """
 
 from __future__ import annotations
@@ -152,7 +155,8 @@ class Naive(Floor):
 class Engine:
     """The engine's service layer on its own fresh database (a temporary SQLite file, or a new PostgreSQL database)."""
 
-    def __init__(self, url: str, label: str, name: str, drop: Callable[[], None] | None = None) -> None:
+    def __init__(self, url: str, label: str, name: str, drop: Callable[[], None] | None = None,
+                 cold: bool = False) -> None:
         from engine.config import load_settings
         from engine.service import Service
 
@@ -163,13 +167,21 @@ class Engine:
         self.clock = FixedClock(RECEIVED)
         settings = load_settings(None, url)
         self.service = Service.open(settings, clock=self.clock, calendar=BusinessCalendar.default())
+        if cold:
+            from engine.workflow_cache import WorkflowCache
+
+            self.service.workflows = WorkflowCache(capacity=0)
         self.service.deploy(library_files())
         self.last_case: str | None = None
 
     @classmethod
-    def sqlite(cls, directory: str | None = None) -> "Engine":
+    def sqlite(cls, directory: str | None = None, *, cold: bool = False) -> "Engine":
         folder = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="tthc-bench-"))
         drop = None if directory else (lambda: shutil.rmtree(folder, ignore_errors=True))
+        if cold:
+            return cls(f"sqlite:///{folder / 'bench.db'}",
+                       "Engine tthc, SQLite, không giữ workflow giữa các lệnh (như CLI)", "engine_sqlite_cold", drop,
+                       cold=True)
         return cls(f"sqlite:///{folder / 'bench.db'}", "Engine tthc, SQLite (bền vững, có lịch sử)", "engine_sqlite",
                    drop)
 
