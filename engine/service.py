@@ -10,7 +10,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from engine.config import GROUP_LABELS, Settings, User

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import os
 
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal
-from typing import Any, Mapping
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter

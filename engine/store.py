@@ -7,7 +7,6 @@ instead of failing half-way on a lock upgrade. PostgreSQL uses the same code; wo
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import and_, bindparam, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import IntegrityError, OperationalError, ArgumentError, NoSuchModuleError
 
 from engine.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from engine.history import GENESIS, event_hash, plain
@@ -181,8 +180,7 @@ class Tx:
         self.definitions_head: tuple[int, int | None] | None = None  # set by case(..., with_head=True)
 
     def _one(self, stmt) -> dict | None:
-        row = self.conn.execute(stmt).mappings().first()
-        return dict(row) if row else None
+        return self._one_with(stmt, {})
 
     def _all(self, stmt) -> list[dict]:
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
