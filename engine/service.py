@@ -346,6 +346,10 @@ class Service:
         with self.store.transaction() as tx:
             task_row = tx.resolve_task_id(task_id)
             case = tx.case(task_row["case_id"], lock=True, with_head=True)
+            if not self.store.is_sqlite:
+                # The task was read before the lock; a command that waited for it must see what the other one
+                # committed (SQLite's BEGIN IMMEDIATE already serialised the whole transaction).
+                task_row = tx.task(task_row["id"])
             if case["status"] != "active":
                 raise Conflict(f"Hồ sơ '{case['id']}' đã kết thúc ({case['status']}); không xử lý thêm được.", case=case["id"])
             if task_row["status"] != "open":

@@ -351,3 +351,58 @@ def test_completing_a_step_while_a_worker_fires_the_same_case_waits_for_it_and_s
     assert cli("show", case_id, "--json").json()["version"] == 3
     worker.store.dispose()
     operator.store.dispose()
+
+
+@pytest.mark.skipif(not os.environ.get("TTHC_TEST_PG"), reason="needs PostgreSQL (TTHC_TEST_PG) to see a waiting lock")
+def test_an_operator_who_waited_for_the_case_lock_sees_the_step_the_other_one_just_completed(cli, db_url, monkeypatch):
+    """Two operators complete the same step; the second read the step before the first committed, then waited for the
+    case lock. It must judge the step by what was committed (already done), not by the row it read before waiting."""
+    from sqlalchemy import text
+
+    from engine.errors import Conflict
+    from engine.runtime import Runtime
+
+    case_id = _start(_deployed(cli))
+    first, second = _service(db_url, RECEIVED), _service(db_url, RECEIVED)
+    task_id = first.show_case(case_id)["tasks"][0]["task_id"]
+    in_command, release = threading.Event(), threading.Event()
+    complete = Runtime.complete
+
+    def paused_complete(self, workflow, task_id, data):
+        derived = complete(self, workflow, task_id, data)
+        if threading.current_thread().name == "first":
+            in_command.set()  # the first operator holds the case row and has completed, but has not committed yet
+            assert release.wait(60)
+        return derived
+
+    monkeypatch.setattr(Runtime, "complete", paused_complete)
+    outcome: dict = {}
+
+    def run(name: str, service) -> None:
+        try:
+            outcome[name] = service.complete_task(task_id, RECEPTION, actor="lan")
+        except Exception as exc:  # handed to the main thread, which asserts on it
+            outcome[name] = exc
+
+    first_thread = threading.Thread(target=run, args=("first", first), name="first")
+    first_thread.start()
+    assert in_command.wait(60)
+    second_thread = threading.Thread(target=run, args=("second", second), name="second")
+    second_thread.start()
+    with first.store.engine.connect() as conn:  # the second operator read the open step and now waits for the lock
+        waiting = 0
+        while waiting == 0 and second_thread.is_alive():
+            waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND wait_event_type = 'Lock'")).scalar()
+            conn.rollback()
+    release.set()
+    first_thread.join(60)
+    second_thread.join(60)
+    assert waiting == 1
+    assert isinstance(outcome["first"], dict), outcome["first"]
+    assert isinstance(outcome["second"], Conflict)
+    assert "đã được xử lý rồi" in outcome["second"].message
+    completed = [e for e in cli("history", case_id, "--json").json()["events"] if e["type"] == "task_completed"]
+    assert [e["payload"]["task_id"] for e in completed] == [task_id]
+    first.store.dispose()
+    second.store.dispose()
