@@ -517,9 +517,9 @@ class Service:
         completed: list[dict] = []
         for row in self._project(tx, case, events, actor=actor, now=now, known_tasks=known_tasks, completed=completed):
             tx.insert_task(row)
-        record_step_stats(tx.conn, case, completed)
+        record_step_stats(tx, case, completed)
         if original.get("resolved_at") is None and case.get("resolved_at") is not None:
-            record_unit_scores(tx.conn, case, now)  # indicator 2, fixed when the case is resolved
+            record_unit_scores(tx, case, now)  # indicator 2, fixed when the case is resolved
         rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now)
         case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow) if case["status"] == "active" else None,
                     event_seq=seq, event_hash=digest, updated_at=now)

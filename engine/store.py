@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, create_engine, event, func, insert, or_,
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ArgumentError, NoSuchModuleError
 
+from engine.driver_sql import Prepared, run
 from engine.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from engine.history import GENESIS, event_hash, plain
 from engine.schema import cases, counters, definitions, events, procedures, tasks
@@ -45,6 +46,8 @@ _LATEST_REF = (select(definitions.c.id, definitions.c.version, definitions.c.con
 _CONTENT = select(definitions.c.content).where(definitions.c.id == bindparam("definition_id"))
 _VIEW_TASKS = select(tasks).where(tasks.c.case_id == bindparam("case_id"),
                                   or_(tasks.c.status == "open", tasks.c.overdue.is_(True)))
+_PROCEDURE = select(procedures).where(procedures.c.code == bindparam("code"))
+_INSERT_CASE = insert(cases)
 _INSERT_TASK = insert(tasks)
 _INSERT_EVENTS = insert(events)
 _updates: dict[tuple, Any] = {}
@@ -82,6 +85,7 @@ class Store:
         self.engine = engine
         self.url = url
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self.prepared: dict[tuple, Prepared] = {}  # (statement, inserted columns) -> compiled for this database
 
     # --- opening ---------------------------------------------------------------------------------------------
     @classmethod
@@ -189,20 +193,36 @@ class Tx:
         row = self.conn.execute(stmt, params).mappings().first()
         return dict(row) if row else None
 
+    def execute_fixed(self, stmt, params: Mapping[str, Any] | None = None, *, many: list[Mapping[str, Any]] | None = None,
+             columns: Iterable[str] | None = None) -> tuple[list[dict], int]:
+        """A module-level statement (never one built per call: each is compiled and kept once) on the driver."""
+        keys = tuple(columns) if columns is not None else None
+        prepared = self.store.prepared.get((stmt, keys))
+        if prepared is None:
+            prepared = self.store.prepared[(stmt, keys)] = Prepared(stmt, self.conn.dialect, keys)
+        return run(self.conn, prepared, params, many=many)
+
+    def _first(self, stmt, params: Mapping[str, Any]) -> dict | None:
+        rows, _ = self.execute_fixed(stmt, params)
+        return rows[0] if rows else None
+
     # --- definitions -----------------------------------------------------------------------------------------
     def definition_by_hash(self, kind: str, key: str, digest: str) -> dict | None:
         return self._one(select(definitions).where(
             definitions.c.kind == kind, definitions.c.key == key, definitions.c.content_hash == digest))
 
     def latest_definition(self, kind: str, key: str) -> dict | None:
-        return self._one_with(_LATEST, {"kind": kind, "key": key})
+        return self._first(_LATEST, {"kind": kind, "key": key})
 
     def latest_definition_ref(self, kind: str, key: str) -> dict | None:
         """The newest version's id, version, hash and file name, without the content (use `definition_content`)."""
-        return self._one_with(_LATEST_REF, {"kind": kind, "key": key})
+        return self._first(_LATEST_REF, {"kind": kind, "key": key})
 
     def definition_content(self, definition_id: int) -> bytes:
-        return self.conn.execute(_CONTENT, {"definition_id": definition_id}).scalar_one()
+        row = self._first(_CONTENT, {"definition_id": definition_id})
+        if row is None:
+            raise NotFound(f"Không có định nghĩa số {definition_id}.", definition=definition_id)
+        return row["content"]
 
     def definition(self, definition_id: int) -> dict:
         row = self._one(select(definitions).where(definitions.c.id == definition_id))
@@ -235,7 +255,7 @@ class Tx:
             self.conn.execute(insert(procedures).values(**entry))
 
     def procedure(self, code: str) -> dict | None:
-        return self._one(select(procedures).where(procedures.c.code == code))
+        return self._first(_PROCEDURE, {"code": code})
 
     def procedures(self) -> list[dict]:
         return self._all(select(procedures).order_by(procedures.c.field, procedures.c.process_id, procedures.c.code))
@@ -257,7 +277,7 @@ class Tx:
             return self.next_number(name)
 
     def insert_case(self, values: Mapping[str, Any]) -> None:
-        self.conn.execute(insert(cases).values(**values))
+        self.execute_fixed(_INSERT_CASE, values, columns=sorted(values))
 
     def case(self, case_id: str, *, lock: bool = False, with_head: bool = False) -> dict:
         # Commands lock the case row first, as a worker's claim does: one lock order, so no deadlock with a worker
@@ -267,7 +287,7 @@ class Tx:
             stmt = _CASE_WITH_HEAD_FOR_UPDATE if lock else _CASE_WITH_HEAD
         else:
             stmt = _CASE_FOR_UPDATE if lock else _CASE
-        row = self._one_with(stmt, {"case_id": case_id})
+        row = self._first(stmt, {"case_id": case_id})
         if row is not None and with_head:
             self.definitions_head = (row.pop("definitions_count"), row.pop("definitions_max"))
         if row is None:
@@ -295,8 +315,8 @@ class Tx:
         columns = tuple(values) + ("version",)
         params = {f"v_{k}": v for k, v in values.items()}
         params.update(v_version=new_version, row_id=case_id, expected_version=expected_version)
-        result = self.conn.execute(_update_statement(cases, columns, True), params)
-        if result.rowcount != 1:
+        _, rowcount = self.execute_fixed(_update_statement(cases, columns, True), params)
+        if rowcount != 1:
             raise Conflict(
                 f"Hồ sơ '{case_id}' vừa được người khác cập nhật; hãy xem lại và thực hiện lại nếu cần.", case=case_id
             )
@@ -317,19 +337,19 @@ class Tx:
 
     # --- tasks -----------------------------------------------------------------------------------------------
     def insert_task(self, values: Mapping[str, Any]) -> None:
-        self.conn.execute(_INSERT_TASK, dict(values))
+        self.execute_fixed(_INSERT_TASK, values, columns=sorted(values))
 
     def update_task(self, task_id: str, values: Mapping[str, Any]) -> None:
         params = {f"v_{k}": v for k, v in values.items()}
         params["row_id"] = task_id
-        self.conn.execute(_update_statement(tasks, tuple(values), False), params)
+        self.execute_fixed(_update_statement(tasks, tuple(values), False), params)
 
     def task(self, task_id: str) -> dict | None:
-        return self._one_with(_TASK, {"task_id": task_id})
+        return self._first(_TASK, {"task_id": task_id})
 
     def view_tasks(self, case_id: str) -> list[dict]:
         """The case's open and overdue steps (what a case view shows), in one query."""
-        return [dict(r) for r in self.conn.execute(_VIEW_TASKS, {"case_id": case_id}).mappings()]
+        return self.execute_fixed(_VIEW_TASKS, {"case_id": case_id})[0]
 
     def open_tasks(self, *, case_id: str | None = None, lane: str | None = None, groups: Iterable[str] | None = None,
                    limit: int | None = None) -> list[dict]:
@@ -364,7 +384,7 @@ class Tx:
 
     def insert_events(self, rows: list[dict]) -> None:
         if rows:
-            self.conn.execute(_INSERT_EVENTS, rows)
+            self.execute_fixed(_INSERT_EVENTS, many=rows, columns=sorted(rows[0]))
 
     def append_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
                       actor: str | None, at: datetime) -> tuple[int, str]:

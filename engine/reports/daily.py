@@ -13,13 +13,15 @@ so two transactions adding to the same rows wait for each other rather than dead
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 
 from engine.calendar import TZ
 from engine.schema import step_days, tasks, unit_score_days
+
+if TYPE_CHECKING:
+    from engine.store import Tx
 
 POINTS = {"early": 2, "on_time": 1, "late": 0}
 STEP_COUNTERS = ("steps", "early", "on_time", "late", "measured", "used_minutes", "allotted_minutes", "late_minutes")
@@ -33,26 +35,26 @@ def local_day(at: datetime) -> date:
     return at.astimezone(TZ).date()
 
 
-def _upsert(conn: Connection, table, rows: list[dict], keys: tuple[str, ...], counters: tuple[str, ...],
-            label: str) -> None:
+def _upsert(tx: Tx, table, rows: list[dict], keys: tuple[str, ...], counters: tuple[str, ...], label: str) -> None:
     """INSERT ... ON CONFLICT DO UPDATE adding the counters (SQLite 3.24+ and PostgreSQL share the syntax)."""
     if not rows:
         return
-    stmt = _upserts.get((conn.dialect.name, table.name))
+    dialect = tx.conn.dialect.name
+    stmt = _upserts.get((dialect, table.name))
     if stmt is None:  # built once: building an upsert costs more than running it
-        if conn.dialect.name == "postgresql":
+        if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
         stmt = insert(table)
-        stmt = _upserts[(conn.dialect.name, table.name)] = stmt.on_conflict_do_update(
+        stmt = _upserts[(dialect, table.name)] = stmt.on_conflict_do_update(
             index_elements=list(keys),
             set_={**{c: table.c[c] + stmt.excluded[c] for c in counters}, label: stmt.excluded[label]})
-    for row in sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys)):
-        conn.execute(stmt, row)
+    ordered = sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys))
+    tx.execute_fixed(stmt, many=ordered, columns=sorted(ordered[0]))
 
 
-def record_step_stats(conn: Connection, case: Mapping[str, Any], completed: Iterable[Mapping[str, Any]]) -> None:
+def record_step_stats(tx: Tx, case: Mapping[str, Any], completed: Iterable[Mapping[str, Any]]) -> None:
     """Add the steps just completed (their task rows as updated in this transaction) to the daily sums."""
     rows = []
     for r in completed:
@@ -69,16 +71,16 @@ def record_step_stats(conn: Connection, case: Mapping[str, Any], completed: Iter
             "allotted_minutes": allotted if measured else 0,
             "late_minutes": max(0, used - allotted) if measured else 0,
         })
-    _upsert(conn, step_days, rows, ("day", "lane_id", "officer", "procedure_code"), STEP_COUNTERS, "lane")
+    _upsert(tx, step_days, rows, ("day", "lane_id", "officer", "procedure_code"), STEP_COUNTERS, "lane")
 
 
-def record_unit_scores(conn: Connection, case: Mapping[str, Any], resolved_at: datetime) -> int:
+def record_unit_scores(tx: Tx, case: Mapping[str, Any], resolved_at: datetime) -> int:
     """Add indicator 2 of a case being resolved to the daily sums: one pair per lane and per officer with judged
     steps. Returns the number of pairs."""
     t = tasks.c
     points: dict[tuple[str, str], int] = {}
     labels: dict[str, str | None] = {}
-    for lane_id, lane, officer, timing in conn.execute(
+    for lane_id, lane, officer, timing in tx.conn.execute(
             select(t.lane_id, t.lane, t.completed_by, t.timing).where(t.case_id == case["id"], t.timing.is_not(None))):
         p = POINTS.get(timing, 0)
         labels[lane_id or ""] = lane
@@ -88,5 +90,5 @@ def record_unit_scores(conn: Connection, case: Mapping[str, Any], resolved_at: d
     rows = [{"day": day, "kind": kind, "key": key, "procedure_code": case["procedure_code"],
              "label": labels.get(key) if kind == "lane" else None,
              "pairs": 1, "scored_2": int(p == 2), "scored_0": int(p == 0)} for (kind, key), p in points.items()]
-    _upsert(conn, unit_score_days, rows, ("day", "kind", "key", "procedure_code"), UNIT_COUNTERS, "label")
+    _upsert(tx, unit_score_days, rows, ("day", "kind", "key", "procedure_code"), UNIT_COUNTERS, "label")
     return len(rows)

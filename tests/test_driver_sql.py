@@ -1,0 +1,109 @@
+"""The fixed statements run on the driver (engine/driver_sql.py) read and write exactly what SQLAlchemy would."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, update
+
+from engine import store as store_module
+from engine.calendar import TZ
+from engine.driver_sql import Prepared
+from engine.errors import Conflict
+from engine.store import Store
+
+START = "2026-03-02T08:00"
+
+
+@pytest.fixture
+def started(cli, fixtures):
+    assert cli("deploy", str(fixtures / "bpmn")).code == 0
+    view = cli("start", "review_fixture", "--applicant", "Công ty Ánh Dương", "--json", now=START, user="lan").json()
+    store = Store.open(cli.db_url)
+    yield store, view["case_id"], view["tasks"][0]["task_id"]
+    store.dispose()
+
+
+def _sqlalchemy_rows(tx, stmt, params):
+    return [dict(r) for r in tx.conn.execute(stmt, params).mappings()]
+
+
+def test_rows_read_on_the_driver_equal_sqlalchemys_with_the_same_types(started):
+    store, case_id, task_id = started
+    with store.transaction() as tx:
+        for stmt, params in [(store_module._CASE_WITH_HEAD, {"case_id": case_id}), (store_module._TASK, {"task_id": task_id}),
+                             (store_module._VIEW_TASKS, {"case_id": case_id})]:
+            expected = _sqlalchemy_rows(tx, stmt, params)
+            got, _ = tx.execute_fixed(stmt, params)
+            assert got == expected and expected
+            for g, e in zip(got, expected):
+                assert {k: type(v) for k, v in g.items()} == {k: type(v) for k, v in e.items()}
+        case = tx.execute_fixed(store_module._CASE, {"case_id": case_id})[0][0]
+    # Converted by the column types, as SQLAlchemy does: aware local datetimes, parsed JSON, Decimal, bool.
+    assert case["received_at"] == datetime(2026, 3, 2, 8, 0, tzinfo=TZ) and case["received_at"].tzinfo is not None
+    assert isinstance(case["policy"], dict)
+    with store.transaction() as tx:
+        task = tx.task(task_id)
+    assert isinstance(task["allotted_working_days"], Decimal)
+    assert task["overdue"] is False
+
+
+def test_an_insert_gets_the_python_side_defaults_of_the_columns_it_leaves_out(started):
+    store, case_id, task_id = started
+    with store.transaction() as tx:
+        row = tx.task(task_id)
+        new = {k: v for k, v in row.items() if k not in ("overdue", "groups", "candidate_users", "restart_deadline")}
+        new["id"] = "00000000-0000-4000-8000-000000000001"
+        tx.insert_task(new)  # overdue, groups, candidate_users are NOT NULL: only their defaults make this work
+    with store.transaction() as tx:
+        stored = tx.task(new["id"])
+    assert (stored["overdue"], stored["groups"], stored["candidate_users"], stored["restart_deadline"]) == (
+        False, "", "", False)
+
+
+def test_a_driver_error_becomes_the_stores_conflict_and_nothing_is_written(started):
+    store, case_id, task_id = started
+    with pytest.raises(Conflict):
+        with store.transaction() as tx:
+            tx.update_task(task_id, {"assignee": "mai"})
+            tx.insert_task(tx.task(task_id))  # same primary key: the driver's IntegrityError
+    with store.transaction() as tx:
+        assert tx.task(task_id)["assignee"] is None
+
+
+def test_a_versioned_update_reports_the_rows_it_changed(started):
+    store, case_id, _ = started
+    with store.transaction() as tx:
+        version = tx.case(case_id)["version"]
+        assert tx.save_case(case_id, version, {"stage": "processing"}) == version + 1
+    with pytest.raises(Conflict):
+        with store.transaction() as tx:
+            tx.save_case(case_id, version, {"stage": "processing"})  # the old version: no row matches
+
+
+def test_a_statement_with_an_onupdate_default_is_refused_rather_than_run_without_it(started):
+    store, _, _ = started
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer, onupdate=1))
+    with pytest.raises(ValueError, match="execution context"):
+        Prepared(update(table).where(table.c.id == bindparam("row_id")).values(id=bindparam("v")),
+                 store.engine.dialect)
+
+
+def test_each_fixed_statement_is_compiled_once_per_store(started, monkeypatch):
+    store, case_id, task_id = started
+    compiled: list = []
+
+    class Counting(Prepared):
+        def __init__(self, stmt, dialect, column_keys=None):
+            compiled.append(stmt)
+            super().__init__(stmt, dialect, column_keys)
+
+    monkeypatch.setattr(store_module, "Prepared", Counting)
+    store.prepared.clear()
+    for _ in range(3):
+        with store.transaction() as tx:
+            tx.task(task_id)
+            tx.case(case_id)
+    assert compiled == [store_module._TASK, store_module._CASE]
