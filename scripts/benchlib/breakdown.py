@@ -38,6 +38,11 @@ TARGETS = [
     ("engine.store", "Tx", "definition", "SQL đọc: hồ sơ, bước, định nghĩa, thủ tục"),
     ("engine.store", "Tx", "latest_definition", "SQL đọc: hồ sơ, bước, định nghĩa, thủ tục"),
     ("engine.store", "Tx", "procedure", "SQL đọc: hồ sơ, bước, định nghĩa, thủ tục"),
+    ("engine.store", "Tx", "task", "SQL đọc: hồ sơ, bước, định nghĩa, thủ tục"),
+    ("engine.store", "Tx", "latest_definition_ref", "SQL đọc: hồ sơ, bước, định nghĩa, thủ tục"),
+    ("engine.reports.daily", None, "record_step_stats", "SQL ghi: số liệu báo cáo theo ngày"),
+    ("engine.reports.daily", None, "record_unit_scores", "SQL ghi: số liệu báo cáo theo ngày"),
+    ("engine.store", "Tx", "view_tasks", "SQL đọc: danh sách bước cho view"),
     ("engine.store", "Tx", "open_tasks", "SQL đọc: danh sách bước cho view"),
     ("engine.store", "Tx", "case_tasks", "SQL đọc: danh sách bước cho view"),
 ]

@@ -5,6 +5,9 @@
 - `Naive`: the floor plus what a straightforward integration does: the library's full serializer (spec included)
   loads the workflow before every step and saves it after. The JSON stays in memory, so this is the naive approach's
   floor too: no database is counted against it.
+- `DurableMinimum`: the floor plus the least any durable engine on SpiffWorkflow and SQLite must do per step: the
+  engine's incremental state dump, and one transaction (plain sqlite3, the engine's WAL settings) that writes the state
+  and one history row. No read model, no hash chain, no forms, no report sums: a lower bound, not an engine.
 - `Engine`: `Service.start_case` and seven `Service.complete_task` calls on a database — durable (one committed
   transaction per command), with the hash-chained history, the read-model rows and form validation. One long-running
   process, as a worker or server is: it keeps the workflows it committed (engine/workflow_cache.py).
@@ -14,7 +17,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from datetime import datetime
@@ -31,7 +36,7 @@ from engine.dialect.script_engine import SafeScriptEngine
 from engine.forms import validate_submission
 from engine.rules import evaluate_decision, map_decision_result
 from engine.runtime import compile_bpmn
-from engine.state_codec import full_serializer
+from engine.state_codec import dump_state, full_serializer
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = "1.014881"
@@ -150,6 +155,46 @@ class Naive(Floor):
             saved = self.serializer.serialize_json(workflow)
         self.size = len(saved)
         assert workflow.is_completed()
+
+
+class DurableMinimum(Floor):
+    name = "durable_minimum"
+    label = "Giới hạn dưới bền vững: mức sàn + lưu trạng thái theo phần + 1 giao dịch SQLite tối thiểu mỗi bước"
+
+    def __init__(self, library: InMemoryLibrary) -> None:
+        super().__init__(library)
+        self.folder = Path(tempfile.mkdtemp(prefix="tthc-bench-min-"))
+        self.db = sqlite3.connect(self.folder / "minimum.db", isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL)")
+        self.db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+                        "payload TEXT NOT NULL, UNIQUE (case_id, seq))")
+        self.cases = 0
+
+    def _save(self, case_id: int, workflow: BpmnWorkflow, seq: int, payload: dict) -> None:
+        state = dump_state(workflow)
+        self.db.execute("BEGIN IMMEDIATE")
+        if seq == 1:
+            self.db.execute("INSERT INTO cases VALUES (?, ?, 1)", (case_id, state))
+        else:
+            self.db.execute("UPDATE cases SET state = ?, version = version + 1 WHERE id = ?", (state, case_id))
+        self.db.execute("INSERT INTO events (case_id, seq, payload) VALUES (?, ?, ?)",
+                        (case_id, seq, json.dumps(payload, ensure_ascii=False)))
+        self.db.execute("COMMIT")
+
+    def run(self) -> None:
+        self.cases += 1
+        workflow = self._begin(self._engine())
+        self._save(self.cases, workflow, 1, {"type": "case_started"})
+        for seq, (element, values, at) in enumerate(self.steps, start=2):
+            self._step(workflow, element, values, at)
+            self._save(self.cases, workflow, seq, {"type": "task_completed", "element_id": element})
+        assert workflow.is_completed()
+
+    def close(self) -> None:
+        self.db.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Engine:
