@@ -77,10 +77,8 @@ def run(conn: Connection, prepared: Prepared, params: Mapping[str, Any] | None =
         rows = prepared._rows(cursor) if prepared.keys else []
         return rows, cursor.rowcount
     except prepared.dialect.loaded_dbapi.Error as exc:
-        invalidated = prepared.dialect.is_disconnect(exc, dbapi_conn, cursor)
-        if invalidated:
-            conn.invalidate(exc)
+        # A lost connection needs nothing more here: the rollback that follows fails, and SQLAlchemy then discards it.
         raise DBAPIError.instance(prepared.sql, args, exc, prepared.dialect.loaded_dbapi.Error,
-                                  connection_invalidated=invalidated, dialect=prepared.dialect) from exc
+                                  dialect=prepared.dialect) from exc
     finally:
         cursor.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from decimal import Decimal
 
@@ -107,3 +108,24 @@ def test_each_fixed_statement_is_compiled_once_per_store(started, monkeypatch):
             tx.task(task_id)
             tx.case(case_id)
     assert compiled == [store_module._TASK, store_module._CASE]
+
+
+@pytest.mark.skipif(not os.environ.get("TTHC_TEST_PG"), reason="needs PostgreSQL (TTHC_TEST_PG) to lose a connection")
+def test_a_connection_lost_in_the_middle_of_a_command_is_reported_then_replaced(started):
+    from sqlalchemy import text
+
+    from engine.errors import StoreUnavailable
+
+    store, case_id, task_id = started
+    with store.transaction() as tx:  # the pooled connection the next transaction will reuse
+        pid = tx.conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with pytest.raises(StoreUnavailable):
+        with store.transaction() as tx:
+            tx.task(task_id)
+            with store.engine.connect() as admin:
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                admin.commit()
+            tx.update_task(task_id, {"assignee": "mai"})  # on the dead connection
+    with store.transaction() as tx:  # the dead connection was thrown away, not handed out again
+        assert tx.conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+        assert tx.task(task_id)["assignee"] is None
