@@ -6,6 +6,10 @@ are still SQLAlchemy Core, compiled once per dialect (and per set of inserted co
 column types' bind and result processors, and Python-side column defaults are still applied, so the rows written and
 read are the ones SQLAlchemy would write and read. Driver errors come back as SQLAlchemy's exception classes, so the
 store's error handling sees no difference. Statements built per call (reports, lists) keep going through SQLAlchemy.
+
+It uses attributes of SQLAlchemy's compiled statement (`_bind_processors`, `_result_columns`) that are the same across
+the pinned 2.0-2.1 range; tests/test_driver_sql.py compares the rows and value types with SQLAlchemy's own on both
+databases, so an upgrade that changed them fails there first.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ class Prepared:
         self.sql = compiled.string
         self.positional = compiled.positional
         self.order = tuple(compiled.positiontup or ()) if compiled.positional else ()
-        self.escaped = dict(compiled.escaped_bind_names or {})
         self.binds = dict(compiled._bind_processors)
         # Columns whose Python-side default SQLAlchemy would compute before the statement (e.g. `default=False`).
         self.defaults = [(c.key, c.default) for c in getattr(compiled, "insert_prefetch", None) or ()]
@@ -38,7 +41,7 @@ class Prepared:
         self.processors: list | None = None  # known from the first result's cursor description
 
     def _parameters(self, params: Mapping[str, Any]):
-        values = self.compiled.construct_params(params, _check=False)
+        values = self.compiled.construct_params(params, _check=False)  # keyed by the (escaped) names in the SQL
         for key, default in self.defaults:  # columns the statement sets but `params` does not give
             values[key] = default.arg if default.is_scalar else default.arg(None)
         for name, process in self.binds.items():
@@ -46,8 +49,6 @@ class Prepared:
                 values[name] = process(values[name])
         if self.positional:
             return tuple(values[name] for name in self.order)
-        if self.escaped:
-            return {self.escaped.get(k, k): v for k, v in values.items()}
         return values
 
     def _rows(self, cursor) -> list[dict]:
