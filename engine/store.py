@@ -184,17 +184,15 @@ class Tx:
         self.definitions_head: tuple[int, int | None] | None = None  # set by case(..., with_head=True)
 
     def _one(self, stmt) -> dict | None:
-        return self._one_with(stmt, {})
+        row = self.conn.execute(stmt).mappings().first()
+        return dict(row) if row else None
 
     def _all(self, stmt) -> list[dict]:
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
 
-    def _one_with(self, stmt, params: Mapping[str, Any]) -> dict | None:
-        row = self.conn.execute(stmt, params).mappings().first()
-        return dict(row) if row else None
-
-    def execute_fixed(self, stmt, params: Mapping[str, Any] | None = None, *, many: list[Mapping[str, Any]] | None = None,
-             columns: Iterable[str] | None = None) -> tuple[list[dict], int]:
+    def execute_fixed(self, stmt, params: Mapping[str, Any] | None = None, *,
+                      many: list[Mapping[str, Any]] | None = None,
+                      columns: Iterable[str] | None = None) -> tuple[list[dict], int]:
         """A module-level statement (never one built per call: each is compiled and kept once) on the driver."""
         keys = tuple(columns) if columns is not None else None
         prepared = self.store.prepared.get((stmt, keys))
