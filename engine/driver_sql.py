@@ -28,28 +28,45 @@ class Prepared:
         if getattr(compiled, "update_prefetch", None):
             # No fixed statement has an `onupdate` default; refusing one beats silently skipping it.
             raise ValueError(f"statement needs SQLAlchemy's execution context: {compiled.string}")
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            # Expanding (IN-list) and literal-execute parameters change the SQL text per call.
+            raise ValueError(f"statement is rendered per call: {compiled.string}")
         self.dialect = dialect
         self.compiled = compiled
         self.sql = compiled.string
         self.positional = compiled.positional
-        self.order = tuple(compiled.positiontup or ()) if compiled.positional else ()
-        self.binds = dict(compiled._bind_processors)
-        # Columns whose Python-side default SQLAlchemy would compute before the statement (e.g. `default=False`).
-        self.defaults = [(c.key, c.default) for c in getattr(compiled, "insert_prefetch", None) or ()]
+        # One slot per parameter the driver receives, in its order, resolved as `construct_params` resolves it (the
+        # bind's key in the caller's values, else its name, else its own value) and then as SQLAlchemy's execution
+        # context does: a column the INSERT sets but the caller does not give takes the column's Python-side default
+        # (`insert_prefetch`, e.g. `default=False`), and each value goes through its type's bind processor. Planned
+        # once, so a call is one pass over the slots (construct_params rebuilds a dict per call).
+        escaped = compiled.escaped_bind_names or {}
+        by_name = {escaped.get(name, name): (bind, name) for bind, name in compiled.bind_names.items()}
+        defaults = {c.key: c.default for c in getattr(compiled, "insert_prefetch", None) or ()}
+        processors = compiled._bind_processors
+        order = compiled.positiontup if compiled.positional else list(by_name)
+        self.names = tuple(order)
+        self.slots = [(by_name[n][0].key, by_name[n][1], by_name[n][0], defaults.get(n), processors.get(n))
+                      for n in order]
         self.keys = [entry[0] for entry in compiled._result_columns]
         self.types = [entry[3] for entry in compiled._result_columns]
         self.processors: list | None = None  # known from the first result's cursor description
 
     def _parameters(self, params: Mapping[str, Any]):
-        values = self.compiled.construct_params(params, _check=False)  # keyed by the (escaped) names in the SQL
-        for key, default in self.defaults:  # columns the statement sets but `params` does not give
-            values[key] = default.arg if default.is_scalar else default.arg(None)
-        for name, process in self.binds.items():
-            if name in values:
-                values[name] = process(values[name])
+        values = []
+        for key, name, bind, default, process in self.slots:
+            if default is not None:
+                value = default.arg if default.is_scalar else default.arg(None)
+            elif key in params:
+                value = params[key]
+            elif name in params:
+                value = params[name]
+            else:
+                value = bind.effective_value if bind.callable else bind.value
+            values.append(value if process is None else process(value))
         if self.positional:
-            return tuple(values[name] for name in self.order)
-        return values
+            return tuple(values)
+        return dict(zip(self.names, values))
 
     def _rows(self, cursor) -> list[dict]:
         if self.processors is None:

@@ -14,6 +14,8 @@ from engine.calendar import TZ
 from engine.driver_sql import Prepared
 from engine.errors import Conflict
 from engine.store import Store
+from library_driver import CaseDriver
+from engine.library import library_paths
 
 START = "2026-03-02T08:00"
 
@@ -108,6 +110,44 @@ def test_each_fixed_statement_is_compiled_once_per_store(started, monkeypatch):
             tx.task(task_id)
             tx.case(case_id)
     assert compiled == [store_module._TASK, store_module._CASE]
+
+
+def _construct_params_way(prepared: Prepared, params: dict):
+    """The driver arguments as SQLAlchemy builds them: construct_params, column defaults, bind processors."""
+    compiled = prepared.compiled
+    values = compiled.construct_params(params, _check=False)
+    for column in getattr(compiled, "insert_prefetch", None) or ():
+        values[column.key] = column.default.arg if column.default.is_scalar else column.default.arg(None)
+    for name, process in compiled._bind_processors.items():
+        if name in values:
+            values[name] = process(values[name])
+    return tuple(values[n] for n in compiled.positiontup) if compiled.positional else values
+
+
+def test_every_fixed_statement_of_a_whole_case_gets_the_arguments_sqlalchemy_would_build(cli, monkeypatch):
+    # The one-pass argument plan of Prepared against SQLAlchemy's own way, for every statement and value a real
+    # case sends (inserts with defaults, versioned updates, upserts, reads), on whichever database the suite runs.
+    seen: dict[str, int] = {}
+    planned = Prepared._parameters
+
+    def checked(self, params):
+        got = planned(self, params)
+        assert got == _construct_params_way(self, params), self.sql
+        seen[self.sql] = seen.get(self.sql, 0) + 1
+        return got
+
+    monkeypatch.setattr(Prepared, "_parameters", checked)
+    assert cli("deploy", *map(str, library_paths())).code == 0
+    case = CaseDriver(cli, "1.014881")
+    case.start("2026-03-02T08:00")
+    for element, at in [("receive", "2026-03-02T09:00"), ("assign", "2026-03-02T10:00"),
+                        ("appraise", "2026-03-02T11:00"), ("review", "2026-03-02T14:00"),
+                        ("approve", "2026-03-02T15:00"), ("register", "2026-03-02T16:00"),
+                        ("return_result", "2026-03-03T08:00")]:
+        case.do(element, at)
+    assert case.show()["status"] == "completed"
+    kinds = {sql.split()[0] for sql in seen}
+    assert {"SELECT", "INSERT", "UPDATE"} <= kinds and len(seen) >= 10, sorted(seen)
 
 
 @pytest.mark.skipif(not os.environ.get("TTHC_TEST_PG"), reason="needs PostgreSQL (TTHC_TEST_PG) to lose a connection")
