@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -226,6 +227,25 @@ def test_an_in_memory_sqlite_database_needs_no_worker_lock():
         assert lock is None
 
 
+def _wait_draining(procs: list[subprocess.Popen], logs: Logs, store, timeout: float) -> list[int]:
+    """Exit codes of `procs`, reading their logs meanwhile (a worker blocked on a full stderr pipe never exits). A
+    worker still running after `timeout` fails the test with its last lines and what each PostgreSQL session waits on."""
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + timeout
+    while any(proc.poll() is None for proc in procs) and time.monotonic() < deadline:
+        logs.read(timeout=0.2)
+    stuck = [i for i, proc in enumerate(procs) if proc.poll() is None]
+    if stuck:
+        with store.transaction() as tx:
+            sessions = [dict(r) for r in tx.conn.execute(text(
+                "SELECT pid, state, wait_event_type, wait_event, left(query, 120) AS query FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).mappings()]
+        pytest.fail(f"workers {stuck} did not stop within {timeout:g} s of SIGTERM; last lines "
+                    f"{ {i: logs.lines[i][-5:] for i in stuck} }; sessions {sessions}")
+    return [proc.returncode for proc in procs]
+
+
 @pytest.mark.skipif(not os.environ.get("TTHC_TEST_PG"), reason="needs PostgreSQL (TTHC_TEST_PG): SQLite has one worker")
 def test_four_workers_one_killed_mid_way_fire_two_thousand_due_timers_exactly_once(cli, db_url, tmp_path):
     from engine.schema import cases, events
@@ -261,7 +281,7 @@ def test_four_workers_one_killed_mid_way_fire_two_thousand_due_timers_exactly_on
                 break
         for proc in procs[1:]:
             proc.send_signal(signal.SIGTERM)
-        codes = [proc.wait(timeout=60) for proc in procs]
+        codes = _wait_draining(procs, logs, store, timeout=60)
     finally:
         for proc in procs:
             proc.kill()
