@@ -236,11 +236,12 @@ class Service:
             compiled = _compiled_by_id[key] = compile_bpmn(row["content"], row["filename"])
         return compiled
 
-    def _workflow(self, runtime: Runtime, compiled: Compiled, case: dict):
+    def _workflow(self, tx: Tx, runtime: Runtime, compiled: Compiled, case: dict):
         """The case's workflow at the version just read: the one this process committed last, else restored."""
         workflow = self.workflows.take(case["id"], (case["version"], case["event_hash"]))
         if workflow is None:
-            return runtime.restore(compiled, case["state"])
+            state = case["state"] if "state" in case else tx.case_state(case["id"])
+            return runtime.restore(compiled, state)
         workflow.script_engine = runtime.script_engine
         return workflow
 
@@ -358,7 +359,7 @@ class Service:
             compiled = self._compiled(tx, case["definition_id"])
             values = self._validate_form(tx, compiled, task_row, submitted)
             runtime = self._runtime(tx)
-            workflow = self._workflow(runtime, compiled, case)
+            workflow = self._workflow(tx, runtime, compiled, case)
             now = self.clock.now()
             derived = runtime.complete(workflow, task_row["id"], values)
             events = self._follow_up(runtime, workflow, case, derived, now, actor=user)
@@ -423,7 +424,7 @@ class Service:
         case = tx.case(case_id, with_head=True)
         compiled = self._compiled(tx, case["definition_id"])
         runtime = self._runtime(tx)
-        workflow = self._workflow(runtime, compiled, case)
+        workflow = self._workflow(tx, runtime, compiled, case)
         derived = runtime.fire_timers(workflow)
         events = self._follow_up(runtime, workflow, case, derived, now)
         # Not kept: a fired case usually waits days for its next step, and a worker sweeping thousands of due timers
@@ -450,7 +451,7 @@ class Service:
                     case=case_id)
             now = self.clock.now()
             runtime = self._runtime(tx)
-            workflow = self._workflow(runtime, self._compiled(tx, case["definition_id"]), case)
+            workflow = self._workflow(tx, runtime, self._compiled(tx, case["definition_id"]), case)
             derived = runtime.cancel(workflow)
             events = [{"type": "case_withdrawn", "reason": reason, "notice_form": "05"}] + derived
             events.append({"type": "case_ended", "status": "withdrawn", "outcome": "withdrawn"})

@@ -33,10 +33,14 @@ _CASE_FOR_UPDATE = _CASE.with_for_update(of=cases)
 # Which definitions exist, as (count, highest id): it changes with every deploy that adds a version, even when two
 # deploys commit out of id order. Read with the case row, it lets a process reuse what it knows of the newest forms
 # and decision tables instead of asking for each one.
-_CASE_WITH_HEAD = select(cases, select(func.count(definitions.c.id)).scalar_subquery().label("definitions_count"),
+# Without the workflow state (~17 KB a case, on overflow pages): the commands that read the head run on a workflow this
+# process usually still holds, and read the state only when it does not (`Tx.case_state`).
+_CASE_WITH_HEAD = select(*[c for c in cases.c if c.key != "state"],
+                         select(func.count(definitions.c.id)).scalar_subquery().label("definitions_count"),
                          select(func.max(definitions.c.id)).scalar_subquery().label("definitions_max")
                          ).where(cases.c.id == bindparam("case_id"))
 _CASE_WITH_HEAD_FOR_UPDATE = _CASE_WITH_HEAD.with_for_update(of=cases)
+_CASE_STATE = select(cases.c.state).where(cases.c.id == bindparam("case_id"))
 _TASK = select(tasks).where(tasks.c.id == bindparam("task_id"))
 _LATEST = (select(definitions).where(definitions.c.kind == bindparam("kind"), definitions.c.key == bindparam("key"))
            .order_by(definitions.c.version.desc()).limit(1))
@@ -278,6 +282,7 @@ class Tx:
         self.execute_fixed(_INSERT_CASE, values, columns=sorted(values))
 
     def case(self, case_id: str, *, lock: bool = False, with_head: bool = False) -> dict:
+        """The case row; with `with_head`, also the definitions head, and without the `state` column."""
         # Commands lock the case row first, as a worker's claim does: one lock order, so no deadlock with a worker
         # firing the same case, and a command that waited reads what the worker committed (no stale version).
         lock = lock and not self.store.is_sqlite
@@ -291,6 +296,13 @@ class Tx:
         if row is None:
             raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
         return row
+
+    def case_state(self, case_id: str) -> str:
+        """The stored workflow state of a case read without it (`case(..., with_head=True)`)."""
+        row = self._first(_CASE_STATE, {"case_id": case_id})
+        if row is None:
+            raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
+        return row["state"]
 
     def resolve_task_id(self, task_id: str) -> dict:
         """A task by its id or an unambiguous prefix of at least 8 characters, as operators type them."""

@@ -86,7 +86,7 @@ def test_the_incremental_dump_reencodes_a_finished_task_changed_in_place_once_to
     view = _start(service)
     with service.store.transaction() as tx:
         case = tx.case(view["case_id"])
-        workflow = service._workflow(service._runtime(tx), service._compiled(tx, case["definition_id"]), case)
+        workflow = service._workflow(tx, service._runtime(tx), service._compiled(tx, case["definition_id"]), case)
     state_codec.dump_state(workflow)  # every finished task's JSON is now kept
     finished = workflow.last_task
     finished.data["note"] = "changed in place"
@@ -155,7 +155,7 @@ def test_a_case_brought_back_to_an_old_version_by_a_restore_is_not_taken_from_me
     with service.store.transaction() as tx:
         case = tx.case(case_id)
         runtime = service._runtime(tx)
-        workflow = service._workflow(runtime, service._compiled(tx, case["definition_id"]), case)
+        workflow = service._workflow(tx, runtime, service._compiled(tx, case["definition_id"]), case)
         open_elements = [t.element_id for t in runtime.open_tasks(workflow)]
     assert service.workflows.misses == misses + 1
     assert open_elements == ["receive"]  # the backup's workflow, not the one kept after "receive" was done
