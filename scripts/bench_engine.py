@@ -5,7 +5,8 @@
 
 What is measured (docs/benchmarks.md explains each part and the targets):
   1. a full case of QT01 (1.014881: reception + 7 steps) with raw SpiffWorkflow in memory: the floor;
-  2. the same with the library's full JSON loaded and saved around every step: naive persistence;
+  2. the same persisted the naive way: the library's full JSON read from SQLite, loaded, saved and written back
+     around every step (and, for reference, the same with the JSON kept in memory);
   3. the same through the engine's service layer on SQLite, and on PostgreSQL when TTHC_BENCH_PG is set
      (an admin URL such as postgresql+psycopg://postgres:PASS@127.0.0.1:5432/postgres; a database is created and
      dropped);
@@ -68,7 +69,7 @@ def child(spec: dict) -> dict:
 
 
 def _variants(names: list[str], pg_url: str | None):
-    from benchlib.case_paths import DurableMinimum, Engine, Floor, InMemoryLibrary, Naive
+    from benchlib.case_paths import DurableMinimum, Engine, Floor, InMemoryLibrary, Naive, NaivePersisted
 
     library = InMemoryLibrary()
     made = []
@@ -77,6 +78,8 @@ def _variants(names: list[str], pg_url: str | None):
             made.append(Floor(library))
         elif name == "naive":
             made.append(Naive(library))
+        elif name == "naive_sqlite":
+            made.append(NaivePersisted(library))
         elif name == "durable_minimum":
             made.append(DurableMinimum(library))
         elif name == "engine_sqlite":
@@ -103,7 +106,7 @@ def _child_cases(spec: dict) -> dict:
                 spent = timed_both(variant.run)
                 wall[variant.name].append(spent[0])
                 cpu[variant.name].append(spent[1])
-        extra = {"naive_json_bytes": next((v.size for v in variants if v.name == "naive"), None)}
+        extra = {"naive_json_bytes": next((v.size for v in variants if v.name.startswith("naive")), None)}
         return {"labels": {v.name: v.label for v in variants},
                 "timings": {name: summary(values) for name, values in wall.items()},
                 "cpu": {name: summary(values) for name, values in cpu.items()}, **extra}
@@ -151,7 +154,8 @@ def measure(args) -> dict:
     started = time.perf_counter()
     results: dict = {"machine": describe(pg), "args": {"rounds": args.rounds, "sizes": args.sizes,
                                                         "pg_sizes": args.pg_sizes if pg else []}}
-    variants = ["floor", "naive", "durable_minimum", "engine_sqlite", "engine_sqlite_cold"] + (["engine_pg"] if pg else [])
+    variants = ["floor", "naive", "naive_sqlite", "durable_minimum", "engine_sqlite", "engine_sqlite_cold"]
+    variants += ["engine_pg"] if pg else []
     say(f"[1–3] một hồ sơ đầy đủ: {', '.join(variants)} — {args.rounds} vòng xen kẽ …")
     results["cases"] = run_child({"part": "cases", "variants": variants, "rounds": args.rounds, "pg_url": pg})
     results["memory"] = {}
@@ -225,7 +229,10 @@ def report(results: dict) -> str:
     out += _table(["Cách chạy", "Trung vị (thời gian thực)", "Nhỏ nhất", "p90", "So với mức sàn", "Trung vị CPU",
                    "CPU so với mức sàn", "Heap đỉnh / hồ sơ", "RSS đỉnh của tiến trình"], rows)
     engine, engine_cpu = timings["engine_sqlite"]["median_ms"], cpu["engine_sqlite"]["median_ms"]
-    naive, naive_cpu = timings["naive"]["median_ms"], cpu["naive"]["median_ms"]
+    # The target's naive persistence is the one that persists (the issue: "persisted the naive way"); the in-memory
+    # variant is its floor, shown for reference.
+    naive, naive_cpu = timings["naive_sqlite"]["median_ms"], cpu["naive_sqlite"]["median_ms"]
+    naive_memory = timings["naive"]["median_ms"]
     out += ["", f"JSON đầy đủ của một hồ sơ (cách ngây thơ): {cases.get('naive_json_bytes') or 0:,} byte. "
                 "CPU: thời gian CPU của chính tiến trình đo (không gồm chờ đĩa, không gồm máy chủ PostgreSQL).", ""]
     if "durable_minimum" in timings:
@@ -240,7 +247,8 @@ def report(results: dict) -> str:
         [f"Engine SQLite ≤ {TARGET_FLOOR_RATIO:g}× mức sàn (thời gian thực; CPU)",
          f"{engine / floor:.1f}×; {engine_cpu / floor_cpu:.1f}×", _verdict(engine / floor <= TARGET_FLOOR_RATIO)],
         [f"Engine SQLite nhanh hơn cách ngây thơ ≥ {TARGET_NAIVE_RATIO:g}× (thời gian thực; CPU)",
-         f"{naive / engine:.2f}×; {naive_cpu / engine_cpu:.2f}×", _verdict(naive / engine >= TARGET_NAIVE_RATIO)],
+         f"{naive / engine:.2f}×; {naive_cpu / engine_cpu:.2f}× (JSON trong bộ nhớ: {naive_memory / engine:.2f}×)",
+         _verdict(naive / engine >= TARGET_NAIVE_RATIO)],
     ]
 
     breakdown = results["breakdown"]

@@ -1,5 +1,6 @@
-"""The benchmark's lower bound (scripts/benchlib/case_paths.py) really persists each step: a number measured on a
-path that skipped its writes would make every engine look slow next to it."""
+"""The benchmark's persisting paths (scripts/benchlib/case_paths.py) really persist each step: a number measured on a
+path that skipped its writes would make the engine look slow (next to the lower bound) or fast (next to the naive
+persistence)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchlib.case_paths import STEPS, DurableMinimum, InMemoryLibrary  # noqa: E402
+from benchlib.case_paths import STEPS, DurableMinimum, InMemoryLibrary, NaivePersisted  # noqa: E402
 
 from engine.runtime import Runtime  # noqa: E402
-from engine.state_codec import load_state  # noqa: E402
+from engine.state_codec import full_serializer, load_state  # noqa: E402
 
 
 def test_the_durable_minimum_commits_the_state_and_one_history_row_per_step():
@@ -36,3 +37,25 @@ def test_the_durable_minimum_commits_the_state_and_one_history_row_per_step():
     restored = load_state(rows[-1][2], library.compiled.spec, script_engine)
     assert restored.is_completed()
     assert not path.folder.exists()
+
+
+def test_the_naive_persistence_reads_and_writes_the_whole_workflow_json_in_sqlite_at_every_step(monkeypatch):
+    library = InMemoryLibrary()
+    path = NaivePersisted(library)
+    statements: list[str] = []
+    path.db.set_trace_callback(statements.append)
+    try:
+        path.run()
+        other = sqlite3.connect(path.folder / "naive.db")
+        try:
+            (saved,) = other.execute("SELECT workflow FROM cases WHERE id = 1").fetchone()
+        finally:
+            other.close()
+    finally:
+        path.close()
+    steps = len(STEPS)
+    assert sum(s.startswith("SELECT workflow") for s in statements) == steps
+    assert sum(s.startswith("UPDATE cases") for s in statements) == steps
+    assert statements.count("COMMIT") == steps + 1
+    assert len(saved) == path.size > 40_000  # the full serializer's JSON, spec included
+    assert full_serializer().deserialize_json(saved).is_completed()

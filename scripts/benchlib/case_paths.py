@@ -2,9 +2,10 @@
 
 - `Floor`: raw SpiffWorkflow in memory — the same diagram parsed by the engine's parser, the same safe expressions,
   decision tables and working-time timers, the same (already validated) form data; no persistence, no history.
-- `Naive`: the floor plus what a straightforward integration does: the library's full serializer (spec included)
-  loads the workflow before every step and saves it after. The JSON stays in memory, so this is the naive approach's
-  floor too: no database is counted against it.
+- `NaivePersisted`: the naive persistence the issue describes: the floor plus what a straightforward integration does
+  around every step, in one SQLite transaction (plain sqlite3, the engine's WAL settings): read the case's JSON, load
+  it with the library's full serializer (spec included), run the step, save the whole JSON back, commit.
+- `Naive`: the same with the JSON kept in memory: the naive approach's own floor, no database counted against it.
 - `DurableMinimum`: the floor plus the least any durable engine on SpiffWorkflow and SQLite must do per step: the
   engine's incremental state dump, and one transaction (plain sqlite3, the engine's WAL settings) that writes the state
   and one history row. No read model, no hash chain, no forms, no report sums: a lower bound, not an engine.
@@ -138,7 +139,7 @@ class Floor:
 
 class Naive(Floor):
     name = "naive"
-    label = "SpiffWorkflow + JSON đầy đủ nạp/lưu quanh mỗi bước"
+    label = "Cách ngây thơ, JSON giữ trong bộ nhớ (không ghi CSDL)"
 
     def __init__(self, library: InMemoryLibrary) -> None:
         super().__init__(library)
@@ -157,6 +158,49 @@ class Naive(Floor):
         assert workflow.is_completed()
 
 
+def wal_database(folder: Path, name: str) -> sqlite3.Connection:
+    """A SQLite file with the engine's settings (WAL, synchronous=NORMAL); transactions are begun explicitly."""
+    db = sqlite3.connect(folder / name, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
+class NaivePersisted(Naive):
+    name = "naive_sqlite"
+    label = "Cách ngây thơ: JSON đầy đủ lưu trong SQLite, đọc/nạp rồi lưu/ghi quanh mỗi bước"
+
+    def __init__(self, library: InMemoryLibrary) -> None:
+        super().__init__(library)
+        self.folder = Path(tempfile.mkdtemp(prefix="tthc-bench-naive-"))
+        self.db = wal_database(self.folder, "naive.db")
+        self.db.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, workflow TEXT NOT NULL)")
+        self.cases = 0
+
+    def run(self) -> None:
+        self.cases += 1
+        script_engine = self._engine()
+        saved = self.serializer.serialize_json(self._begin(script_engine))
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("INSERT INTO cases VALUES (?, ?)", (self.cases, saved))
+        self.db.execute("COMMIT")
+        for element, values, at in self.steps:
+            self.db.execute("BEGIN IMMEDIATE")  # read-modify-write of one case: one transaction
+            (saved,) = self.db.execute("SELECT workflow FROM cases WHERE id = ?", (self.cases,)).fetchone()
+            workflow = self.serializer.deserialize_json(saved)
+            workflow.script_engine = script_engine
+            self._step(workflow, element, values, at)
+            saved = self.serializer.serialize_json(workflow)
+            self.db.execute("UPDATE cases SET workflow = ? WHERE id = ?", (saved, self.cases))
+            self.db.execute("COMMIT")
+        self.size = len(saved)
+        assert workflow.is_completed()
+
+    def close(self) -> None:
+        self.db.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 class DurableMinimum(Floor):
     name = "durable_minimum"
     label = "Giới hạn dưới bền vững: mức sàn + lưu trạng thái theo phần + 1 giao dịch SQLite tối thiểu mỗi bước"
@@ -164,9 +208,7 @@ class DurableMinimum(Floor):
     def __init__(self, library: InMemoryLibrary) -> None:
         super().__init__(library)
         self.folder = Path(tempfile.mkdtemp(prefix="tthc-bench-min-"))
-        self.db = sqlite3.connect(self.folder / "minimum.db", isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
-            self.db.execute(f"PRAGMA {pragma}")
+        self.db = wal_database(self.folder, "minimum.db")
         self.db.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL)")
         self.db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
                         "payload TEXT NOT NULL, UNIQUE (case_id, seq))")
