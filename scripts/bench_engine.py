@@ -11,7 +11,8 @@ What is measured (docs/benchmarks.md explains each part and the targets):
      (an admin URL such as postgresql+psycopg://postgres:PASS@127.0.0.1:5432/postgres; a database is created and
      dropped);
   4. `tick` (Service.fire_due_timers) with 1k, 10k and 100k open cases, nothing due, and with 1% due;
-  5. replay and verify per case; peak memory of each part; where the engine's time goes.
+  5. replay and verify per case; peak memory of each part; where the engine's time goes, and what it would cost
+     without each of its parts (a diagnostic: benchlib/ablation.py).
 Parts 1–3 run interleaved, round after round, in one process, so a noisy machine slows all of them alike and the
 ratios stay meaningful. Every other part runs in a process of its own, so its peak memory is its own.
 Numbers only: nothing here asserts a time.
@@ -51,6 +52,10 @@ def child(spec: dict) -> dict:
         from benchlib.case_paths import Engine
 
         return measure_breakdown(Engine.sqlite, spec["cases"])
+    if part == "ablation":
+        from benchlib.ablation import measure_ablation
+
+        return measure_ablation(spec["rounds"])
     if part == "fleet":
         from benchlib.ticks import build_fleet
 
@@ -164,6 +169,8 @@ def measure(args) -> dict:
         results["memory"][variant] = run_child({"part": "memory", "variant": variant, "cases": 10, "pg_url": pg})
     say("[5] thời gian của engine đi đâu (SQLite) …")
     results["breakdown"] = run_child({"part": "breakdown", "cases": max(5, args.rounds // 2)})
+    say("[5] chẩn đoán: engine bỏ bớt từng phần (SQLite) …")
+    results["ablation"] = run_child({"part": "ablation", "rounds": args.rounds})
     results["ticks"] = []
     backends = [("SQLite", size) for size in args.sizes] + [("PostgreSQL", size) for size in (args.pg_sizes if pg else [])]
     for backend, size in backends:
@@ -206,6 +213,23 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def _verdict(ok: bool) -> str:
     return "đạt" if ok else "**không đạt**"
+
+
+def _ablation_report(ablation: dict | None) -> list[str]:
+    if not ablation:
+        return []
+    timings, labels = ablation["timings"], ablation["labels"]
+    floor, full = timings["floor"]["median_ms"], timings["none"]["median_ms"]
+    out = ["### Chẩn đoán: engine bỏ bớt từng phần (SQLite)", "",
+           "Cùng hồ sơ, mỗi dòng một CSDL riêng, với một phần của mọi lệnh thay bằng không làm gì (`benchlib/ablation.py`; "
+           "không phải engine dùng được: chỉ để biết mỗi phần tốn bao nhiêu so với mục tiêu). Đo xen kẽ với mức sàn.", ""]
+    rows = [[labels[name], _ms(timings[name]["median_ms"]), f"{timings[name]['median_ms'] / floor:.2f}×",
+             "—" if name == "none" else _ms(full - timings[name]["median_ms"])] for name in labels]
+    out += _table(["Engine", "Trung vị ms / hồ sơ", "So với mức sàn", "Bớt được (ms)"], rows)
+    without_all = timings["all_four"]["median_ms"] / floor
+    out += ["", f"Bỏ cả bốn phần, engine vẫn ở {without_all:.2f}× mức sàn "
+                f"({'vẫn trên' if without_all > TARGET_FLOOR_RATIO else 'dưới'} mục tiêu {TARGET_FLOOR_RATIO:g}×).", ""]
+    return out
 
 
 def report(results: dict) -> str:
@@ -259,6 +283,7 @@ def report(results: dict) -> str:
                   [[r["part"], _ms(r["ms_per_case"]), f"{r['share'] * 100:.0f}%",
                     "—" if r["calls_per_case"] is None else f"{r['calls_per_case']:g}"] for r in breakdown["rows"]])
     out.append("")
+    out += _ablation_report(results.get("ablation"))
 
     out += ["### 4. `tick` theo số hồ sơ đang mở", ""]
     rows = []

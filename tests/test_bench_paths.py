@@ -59,3 +59,31 @@ def test_the_naive_persistence_reads_and_writes_the_whole_workflow_json_in_sqlit
     assert statements.count("COMMIT") == steps + 1
     assert len(saved) == path.size > 40_000  # the full serializer's JSON, spec included
     assert full_serializer().deserialize_json(saved).is_completed()
+
+
+def test_the_ablation_removes_each_part_for_one_case_only_then_puts_it_back():
+    from contextlib import ExitStack
+
+    from benchlib.ablation import _without
+    from benchlib.case_paths import Engine
+
+    from engine.runtime import Runtime
+    from engine.store import Tx
+
+    originals = (Runtime.dump, Tx.insert_events)
+    engine = Engine.sqlite()
+    try:
+        with ExitStack() as stack:
+            _without(stack, "all_four")
+            assert (Runtime.dump, Tx.insert_events) != originals
+            engine.run()
+        stripped = engine.last_case
+        engine.run()
+        with engine.service.store.transaction() as tx:
+            states = {case_id: tx.case_state(case_id) for case_id in (stripped, engine.last_case)}
+            counts = {case_id: len(tx.case_events(case_id)) for case_id in (stripped, engine.last_case)}
+    finally:
+        engine.close()
+    assert (Runtime.dump, Tx.insert_events) == originals
+    assert states[stripped] == "{}" and counts[stripped] == 0  # removed while patched
+    assert len(states[engine.last_case]) > 10_000 and counts[engine.last_case] > 0  # back afterwards
