@@ -158,24 +158,29 @@ class Naive(Floor):
         assert workflow.is_completed()
 
 
-def wal_database(folder: Path, name: str) -> sqlite3.Connection:
-    """A SQLite file with the engine's settings (WAL, synchronous=NORMAL); transactions are begun explicitly."""
-    db = sqlite3.connect(folder / name, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
-        db.execute(f"PRAGMA {pragma}")
-    return db
+class OwnDatabase:
+    """A path that keeps its cases in a SQLite file of its own, with the engine's settings (WAL, synchronous=NORMAL;
+    transactions begun explicitly), removed by `close`."""
+
+    def _open(self, prefix: str, name: str, *schema: str) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix))
+        self.db = sqlite3.connect(self.folder / name, isolation_level=None)
+        for statement in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", *schema):
+            self.db.execute(statement)
+        self.cases = 0
+
+    def close(self) -> None:
+        self.db.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class NaivePersisted(Naive):
+class NaivePersisted(OwnDatabase, Naive):
     name = "naive_sqlite"
     label = "Cách ngây thơ: JSON đầy đủ lưu trong SQLite, đọc/nạp rồi lưu/ghi quanh mỗi bước"
 
     def __init__(self, library: InMemoryLibrary) -> None:
         super().__init__(library)
-        self.folder = Path(tempfile.mkdtemp(prefix="tthc-bench-naive-"))
-        self.db = wal_database(self.folder, "naive.db")
-        self.db.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, workflow TEXT NOT NULL)")
-        self.cases = 0
+        self._open("tthc-bench-naive-", "naive.db", "CREATE TABLE cases (id INTEGER PRIMARY KEY, workflow TEXT NOT NULL)")
 
     def run(self) -> None:
         self.cases += 1
@@ -196,23 +201,17 @@ class NaivePersisted(Naive):
         self.size = len(saved)
         assert workflow.is_completed()
 
-    def close(self) -> None:
-        self.db.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
-
-class DurableMinimum(Floor):
+class DurableMinimum(OwnDatabase, Floor):
     name = "durable_minimum"
     label = "Giới hạn dưới bền vững: mức sàn + lưu trạng thái theo phần + 1 giao dịch SQLite tối thiểu mỗi bước"
 
     def __init__(self, library: InMemoryLibrary) -> None:
         super().__init__(library)
-        self.folder = Path(tempfile.mkdtemp(prefix="tthc-bench-min-"))
-        self.db = wal_database(self.folder, "minimum.db")
-        self.db.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL)")
-        self.db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
-                        "payload TEXT NOT NULL, UNIQUE (case_id, seq))")
-        self.cases = 0
+        self._open("tthc-bench-min-", "minimum.db",
+                   "CREATE TABLE cases (id INTEGER PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL)",
+                   "CREATE TABLE events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+                   "payload TEXT NOT NULL, UNIQUE (case_id, seq))")
 
     def _save(self, case_id: int, workflow: BpmnWorkflow, seq: int, payload: dict) -> None:
         state = dump_state(workflow)
@@ -233,10 +232,6 @@ class DurableMinimum(Floor):
             self._step(workflow, element, values, at)
             self._save(self.cases, workflow, seq, {"type": "task_completed", "element_id": element})
         assert workflow.is_completed()
-
-    def close(self) -> None:
-        self.db.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Engine:
