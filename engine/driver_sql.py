@@ -46,8 +46,10 @@ class Prepared:
         processors = compiled._bind_processors
         order = compiled.positiontup if compiled.positional else list(by_name)
         self.names = tuple(order)
-        self.slots = [(by_name[n][0].key, by_name[n][1], by_name[n][0], defaults.get(n), processors.get(n))
-                      for n in order]
+        self.slots = []
+        for n in order:
+            bind, name = by_name[n]
+            self.slots.append((bind.key, name, bind, defaults.get(n), processors.get(n)))
         self.keys = [entry[0] for entry in compiled._result_columns]
         self.types = [entry[3] for entry in compiled._result_columns]
         self.processors: list | None = None  # known from the first result's cursor description
