@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine.errors import InvalidInput
+from engine.importer.durations import working_days_duration
 from engine.importer.lanes import LANE_NAMES, PerformerRules
 from engine.importer.text_tables import DAYS, InternalProcedure, Step
 
@@ -213,7 +214,7 @@ def build_process(
                     name=f"Quá {format_days_vi(step.duration.days)} ngày làm việc",
                     attributes=(("cancelActivity", "false"), ("attachedToRef", task_id)),
                     timer=Timer(
-                        "timeDuration", f"P{format_days(step.duration.days)}D", f"TimerEventDefinition_{task_id}"
+                        "timeDuration", working_days_duration(step.duration.days), f"TimerEventDefinition_{task_id}"
                     ),
                     attached_to=task_id,
                     placement=("boundary", task_id),
