@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine.errors import InvalidInput
-from engine.importer.durations import working_days_duration
+from engine.durations import working_days_duration
 from engine.importer.lanes import LANE_NAMES, PerformerRules
 from engine.importer.text_tables import DAYS, InternalProcedure, Step
 
