@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from engine.errors import InvalidInput, NotFound
+from engine.importer.fields import FieldResolver
 from engine.importer.lanes import FieldRule, PerformerRules, normalise
 
 WORKING_DAYS = "working_days"
@@ -103,6 +104,8 @@ class FieldSection:
     rule: FieldRule
     line: int
     declared_count: int | None  # "(18 QT)" in the heading
+    heading: str = ""  # as printed
+    derived: bool = False  # no rule names the heading: its key was made from its words
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class ProcedureDocument:
     procedures: tuple[InternalProcedure, ...]
 
 
-def read_procedure_file(path: Path, rules: PerformerRules) -> ProcedureDocument:
+def read_procedure_file(path: Path, rules: PerformerRules | FieldResolver) -> ProcedureDocument:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -127,10 +130,10 @@ def read_procedure_file(path: Path, rules: PerformerRules) -> ProcedureDocument:
     return parse_procedure_text(data, Path(path).name, rules)
 
 
-def parse_procedure_text(data: bytes, file_name: str, rules: PerformerRules) -> ProcedureDocument:
+def parse_procedure_text(data: bytes, file_name: str, rules: PerformerRules | FieldResolver) -> ProcedureDocument:
     text = decode_text(data, file_name)
     lines = tuple(line.rstrip("\r") for line in text.split("\n"))
-    parser = _Parser(file_name, rules)
+    parser = _Parser(file_name, rules if isinstance(rules, FieldResolver) else FieldResolver(rules))
     for number, line in enumerate(lines, 1):
         parser.feed(number, line)
     parser.finish()
@@ -242,9 +245,9 @@ class _OpenGroup:
 
 
 class _Parser:
-    def __init__(self, file_name: str, rules: PerformerRules) -> None:
+    def __init__(self, file_name: str, fields: FieldResolver) -> None:
         self.file_name = file_name
-        self.rules = rules
+        self.fields = fields
         self.title_lines: list[str] = []
         self.approval: str | None = None
         self.approval_line: int | None = None
@@ -300,15 +303,13 @@ class _Parser:
             self.title_lines.append(stripped)
 
     def start_section(self, match: re.Match[str], number: int) -> None:
-        rule = self.rules.field_for_heading(match["name"])
-        if rule is None:
-            raise self.error(
-                f"Lĩnh vực \"{match['name']}\" ở dòng {number} chưa có trong tệp quy tắc {self.rules.source}: "
-                "hãy thêm một mục [fields.KHÓA] với heading tương ứng.",
-                number,
-            )
+        resolved = self.fields.resolve(match["name"])
         count = int(match["count"]) if match["count"] else None
-        self.sections.append(FieldSection(rule=rule, line=number, declared_count=count))
+        self.sections.append(
+            FieldSection(
+                rule=resolved.rule, line=number, declared_count=count, heading=match["name"], derived=resolved.derived
+            )
+        )
 
     def start_group(self, group_number: str, number: int) -> None:
         if not self.sections:
