@@ -367,7 +367,6 @@ class _Parser:
 
     def table_row(self, cells: list[str], stripped: str, number: int) -> None:
         group = self.group
-        columns = group.columns
         if len(cells) == 1:
             if _PAGE_NUMBER.match(stripped) or group.total is not None:
                 return  # a page number, or text after the table (notes, signatures)
@@ -375,32 +374,13 @@ class _Parser:
                 f"Dòng {number} nằm trong bảng các bước của {group.label} nhưng không có các cột ngăn bởi dấu tab.",
                 number,
             )
-        extra = [cell for position, cell in enumerate(cells) if position >= columns.width and cell]
-        if extra:
-            raise self.error(
-                f"Dòng {number} của bảng {group.label} có nhiều cột hơn dòng tiêu đề ở dòng {columns.line}.", number
-            )
-        cells = cells + [""] * (columns.width - len(cells))
+        cells = self.fit_to_header(cells, number)
         if any("tổng thời gian" in normalise(cell) for cell in cells):
             self.total_row(cells, number)
             return
-        cell = {kind: cells[position] for kind, position in columns.index.items()}
+        cell = {kind: cells[position] for kind, position in group.columns.index.items()}
         if match := _STEP.match(cell["step"]):
-            self.close_step()
-            step_number = int(match["number"])
-            if group.total is not None:
-                raise self.error(
-                    f"Bước {step_number} ở dòng {number} nằm sau dòng tổng thời gian của {group.label} "
-                    f"(dòng {group.total_line}).",
-                    number,
-                )
-            if step_number != len(group.steps) + 1:
-                raise self.error(
-                    f"Bước {step_number} ở dòng {number} của {group.label} không đúng thứ tự: "
-                    f"cần Bước {len(group.steps) + 1}.",
-                    number,
-                )
-            group.step = _OpenStep(number=step_number, line=number)
+            self.open_step(int(match["number"]), number)
         elif cell["step"]:
             raise self.error(
                 f"Cột \"{COLUMN_LABELS['step']}\" ở dòng {number} ({group.label}) ghi \"{cell['step']}\"; "
@@ -415,6 +395,35 @@ class _Parser:
         for kind in ("content", "performer", "time"):
             if cell[kind]:
                 getattr(group.step, kind).append(cell[kind])
+
+    def fit_to_header(self, cells: list[str], number: int) -> list[str]:
+        """The row padded to the header's width; a row wider than its header is refused."""
+        columns = self.group.columns
+        extra = [cell for position, cell in enumerate(cells) if position >= columns.width and cell]
+        if extra:
+            raise self.error(
+                f"Dòng {number} của bảng {self.group.label} có nhiều cột hơn dòng tiêu đề ở dòng {columns.line}.",
+                number,
+            )
+        return cells + [""] * (columns.width - len(cells))
+
+    def open_step(self, step_number: int, number: int) -> None:
+        """A "Bước N" row closes the step above and opens the next one, which must come in order."""
+        group = self.group
+        self.close_step()
+        if group.total is not None:
+            raise self.error(
+                f"Bước {step_number} ở dòng {number} nằm sau dòng tổng thời gian của {group.label} "
+                f"(dòng {group.total_line}).",
+                number,
+            )
+        if step_number != len(group.steps) + 1:
+            raise self.error(
+                f"Bước {step_number} ở dòng {number} của {group.label} không đúng thứ tự: "
+                f"cần Bước {len(group.steps) + 1}.",
+                number,
+            )
+        group.step = _OpenStep(number=step_number, line=number)
 
     def total_row(self, cells: list[str], number: int) -> None:
         group = self.group
