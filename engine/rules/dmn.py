@@ -47,7 +47,8 @@ __all__ = ["DMN_NAMESPACES", "DMN_NS", "Decision", "DmnModel", "Input", "Output"
 
 DMN_NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 # The model namespaces of DMN 1.1, 1.2, 1.3, 1.4 and 1.5. Some published files (several DMN TCK models among them)
-# declare none, so their `definitions` is in no namespace: read as well, DMN being the only meaning it can have.
+# declare none, so their `definitions` is in no namespace, or declare the model's own `namespace` attribute as the
+# default one, so every element is in it: both are read as well, DMN being the only meaning they can have.
 DMN_NAMESPACES = {
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd": "1.1",
     "http://www.omg.org/spec/DMN/20180521/MODEL/": "1.2",
@@ -193,7 +194,8 @@ def load_dmn(content: bytes, filename: str) -> DmnModel:
     where = _Where(filename)
     qname = etree.QName(root)
     namespace = qname.namespace or ""
-    if qname.localname != "definitions" or namespace not in DMN_NAMESPACES:
+    own = namespace and namespace == root.get("namespace")  # an exporter's slip, see DMN_NAMESPACES
+    if qname.localname != "definitions" or (namespace not in DMN_NAMESPACES and not own):
         where.fail(f"phần tử gốc phải là dmn:definitions của DMN 1.1–1.5, không phải '{qname.localname}' trong "
                    f"không gian tên '{namespace}'")
     token = _NAMESPACE.set(namespace)
@@ -212,7 +214,7 @@ def load_dmn(content: bytes, filename: str) -> DmnModel:
     finally:
         _NAMESPACE.reset(token)
     return DmnModel(filename=filename, namespace=root.get("namespace", ""), decisions=decisions,
-                    version=DMN_NAMESPACES[namespace])
+                    version=DMN_NAMESPACES.get(namespace, DMN_NAMESPACES[""]))
 
 
 def _decision(element: etree._Element, file_where: _Where, strict: bool) -> Decision:

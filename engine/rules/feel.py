@@ -409,6 +409,8 @@ class EqualsName(UnaryTest):
         if value is None or other is None:
             return value is None and other is None
         if other_kind != kind:
+            other, other_kind = _align(other, other_kind, kind)
+        if other_kind != kind:
             raise FeelTypeError(kind, other_kind)
         return value == other
 
@@ -417,6 +419,18 @@ def _bound(end: Literal | Name, env: Mapping[str, Any] | None) -> tuple[Any, str
     if isinstance(end, Name):
         return end.evaluate(env)
     return end.value, end.kind
+
+
+def _align(value: Any, kind: str, want: str) -> tuple[Any, str]:
+    """A name's value read from JSON data is a string where the column holds dates, times or durations (JSON has
+    none): read it as the column's kind, as the column's own typeRef reads its input."""
+    if kind == "string" and want in ("date", "time", "duration", "ym"):
+        try:
+            return coerce_input(value, {"date": "date", "time": "time", "duration": "days and time duration",
+                                        "ym": "years and months duration"}[want])
+        except FeelTypeError:
+            return value, kind
+    return value, kind
 
 
 class Comparison(UnaryTest):
@@ -437,6 +451,8 @@ class Comparison(UnaryTest):
             bound, bound_kind = self.bound, self.kind
         else:
             bound, bound_kind = self.name.evaluate(env)
+            if bound_kind != kind:
+                bound, bound_kind = _align(bound, bound_kind, kind)
         if kind == bound_kind:
             return self._compare(value, bound)
         if value is None or bound is None:
@@ -455,8 +471,8 @@ class Interval(UnaryTest):
         self.kinds = frozenset(e.kind for e in (low, high) if isinstance(e, Literal))
 
     def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
-        low, low_kind = _bound(self.low, env)
-        high, high_kind = _bound(self.high, env)
+        low, low_kind = _align(*_bound(self.low, env), kind)
+        high, high_kind = _align(*_bound(self.high, env), kind)
         if value is None or low is None or high is None:
             return False
         for bound_kind in (low_kind, high_kind):
