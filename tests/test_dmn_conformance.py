@@ -195,3 +195,38 @@ def test_input_cells_stay_simple_unary_tests(cell, reason):
     with pytest.raises(InvalidInput) as caught:
         parse_unary_tests(cell)
     assert reason in caught.value.message
+
+
+# --- tthc lint checks DMN the way deploy reads it ----------------------------------------------------------------
+
+
+def _lint(xml: str):
+    from lxml import etree
+
+    from engine.lint.dmn_rules import check_dmn
+
+    content = xml.encode()
+    return check_dmn(etree.fromstring(content), content, "m.dmn")[0]
+
+
+HEADER = ('xmlns:modeler="http://camunda.org/schema/modeler/1.0" modeler:executionPlatform="Camunda Platform" '
+          'modeler:executionPlatformVersion="7.22.0"')
+
+
+@pytest.mark.parametrize("version", sorted(NAMESPACES))
+def test_lint_accepts_every_dmn_version_the_engine_reads(version):
+    body = table("d", "D", [("x", "integer")], [("y", "string", None)], [(["> 1"], ['"a"'])])
+    assert _lint(f'<definitions xmlns="{NAMESPACES[version]}" {HEADER} id="m" namespace="urn:m">{body}'
+                 "</definitions>") == []
+
+
+def test_lint_warns_about_type_refs_the_engine_or_camunda_7_do_not_know_and_still_runs_the_engine_check():
+    body = table("d", "D", [("x", "tCustomer"), ("n", "number")], [("y", "string", None)],
+                 [(["-", "> 1"], ["1"])])
+    findings = _lint(f'<definitions xmlns="{NAMESPACES["1.3"]}" {HEADER} id="m" namespace="urn:m">{body}'
+                     "</definitions>")
+    assert [(f.rule, f.element_id) for f in findings] == [("dmn-type-ref", "i0"), ("dmn-type-ref", "i1"),
+                                                          ("dmn-engine", None)]
+    assert findings[0].message_vi.startswith("Cảnh báo: cột 'i0' có typeRef 'tCustomer'")
+    assert "Camunda 7 không biết kiểu này" in findings[1].message_vi
+    assert "kiểu number không hợp với typeRef string" in findings[2].message_vi  # the output cell 1, from deploy
