@@ -132,6 +132,7 @@ class Decision:
     filename: str = ""
     strict: bool = True  # see the module docstring
     has_defaults: bool = field(default=False, compare=False)
+    has_computed: bool = field(default=False, compare=False)  # some output cell reads names
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,7 @@ def _decision(element: etree._Element, file_where: _Where, strict: bool) -> Deci
         filename=file_where.filename,
         strict=strict,
         has_defaults=any(o.default is not None for o in outputs),
+        has_computed=any(r.computed for r in rules),
     )
 
 

@@ -164,6 +164,13 @@ def _read(data: Mapping[str, Any], decision: Decision, column: Input) -> Any:
     if column.compiled is not None:
         return column.compiled.evaluate(data)[0]
     value: Any = data
+    try:  # the common case, without an isinstance per step (typing.Mapping checks are slow)
+        for name in column.path:
+            value = value[name]
+        return value  # only mappings are indexed by a name; anything else raised TypeError
+    except (KeyError, TypeError, IndexError):
+        pass  # the slow path below says what is missing, or gives FEEL's null
+    value = data
     for depth, name in enumerate(column.path):
         if not isinstance(value, Mapping):
             if not decision.strict:
@@ -214,21 +221,28 @@ def _evaluate_table(decision: Decision, data: Mapping[str, Any]) -> DecisionResu
     matched: list[Rule] = []
     rule: Rule | None = None
     index = 0
-    strict = decision.strict
     try:
-        for rule in decision.rules:
-            for index, test in rule.tests:
-                try:
+        if decision.strict:
+            for rule in decision.rules:
+                for index, test in rule.tests:
                     if not test.matches(values[index], kinds[index], data):
                         break
-                except FeelTypeError:
-                    if strict:
-                        raise
-                    break  # FEEL: comparing values of different kinds is null, so the rule does not match
-            else:
-                matched.append(rule)
-                if first_only:
-                    break
+                else:
+                    matched.append(rule)
+                    if first_only:
+                        break
+        else:
+            for rule in decision.rules:
+                for index, test in rule.tests:
+                    try:
+                        if not test.matches(values[index], kinds[index], data):
+                            break
+                    except FeelTypeError:
+                        break  # FEEL: comparing values of different kinds is null, so the rule does not match
+                else:
+                    matched.append(rule)
+                    if first_only:
+                        break
     except FeelTypeError as exc:
         assert rule is not None
         column = decision.inputs[index]
@@ -241,7 +255,7 @@ def _evaluate_table(decision: Decision, data: Mapping[str, Any]) -> DecisionResu
         row = {o.name: o.default for o in decision.outputs if o.default is not None}
         return DecisionResult(decision_id=decision.id, matched_rules=[], entries=[row],
                               decision_name=decision.name, hit_policy=decision.hit_policy)
-    rows = {rule.id: _row(decision, rule, data) for rule in matched} if any(r.computed for r in matched) else None
+    rows = {rule.id: _row(decision, rule, data) for rule in matched} if decision.has_computed else None
     rules, entries = _apply_hit_policy(decision, matched, rows)
     return DecisionResult(decision_id=decision.id, matched_rules=[r.id for r in rules], entries=entries,
                           decision_name=decision.name, hit_policy=decision.hit_policy)

@@ -191,6 +191,11 @@ def _from_string(value: str, want: str, type_ref: str) -> Any:
 
 def coerce_input(value: Any, type_ref: str | None) -> tuple[Any, str]:
     """Check `value` against the input's (canonical) typeRef and return it in normal form with its kind."""
+    exact = type(value)  # fast paths for the common cells: text and yes/no columns
+    if exact is str and type_ref == "string":
+        return value, "string"
+    if exact is bool and type_ref == "boolean":
+        return value, "boolean"
     kind = kind_of(value)
     if kind == "null":
         return None, "null"
