@@ -230,3 +230,15 @@ def test_lint_warns_about_type_refs_the_engine_or_camunda_7_do_not_know_and_stil
     assert findings[0].message_vi.startswith("Cảnh báo: cột 'i0' có typeRef 'tCustomer'")
     assert "Camunda 7 không biết kiểu này" in findings[1].message_vi
     assert "kiểu number không hợp với typeRef string" in findings[2].message_vi  # the output cell 1, from deploy
+
+
+def test_in_a_camunda_table_a_name_the_data_lacks_is_an_error_that_suggests_quotes():
+    decision = table("d", "D", [("status", "string")], [("y", "string", None)],
+                     [(["complete"], ['"ok"']), (["-"], ['"other"'])], hit_policy="FIRST")
+    with pytest.raises(InvalidInput) as caught:
+        decide(model(decision, camunda=True).decisions, "d", {"status": "complete"})
+    assert caught.value.message == (
+        "Quyết định 'd', quy tắc số 1 ('r1') đọc tên 'complete' nhưng dữ liệu không có 'complete'; nếu đó là một giá "
+        'trị chữ, hãy đặt trong dấu nháy kép ("complete").')
+    assert decide(model(decision).decisions, "d", {"status": "complete"}) == "other"  # FEEL: null, no match
+    assert decide(model(decision, camunda=True).decisions, "d", {"status": "x", "complete": "x"}) == "ok"

@@ -40,6 +40,7 @@ from engine.rules.feel import (
     parse_expression,
     parse_literal_list,
     parse_unary_tests,
+    reads_names,
 )
 from engine.rules.feel_types import normalize_type_ref
 
@@ -133,6 +134,7 @@ class Decision:
     strict: bool = True  # see the module docstring
     has_defaults: bool = field(default=False, compare=False)
     has_computed: bool = field(default=False, compare=False)  # some output cell reads names
+    reads_names: bool = field(default=False, compare=False)  # some cell or input expression reads names
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,8 @@ def _decision(element: etree._Element, file_where: _Where, strict: bool) -> Deci
         strict=strict,
         has_defaults=any(o.default is not None for o in outputs),
         has_computed=any(r.computed for r in rules),
+        reads_names=any(r.computed for r in rules) or any(c.compiled is not None for c in inputs)
+        or any(reads_names(t) for r in rules for _, t in r.tests),
     )
 
 

@@ -38,7 +38,7 @@ from typing import Any, Mapping, NoReturn
 
 from engine.errors import InvalidInput, NotFound
 from engine.rules.dmn import Decision, Input, Rule
-from engine.rules.feel import FeelTypeError, coerce_input
+from engine.rules.feel import FeelTypeError, MissingName, StrictScope, coerce_input
 from engine.rules.feel_types import coerce_value
 
 __all__ = ["MAP_MODES", "DecisionResult", "evaluate_decision", "map_decision_result", "required_value"]
@@ -194,6 +194,20 @@ def _read(data: Mapping[str, Any], decision: Decision, column: Input) -> Any:
 
 
 def _evaluate_table(decision: Decision, data: Mapping[str, Any]) -> DecisionResult:
+    if not (decision.strict and decision.reads_names):
+        return _match(decision, data)
+    try:
+        return _match(decision, StrictScope(data))
+    except MissingName as exc:
+        where = f", {exc.rule.title}" if getattr(exc, "rule", None) else ""
+        raise InvalidInput(
+            f"Quyết định '{decision.id}'{where} đọc tên '{exc.name}' nhưng dữ liệu không có '{exc.name}'; nếu đó là "
+            f"một giá trị chữ, hãy đặt trong dấu nháy kép (\"{exc.name}\").",
+            decision=decision.id, name=exc.name,
+        ) from None
+
+
+def _match(decision: Decision, data: Mapping[str, Any]) -> DecisionResult:
     values: list[Any] = []
     kinds: list[str] = []
     for column in decision.inputs:
@@ -223,14 +237,18 @@ def _evaluate_table(decision: Decision, data: Mapping[str, Any]) -> DecisionResu
     index = 0
     try:
         if decision.strict:
-            for rule in decision.rules:
-                for index, test in rule.tests:
-                    if not test.matches(values[index], kinds[index], data):
-                        break
-                else:
-                    matched.append(rule)
-                    if first_only:
-                        break
+            try:
+                for rule in decision.rules:
+                    for index, test in rule.tests:
+                        if not test.matches(values[index], kinds[index], data):
+                            break
+                    else:
+                        matched.append(rule)
+                        if first_only:
+                            break
+            except MissingName as exc:
+                exc.rule = rule
+                raise
         else:
             for rule in decision.rules:
                 for index, test in rule.tests:

@@ -102,6 +102,39 @@ def coerce_output(literal: Literal, type_ref: str | None) -> Any:
 # --- names --------------------------------------------------------------------------------------------------------
 
 
+class MissingName(Exception):
+    """A name read in a strict table (see StrictScope) that the data does not hold."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class StrictScope(Mapping):
+    """The data of a strict table (saved for Camunda 7) as cells see it: a name the data does not hold is an error,
+    not FEEL's null, so a text value written without quotes (`complete` for `"complete"`) is caught, not silently
+    unmatched."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.data:
+            return True
+        raise MissingName(str(key))
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
 def resolve(env: Mapping[str, Any] | None, parts: tuple[str, ...]) -> tuple[Any, str]:
     """The normal form and kind of a (qualified) name in `env`; a missing name is null, as FEEL has it."""
     value: Any = env
@@ -506,6 +539,21 @@ class Negation(UnaryTest):
 
     def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
         return not self.inner.matches(value, kind, env)
+
+
+def reads_names(test: UnaryTest) -> bool:
+    """Whether a compiled input entry reads a name from the data."""
+    if isinstance(test, EqualsName):
+        return True
+    if isinstance(test, Comparison):
+        return test.name is not None
+    if isinstance(test, Interval):
+        return isinstance(test.low, Name) or isinstance(test.high, Name)
+    if isinstance(test, AnyOf):
+        return any(reads_names(t) for t in test.tests)
+    if isinstance(test, Negation):
+        return reads_names(test.inner)
+    return False
 
 
 # --- the parser ---------------------------------------------------------------------------------------------------
