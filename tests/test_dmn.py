@@ -549,7 +549,7 @@ def test_a_doctype_with_entities_is_refused():
         (dmn(), "không có quyết định (dmn:decision) nào"),
     ],
 )
-def test_files_that_are_not_dmn_1_3_are_refused_naming_the_file(content, reason):
+def test_files_that_are_not_dmn_1_1_to_1_5_are_refused_naming_the_file(content, reason):
     with pytest.raises(InvalidInput) as caught:
         load_dmn(content, "bad.dmn")
     assert "'bad.dmn'" in caught.value.message and reason in caught.value.message

@@ -242,3 +242,27 @@ def test_in_a_camunda_table_a_name_the_data_lacks_is_an_error_that_suggests_quot
         'trị chữ, hãy đặt trong dấu nháy kép ("complete").')
     assert decide(model(decision).decisions, "d", {"status": "complete"}) == "other"  # FEEL: null, no match
     assert decide(model(decision, camunda=True).decisions, "d", {"status": "x", "complete": "x"}) == "ok"
+
+
+def test_results_of_every_feel_type_convert_to_json():
+    import json
+
+    m = model(table("d", "D", [("x", "number")],
+                    [("t", "time", None), ("p", "days and time duration", None), ("q", "years and months duration",
+                                                                                   None), ("n", "number", None)],
+                    [(["-"], ['time("08:30:00")', 'duration("P1DT2H30M")', 'duration("P1Y2M")', "1.25"])]))
+    doc = evaluate_decision(m.decisions, "d", {"x": 1}).to_dict()
+    assert json.loads(json.dumps(doc))["entries"] == [{"t": "08:30:00", "p": "P1DT2H30M", "q": "P1Y2M", "n": 1.25}]
+
+
+@pytest.mark.parametrize("text", ["(" * 5000 + "1" + ")" * 5000, "-" * 5000 + "1", "- (" * 3000 + "1"])
+def test_a_deeply_nested_cell_is_refused_with_a_message_not_a_recursion_error(text):
+    with pytest.raises(InvalidInput) as caught:
+        parse_expression(text)
+    assert "lồng quá 64 tầng" in caught.value.message
+
+
+def test_an_output_expression_too_long_to_evaluate_safely_is_refused():
+    assert parse_expression(" + ".join(["1"] * 150)).evaluate({}) == (150, "number")
+    with pytest.raises(InvalidInput, match="biểu thức dài quá 400 phần tử"):
+        parse_expression(" + ".join(["1"] * 5000))

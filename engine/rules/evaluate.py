@@ -39,7 +39,7 @@ from typing import Any, Mapping, NoReturn
 from engine.errors import InvalidInput, NotFound
 from engine.rules.dmn import Decision, Input, Rule
 from engine.rules.feel import FeelTypeError, MissingName, StrictScope, coerce_input
-from engine.rules.feel_types import coerce_value
+from engine.rules.feel_types import YearsMonths, coerce_value
 
 __all__ = ["MAP_MODES", "DecisionResult", "evaluate_decision", "map_decision_result", "required_value"]
 
@@ -68,11 +68,28 @@ class DecisionResult:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return _iso_duration(value)
+    if isinstance(value, YearsMonths):
+        return str(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def _iso_duration(delta: dt.timedelta) -> str:
+    """A days-and-time duration as FEEL writes it: P1DT2H30M, -PT0.5S, PT0S."""
+    sign = "-" if delta < dt.timedelta(0) else ""
+    delta = abs(delta)
+    hours, rest = divmod(delta.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    seconds_text = f"{seconds + delta.microseconds / 1e6:g}" if delta.microseconds else str(seconds)
+    time_part = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M")) if n)
+    time_part += f"{seconds_text}S" if seconds or delta.microseconds else ""
+    text = (f"{delta.days}D" if delta.days else "") + (f"T{time_part}" if time_part else "")
+    return f"{sign}P{text or 'T0S'}"
 
 
 def evaluate_decision(decisions: Mapping[str, Decision], key: str, data: Mapping[str, Any]) -> DecisionResult:

@@ -559,11 +559,16 @@ def reads_names(test: UnaryTest) -> bool:
 # --- the parser ---------------------------------------------------------------------------------------------------
 
 
+_MAX_DEPTH = 64  # parentheses and signs nested deeper than any table needs: refused, not a RecursionError
+_MAX_TOKENS = 400
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Tok:
@@ -767,6 +772,11 @@ class _Parser:
 
     # simple expressions
 
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            _fail(self.text, self.tok.pos, f"biểu thức lồng quá {_MAX_DEPTH} tầng")
+
     def expression(self) -> Expression:
         left = self.additive()
         tok = self.tok
@@ -801,7 +811,9 @@ class _Parser:
     def unary(self) -> Expression:
         if self._is("op", "-"):
             self.index += 1
+            self._deeper()
             inner = self.unary()
+            self.depth -= 1
             if isinstance(inner, Const) and inner.literal.kind == "number":
                 return Const(Literal(-inner.literal.value, "number"))
             return Negate(inner)
@@ -810,7 +822,9 @@ class _Parser:
     def primary(self) -> Expression:
         if self._is("op", "("):
             self.index += 1
+            self._deeper()
             inner = self.expression()
+            self.depth -= 1
             self._expect_op(")", "thiếu dấu ')'")
             return inner
         tok = self.tok
@@ -837,6 +851,8 @@ def parse_expression(text: str) -> Expression | None:
     if not text.strip():
         return None
     parser = _Parser(text)
+    if len(parser.tokens) > _MAX_TOKENS:  # evaluation recurses once per operator: keep it far from the stack limit
+        _fail(text, parser.tokens[_MAX_TOKENS].pos, f"biểu thức dài quá {_MAX_TOKENS} phần tử")
     expression = parser.expression()
     parser.end()
     return expression
