@@ -116,6 +116,9 @@ def test_an_unnamed_single_output_is_named_after_the_decision():
 
 
 def test_names_with_spaces_and_qualified_names_are_inputs_values_and_range_ends():
+    years = model(table("d", "D", [("Years of Service", "number")], [("y", "number", None)],
+                        [(["> Years in Role"], ["Years of Service - Years in Role"])]))
+    assert decide(years.decisions, "d", {"Years of Service": 10, "Years in Role": 4}) == 6
     m = model(table("d", "D", [("Another boolean", "boolean"), ("structA.price", "number")],
                     [("y", "string", None)],
                     [(["true", "[num B..numC]"], ['"in"']), (["true", "> numC"], ['"above"']),

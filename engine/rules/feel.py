@@ -705,7 +705,7 @@ class _Parser:
     def _words(self) -> str:
         words = [self.tok.value]
         self.index += 1
-        while self._is("name") and self.tok.value not in _KEYWORDS:
+        while self._is("name") and self.tok.value not in ("true", "false", "null"):  # "Years of Service"
             words.append(self.tok.value)
             self.index += 1
         return " ".join(words)
