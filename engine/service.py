@@ -170,11 +170,14 @@ class Service:
 
         with self.store.transaction() as tx:
             row = tx.latest_definition("dmn", decision_key)
+            if row is None:  # DMN names decisions too: `tthc decide "Approval Status"`
+                named = [r for r in tx.latest_definitions("dmn") if r.get("name") == decision_key]
+                row = tx.latest_definition("dmn", named[0]["key"]) if len(named) == 1 else None
             if row is None:
                 raise NotFound(f"Không có bảng quyết định '{decision_key}' đã triển khai.", decision=decision_key)
             model = load_dmn_cached(row["content"], row["filename"])
-            decision = model.decisions[decision_key]
-            result = evaluate_decision(model.decisions, decision_key, nfc_data(dict(data)))
+            decision = model.decisions[row["key"]]
+            result = evaluate_decision(model.decisions, decision.id, nfc_data(dict(data)))
             descriptions = {rule.id: rule.description for rule in decision.rules}
             doc = result.to_dict()
             doc["version"] = row["version"]
