@@ -233,6 +233,7 @@ def test_lint_warns_about_type_refs_the_engine_or_camunda_7_do_not_know_and_stil
     assert findings[0].message_vi.startswith("Cảnh báo: cột 'i0' có typeRef 'tCustomer'")
     assert "Camunda 7 không biết kiểu này" in findings[1].message_vi
     assert "kiểu number không hợp với typeRef string" in findings[2].message_vi  # the output cell 1, from deploy
+    assert [f.severity for f in findings] == ["warning", "warning", "error"]  # only the engine's refusal fails lint
 
 
 def test_in_a_camunda_table_a_name_the_data_lacks_is_an_error_that_suggests_quotes():

@@ -1,8 +1,8 @@
 """The project's own rules for DMN decision tables: DMN 1.1–1.5 (the namespaces the engine reads), with the header
 Camunda Modeler writes, evaluable by Camunda 7, and typeRefs the engine (and Camunda 7) know.
 
-Lint has no severity levels: a typeRef the engine does not know is accepted at deploy (as Camunda 7 does, with a
-warning), and reported here as a finding whose message starts with "Cảnh báo".
+A typeRef the engine does not know is accepted at deploy (as Camunda 7 does, with a warning), and reported here as
+a warning: printed, but it does not fail the run.
 """
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ def _type_refs(root: etree._Element, ns: str, camunda: bool) -> list[Finding]:
         else:
             continue
         findings.append(Finding("dmn-type-ref", owner.get("id"),
-                                f"Cảnh báo: cột '{column}' có typeRef '{written}'; {reason}.", element.sourceline))
+                                f"Cảnh báo: cột '{column}' có typeRef '{written}'; {reason}.", element.sourceline,
+                                severity="warning"))
     return findings
 
 
