@@ -72,3 +72,12 @@ def default_officer(settings: Settings, origin: Origin) -> str | None:
         return None
     mapped = [u.id for u in settings.users.values() if origin.account in u.os_users]
     return mapped[0] if len(mapped) == 1 else None
+
+
+def check_clock_override(settings: Settings, origin: Origin) -> None:
+    """Refuse `--now` (TTHC_NOW) from a non-administrator once the check is on: every event and due time is stamped
+    with the engine clock, so setting it would let an officer backdate their own work."""
+    if settings.security.enforce and not origin.admin:
+        raise Conflict(
+            f"Tài khoản hệ điều hành '{origin.account}' không được đặt đồng hồ của hệ thống (--now, TTHC_NOW); "
+            "chỉ tài khoản quản trị mới được.", os_user=origin.account)

@@ -39,6 +39,8 @@ admin_os_users = ["root", "tthc-admin"]
 @pytest.fixture
 def host(monkeypatch):
     monkeypatch.setattr("engine.origin.host_name", lambda: "may-mot-cua-01")
+    # The harness sets the clock of every command (--now); that the check refuses it is tested on its own below.
+    monkeypatch.setattr("engine.origin.check_clock_override", lambda settings, origin: None)
 
 
 def _as_os(monkeypatch, account: str) -> None:
@@ -172,6 +174,18 @@ def test_a_malformed_security_configuration_is_refused_with_exit_4(cli, tmp_path
     result = cli("tasks", "--json", now=NOW, user="lan")
     assert result.code == 4, (result.out, result.err)
     assert str(config) in result.err_json()["message"] or "hung" in result.err_json()["message"]
+
+
+def test_only_an_administrator_may_set_the_engine_clock_once_accounts_are_checked(cli, tmp_path, monkeypatch):
+    config = tmp_path / "tthc.toml"
+    config.write_text(MAPPED, encoding="utf-8")
+    cli.config = config
+    _as_os(monkeypatch, "lan")
+    refused = cli("tasks", "--json", now=NOW, user="lan")
+    assert refused.code == 5 and "'lan'" in refused.err_json()["message"] and "--now" in refused.err_json()["message"]
+    assert cli("tasks", "--json", user="lan").code == 0
+    _as_os(monkeypatch, "root")
+    assert cli("tasks", "--json", now=NOW, user="lan").code == 0
 
 
 def test_the_os_account_is_read_from_the_effective_uid_not_the_environment(monkeypatch):

@@ -26,7 +26,12 @@ class AppContext:
     def clock(self):
         from engine.calendar import FixedClock, SystemClock, parse_instant
 
-        return FixedClock(parse_instant(self.now)) if self.now else SystemClock()
+        if not self.now:
+            return SystemClock()
+        from engine.origin import check_clock_override
+
+        check_clock_override(self.settings, self.origin)
+        return FixedClock(parse_instant(self.now))
 
     @cached_property
     def calendar(self):
