@@ -9,11 +9,13 @@ carried in the `task_created` event (so a replay reproduces them) and stored on 
 
 What an expression may give:
 - assignee: a text (the officer id), or nothing (null, "" or only spaces): the task then has no assignee, as in
-  Camunda. Anything else (a number, a list, true) is refused with InvalidInput naming the task: Camunda throws there
+  Camunda, and goes to its candidates; when it has none either, the command is refused (below). Anything else (a number, a list, true) is refused with InvalidInput naming the task: Camunda throws there
   too, and the command that created the task changes nothing.
 - candidate users / groups: a text (itself split on commas) or a list of texts; null or "" adds nobody. Anything else
   is refused the same way.
-A variable the case does not have is refused too (Camunda: unknown property); `deploy` refuses an expression over a
+A task whose declared assignment gives nobody at all is refused with InvalidInput (Camunda would create a task offered
+to no one; here it would fall open to every officer). A variable the case does not have is refused too (Camunda:
+unknown property); `deploy` refuses an expression over a
 variable that neither the start data, a form, a decision, nor `camunda:initiator` provides.
 
 The rules applied to a created task (Camunda 7's task list):
@@ -147,11 +149,19 @@ def resolve(task_id: str, extensions: Mapping[str, Any], data: Mapping[str, Any]
             raise _refuse(task_id, "assignee", assignee, value, "một chuỗi (mã người dùng) hoặc null")
         assignee = value
     assignee = (assignee or "").strip() or None
-    return Assignment(
+    resolved = Assignment(
         assignee=assignee,
         candidate_users=_names(task_id, "candidateUsers", extensions.get("candidate_users") or (), data),
         candidate_groups=_names(task_id, "candidateGroups", extensions.get("candidate_groups") or (), data),
     )
+    declared = extensions.get("assignee") or extensions.get("candidate_users") or extensions.get("candidate_groups")
+    if declared and not (resolved.assignee or resolved.candidate_users or resolved.candidate_groups):
+        # Camunda would create a task nobody is offered; here it would fall open to every officer. Neither is what
+        # the designer asked for: the command that reaches the step is refused, so the data can be given again.
+        raise InvalidInput(
+            f"Bước '{task_id}': phân công ({', '.join(t for _, t in expressions_of(extensions))}) không cho ra người "
+            "hay nhóm nào với dữ liệu của hồ sơ; hãy nhập lại dữ liệu xác định người xử lý.", element=task_id)
+    return resolved
 
 
 # --- the rules, on task rows ---------------------------------------------------------------------------------------

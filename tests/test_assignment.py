@@ -318,7 +318,7 @@ def test_candidate_expressions_may_give_a_text_list_a_list_or_nothing_and_nothin
         resolve("t", ext, {"a": 1, "b": [], "c": None, "g": "staff"})
     with pytest.raises(InvalidInput, match="assignee"):
         resolve("t", {"assignee": "${a}"}, {"a": ["hung"]})
-    assert resolve("t", {"assignee": "${a}"}, {"a": "  "}).assignee is None
+    assert resolve("t", {"assignee": "${a}", "candidate_groups": ["staff"]}, {"a": "  "}).assignee is None
     with pytest.raises(InvalidInput, match="'a'"):
         resolve("t", {"assignee": "${a}"}, {})  # a variable the case does not have
 
@@ -331,3 +331,23 @@ def _users_toml(extra: str = "", security: str = "") -> str:
         lines += [f"[users.{user_id}]", f'name = "{entry["name"]}"', f"groups = {entry['groups']!r}".replace("'", '"'),
                   ""]
     return "\n".join(lines) + extra + security
+
+
+def test_a_declared_assignment_that_gives_nobody_is_refused_rather_than_open_to_all():
+    from engine.assignment import resolve
+    from engine.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"\$\{handler\}"):
+        resolve("appraise", {"assignee": "${handler}", "candidate_users": [], "candidate_groups": []}, {"handler": None})
+    with pytest.raises(InvalidInput, match="appraise"):
+        resolve("appraise", {"assignee": None, "candidate_users": ["${people}"], "candidate_groups": []}, {"people": []})
+    assert resolve("open", {"assignee": None, "candidate_users": [], "candidate_groups": []}, {}).assignee is None
+
+
+def test_lint_counts_an_assignee_or_candidate_users_alone_as_assigned_as_the_engine_enforces_them(fixtures):
+    from engine.lint.runner import lint_paths
+
+    report = lint_paths([fixtures / "assignment" / "assignment_fixture.bpmn"], use_node=False)
+    rules = {f.rule for f in report.files[0].findings}
+    assert "user-task-form" in rules  # the project's rules ran (these steps have no form)
+    assert "user-task-assignee" not in rules  # review: candidateUsers only; sign, notify: assignee only
