@@ -22,7 +22,7 @@ from engine.errors import Conflict
 
 @dataclass(frozen=True)
 class Origin:
-    channel: str  # cli | http | worker
+    channel: str  # cli, demo (the CLI and `tthc demo`), http (a server)
     account: str | None  # the OS account (cli, worker) or the authenticated user (http)
     host: str | None  # the machine's host name (cli, worker) or the client address (http)
     admin: bool = False  # the caller is an administrator (may unclaim any task)
