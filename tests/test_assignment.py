@@ -351,3 +351,10 @@ def test_lint_counts_an_assignee_or_candidate_users_alone_as_assigned_as_the_eng
     rules = {f.rule for f in report.files[0].findings}
     assert "user-task-form" in rules  # the project's rules ran (these steps have no form)
     assert "user-task-assignee" not in rules  # review: candidateUsers only; sign, notify: assignee only
+
+
+def test_the_task_list_shows_who_holds_each_step(deployed):
+    case_id, review = _at_review(deployed)
+    assert deployed("claim", review["task_id"], now=NOW, user="son").code == 0
+    shown = deployed("tasks", "--case", case_id, now=NOW)
+    assert shown.code == 0 and "Người" in shown.out and "son" in shown.out
