@@ -9,14 +9,14 @@ carried in the `task_created` event (so a replay reproduces them) and stored on 
 
 What an expression may give:
 - assignee: a text (the officer id), or nothing (null, "" or only spaces): the task then has no assignee, as in
-  Camunda, and goes to its candidates; when it has none either, the command is refused (below). Anything else (a number, a list, true) is refused with InvalidInput naming the task: Camunda throws there
-  too, and the command that created the task changes nothing.
+  Camunda, and goes to its candidates. Anything else (a number, a list, true) is refused with InvalidInput naming the
+  task: Camunda throws there too, and the command that would have created the task changes nothing.
 - candidate users / groups: a text (itself split on commas) or a list of texts; null or "" adds nobody. Anything else
   is refused the same way.
-A task whose declared assignment gives nobody at all is refused with InvalidInput (Camunda would create a task offered
-to no one; here it would fall open to every officer). A variable the case does not have is refused too (Camunda:
-unknown property); `deploy` refuses an expression over a
-variable that neither the start data, a form, a decision, nor `camunda:initiator` provides.
+A task whose declared assignment gives nobody at all is refused the same way (Camunda would create a task offered to
+no one; here it would fall open to every officer). A variable the case does not have is refused too (Camunda: unknown
+property); `deploy` refuses an expression over a variable that neither the start data, a form, a decision, nor
+`camunda:initiator` provides.
 
 The rules applied to a created task (Camunda 7's task list):
 - a task with an assignee is worked on (completed, its form read) by its assignee only;

@@ -2,8 +2,8 @@
 
 Each event's hash covers its case, sequence number, type, engine time, actor, element and payload, the origin of the
 command (the OS account and host, or an HTTP server's authenticated user and client address; engine.origin) when it
-was recorded, and the previous event's hash, in one canonical JSON encoding (sorted keys, no insignificant whitespace, UTF-8, NFC text). Changing,
-deleting, inserting or swapping any event breaks the chain from that event on.
+was recorded, and the previous event's hash, in one canonical JSON encoding (sorted keys, no insignificant whitespace,
+UTF-8, NFC text). Changing, deleting, inserting or swapping any event breaks the chain from that event on.
 """
 
 from __future__ import annotations

@@ -419,7 +419,8 @@ class Service:
             # The workflow did not change: one this process holds stays valid under the case's new version.
             workflow = self.workflows.take(case["id"], (case["version"], case["event_hash"]))
             if workflow is not None:
-                tx.after_commit[("workflow", case["id"])] = lambda: self.workflows.put(case["id"], (version, digest), workflow)
+                tx.after_commit[("workflow", case["id"])] = lambda: self.workflows.put(case["id"], (version, digest),
+                                                                                     workflow)
             return {"case_id": case["id"], **self._task_view(tx.task(task_row["id"])), "changed": True}
 
     def _validate_form(self, tx: Tx, compiled: Compiled, task_row: dict, submitted: dict) -> dict:
@@ -687,7 +688,8 @@ class Service:
             "task_id": row["id"], "case_id": row["case_id"], "element_id": row["element_id"], "name": row["name"],
             "lane": row.get("lane"), "lane_id": row.get("lane_id"),
             "candidate_groups": [g for g in row["groups"].split(",") if g], "step": row.get("step"),
-            "assignee": row.get("assignee"), "candidate_users": [u for u in (row.get("candidate_users") or "").split(",") if u],
+            "assignee": row.get("assignee"),
+            "candidate_users": [u for u in (row.get("candidate_users") or "").split(",") if u],
             "status": row["status"], "started_at": row["created_at"], "due_at": due,
             "completed_at": row.get("completed_at"), "completed_by": row.get("completed_by"),
             "overdue": bool(row["overdue"]) or (row["status"] == "open" and due is not None and now > due),

@@ -267,7 +267,8 @@ class _Replay:
         extra = dict(p.get("data") or {})
         case_id = self.record.case_id
         start_data = {
-            **extra, **start_variables(self.compiled.spec, event["actor"]), "case_id": case_id, "procedure_code": p["procedure_code"], "applicant_name": p["applicant_name"],
+            **extra, **start_variables(self.compiled.spec, event["actor"]),
+            "case_id": case_id, "procedure_code": p["procedure_code"], "applicant_name": p["applicant_name"],
             "received_at": received.isoformat(), "transferred_at": transferred.isoformat(),
             "due_at": due.isoformat() if due else None, "apology_at": apology_at.isoformat() if apology_at else None,
         }

@@ -53,7 +53,8 @@ def start(
 
     app = _ctx(ctx)
     received = parse_instant(received_at) if received_at else None
-    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data), actor=app.actor)
+    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data),
+                                  actor=app.actor)
     emit(view, json_, _render_case)
 
 
@@ -188,7 +189,8 @@ def note(
 ) -> None:
     """Ghi chú vào lịch sử hồ sơ (nguyên nhân chậm muộn …)."""
     app = _ctx(ctx)
-    emit(app.service.add_note(case_id, text, actor=app.actor), json_, lambda c, d: c.print(f"Đã ghi chú vào hồ sơ {d['case_id']}."))
+    emit(app.service.add_note(case_id, text, actor=app.actor), json_,
+         lambda c, d: c.print(f"Đã ghi chú vào hồ sơ {d['case_id']}."))
 
 
 def register(app: typer.Typer) -> None:
