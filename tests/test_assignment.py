@@ -126,6 +126,7 @@ def test_initiator_is_the_officer_who_started_the_case(deployed, tmp_path):
     assert (notify["element_id"], notify["assignee"]) == ("notify", "thu")
     _refused_and_unchanged(deployed, case_id, "complete", notify["task_id"], "--data", "{}", user="lan")
     assert _done(deployed, case_id, "thu") is None
+    assert deployed("verify", case_id, now=NOW).code == 0  # the replay sets the initiator from case_started's actor
 
 
 def test_start_data_may_not_set_the_initiator(deployed):
