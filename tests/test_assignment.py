@@ -359,3 +359,39 @@ def test_the_task_list_shows_who_holds_each_step(deployed):
     assert deployed("claim", review["task_id"], now=NOW, user="son").code == 0
     shown = deployed("tasks", "--case", case_id, now=NOW)
     assert shown.code == 0 and "Người" in shown.out and "son" in shown.out
+
+
+def test_two_candidates_claiming_at_once_one_wins_and_the_other_gets_a_conflict(deployed):
+    import threading
+
+    from engine.calendar import BusinessCalendar, FixedClock, parse_instant
+    from engine.config import load_settings
+    from engine.errors import Conflict
+    from engine.service import Service
+
+    case_id, review = _at_review(deployed)
+    outcomes: dict[str, str] = {}
+    barrier = threading.Barrier(2)
+
+    def claim(user: str) -> None:
+        service = Service.open(load_settings(None, deployed.db_url), clock=FixedClock(parse_instant(NOW)),
+                               calendar=BusinessCalendar.default())
+        try:
+            barrier.wait()
+            service.claim_task(review["task_id"], actor=user)
+            outcomes[user] = "claimed"
+        except Conflict:
+            outcomes[user] = "conflict"
+        finally:
+            service.store.dispose()
+
+    threads = [threading.Thread(target=claim, args=(user,)) for user in ("hung", "son")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["claimed", "conflict"]
+    winner = next(user for user, outcome in outcomes.items() if outcome == "claimed")
+    assert _task(deployed, case_id)["assignee"] == winner
+    assert [e["type"] for e in _history(deployed, case_id)].count("task_claimed") == 1
+    assert deployed("verify", case_id, now=NOW).code == 0
