@@ -4,6 +4,9 @@ Lookup order for the file: `--config PATH`, then `$TTHC_CONFIG`, then `$XDG_CONF
 (`~/.config/tthc/config.toml`). Without a file the built-in defaults apply: the embedded SQLite database at
 `$XDG_DATA_HOME/tthc/tthc.db` (`~/.local/share/tthc/tthc.db`), the Vietnamese civil-service calendar, and the demo users
 of `engine/data/demo_users.toml` so that `tthc demo` works on a fresh machine.
+
+Officers may list the operating-system accounts allowed to act as them (`[users.lan] os_users = ["lan"]`), and
+`[security] admin_os_users = [...]` the accounts allowed to act as anyone (see `Security` and engine.origin).
 """
 
 from __future__ import annotations
