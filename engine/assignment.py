@@ -275,10 +275,12 @@ def check_definition(spec, filename: str) -> None:
                 file=filename)
 
 
-def check_variables(spec, filename: str, provided: set[str]) -> None:
+def check_variables(spec, filename: str, provided: set[str]) -> set[str]:
     """Refuse an assignment expression over a variable nothing provides (the start data, forms, decisions, the
-    initiator), as conditions are: at run time it would stop the case at the step before."""
-    available = provided | ({initiator_variable(spec)} - {None})
+    initiator), as conditions are: at run time it would stop the case at the step before. Returns what the diagram
+    itself provides (the initiator variable), for the conditions' check."""
+    own = {initiator_variable(spec)} - {None}
+    available = provided | own
     for task_spec in _user_task_specs(spec):
         for attribute, text in expressions_of(task_spec.extensions):
             missing = sorted(v for v in parse_expression(text).variables if v not in available)
@@ -287,3 +289,4 @@ def check_variables(spec, filename: str, provided: set[str]) -> None:
                     f"Tệp '{filename}', phần tử '{task_spec.bpmn_id}': camunda:{attribute} {text} dùng biến "
                     f"'{missing[0]}' mà không biểu mẫu, dữ liệu khởi tạo hay camunda:initiator nào cung cấp.",
                     file=filename, element=task_spec.bpmn_id, variable=missing[0])
+    return own

@@ -146,7 +146,7 @@ class Service:
                     "triển khai.", element=ref.task_id, decision=ref.decision_ref)
             if ref.result_variable:
                 provided.add(ref.result_variable)
-        assignment.check_variables(compiled.spec, info.filename, provided)
+        provided |= assignment.check_variables(compiled.spec, info.filename, provided)
         for cond in info.conditions:
             missing = sorted(v for v in cond.variables if v not in provided)
             if missing:

@@ -395,3 +395,21 @@ def test_two_candidates_claiming_at_once_one_wins_and_the_other_gets_a_conflict(
     assert _task(deployed, case_id)["assignee"] == winner
     assert [e["type"] for e in _history(deployed, case_id)].count("task_claimed") == 1
     assert deployed("verify", case_id, now=NOW).code == 0
+
+
+def test_a_condition_may_read_the_initiator(cli, fixtures, tmp_path):
+    import shutil
+
+    folder = tmp_path / "defs"
+    shutil.copytree(fixtures / "bpmn", folder)
+    path = folder / "review_fixture.bpmn"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('<bpmn:startEvent id="StartEvent_received" name="Hồ sơ được nộp">',
+                        '<bpmn:startEvent id="StartEvent_received" name="Hồ sơ được nộp" camunda:initiator="receiver">')
+    text = text.replace("${score &gt;= 5 &amp;&amp; !empty draft_reference}", "${receiver == 'lan' &amp;&amp; score &gt;= 5}")
+    path.write_text(text, encoding="utf-8")
+    result = cli("deploy", str(folder), "--json", now=NOW)
+    assert result.code == 0, result.err
+    path.write_text(text.replace(' camunda:initiator="receiver"', ""), encoding="utf-8")
+    refused = cli("deploy", str(folder), "--json", now=NOW)
+    assert refused.code == 4 and "receiver" in refused.err_json()["message"]
