@@ -106,6 +106,7 @@ class OpenTask:
     name: str
     lane: str | None
     lane_id: str | None
+    # As the diagram declares them, `${...}` unevaluated: engine.assignment resolves them when the task is created.
     candidate_groups: tuple[str, ...]
     candidate_users: tuple[str, ...]
     assignee: str | None
