@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput, NotFound
+from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, parse_limits
 
 GROUPS = ("reception", "department_leader", "staff", "director", "records_clerk", "provincial_office")
 
@@ -43,6 +44,7 @@ class Settings:
     calendar: dict[str, Any] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     source: str = "built-in defaults"
+    limits: Limits = DEFAULT_LIMITS
 
     def user(self, user_id: str | None) -> User:
         if not user_id:
@@ -123,4 +125,5 @@ def load_settings(config_path: Path | None = None, db_url: str | None = None) ->
     if not isinstance(calendar, dict):
         raise InvalidInput(f"Mục [calendar] trong {source} phải là một bảng.", source=source)
     url = db_url or (data.get("database") or {}).get("url") or default_db_url()
-    return Settings(db_url=url, calendar=calendar, users=users, source=source)
+    limits = parse_limits(data.get("limits"), source)
+    return Settings(db_url=url, calendar=calendar, users=users, source=source, limits=limits)

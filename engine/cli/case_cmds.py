@@ -53,7 +53,7 @@ def start(
 
     app = _ctx(ctx)
     received = parse_instant(received_at) if received_at else None
-    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data), actor=app.user)
+    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data, app.settings.limits), actor=app.user)
     emit(view, json_, _render_case)
 
 
@@ -78,7 +78,7 @@ def complete(
 ) -> None:
     """Hoàn thành một bước với dữ liệu biểu mẫu của nó."""
     app = _ctx(ctx)
-    submitted = read_data(data)
+    submitted = read_data(data, app.settings.limits)
     if submitted is None and sys.stdin.isatty() and not json_:
         task, form = app.service.task_form(task_id)
         if form is not None:

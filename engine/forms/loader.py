@@ -25,12 +25,14 @@ from engine.forms.model import (
 )
 from engine.forms.structure import structure_problem
 from engine.forms.values import check_value, compile_pattern, is_empty, nfc, parse_decimal
+from engine.limits import check_form_depth
 
 EXECUTION_PLATFORM = "Camunda Platform"
 
 
 def load_form(content: bytes, filename: str) -> Form:
     raw = read_json_object(content, f"Biểu mẫu '{filename}'", file=filename)
+    check_form_depth(raw, filename)  # before the schema check and the reader, which both recurse per group
     problem = structure_problem(raw)
     if problem is not None:
         where, what = problem

@@ -23,6 +23,7 @@ class FileReport:
     kind: str  # "bpmn" | "form" | "dmn"
     checks_run: list[str] = field(default_factory=list)  # a skipped check is listed with "bỏ qua" and the reason
     findings: list[Finding] = field(default_factory=list)
+    over_limits: bool = False  # refused by engine/limits.py: no other check ran on it
 
     @property
     def ok(self) -> bool:
