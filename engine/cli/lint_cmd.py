@@ -59,5 +59,8 @@ def _render(console: Console, report: LintReport) -> None:
         for finding in file.findings:
             where = f"dòng {finding.line}: " if finding.line else ""
             console.print(f"  ✗ [{finding.rule}] {where}{finding.message_vi}", markup=False)
+        for notice in file.notices:
+            where = f"dòng {notice.line}: " if notice.line else ""
+            console.print(f"  ⓘ [{notice.rule}] {where}{notice.message_vi}", markup=False)
     if report.ok:
         console.print(f"{len(report.files)} tệp đã kiểm tra: không có lỗi.", markup=False)

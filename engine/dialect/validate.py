@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
+from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.parser import form_ref_of
 from engine.dialect.timers import check_time_date, is_working_duration
 from engine.dialect.xml import NS, parse_xml
@@ -151,6 +152,11 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
             if node_id in seen:
                 raise _fail(filename, node_id, "mã phần tử bị trùng", node.sourceline)
             seen.add(node_id)
+
+    # Every Camunda extension is run, refused here, or reported by lint as having no effect (engine/dialect/extensions.py).
+    for verdict in verdicts(root):
+        if verdict.fate is Fate.REFUSED:
+            raise _fail(filename, verdict.element_id, verdict.message, verdict.line)
 
     for lane in process.iter(f"{{{NS['bpmn']}}}lane"):
         info.lanes[lane.get("id")] = lane.get("name") or lane.get("id")

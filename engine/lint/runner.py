@@ -8,7 +8,7 @@ from pathlib import Path
 from engine.errors import InvalidInput, NotFound
 from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_xml_shape, read_bounded
 from engine.lint import modeler
-from engine.lint.bpmn_rules import check_bpmn
+from engine.lint.bpmn_rules import BPMN, check_bpmn, check_extensions
 from engine.lint.dmn_rules import check_dmn
 from engine.lint.form_rules import check_form
 from engine.lint.report import FileReport, Finding, LintReport
@@ -101,6 +101,10 @@ def _lint_file(path: Path, limits: Limits) -> FileReport:
     if kind == "bpmn":
         report.checks_run.append("tthc:bpmn-rules")
         report.findings.extend(check_bpmn(root, path.name))
+        if root.tag == f"{{{BPMN}}}definitions":
+            errors, notices = check_extensions(root, path.name)
+            report.findings.extend(errors)
+            report.notices.extend(notices)
     else:
         findings, checks = check_dmn(root, content, path.name)
         report.checks_run.extend(checks)
