@@ -8,6 +8,7 @@ Each `Case` names one input, how to write it into the corpus directory, the comm
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -73,6 +74,15 @@ def _folder_with(diagram: str) -> Callable[[Path], None]:
 
 def _directory(path: Path) -> None:
     path.mkdir()
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)  # reading it would wait for ever
+
+
+def _symlink_loop(path: Path) -> None:
+    (path / "inner").mkdir(parents=True)
+    (path / "inner" / "up").symlink_to("..")
 
 
 def _sparse(size: int) -> Callable[[Path], None]:
@@ -177,6 +187,9 @@ CASES: list[Case] = [
     Case("html_root.bpmn", _text("<html><body>Không phải BPMN</body></html>"), DEPLOY),
     Case("directory.bpmn", _directory, DEPLOY),
     Case("sparse_50mb.bpmn", _sparse(50 * MB), DEPLOY, needle="max_file_bytes"),
+    Case("fifo.bpmn", _fifo, DEPLOY),
+    Case("fifo_lint.bpmn", _fifo, LINT),
+    Case("symlink_loop", _symlink_loop, DEPLOY),
     # --- diagrams: injection in every text field --------------------------------------------------------------
     Case("condition_import", _folder_with(_condition(f"${{{SHELL}}}")), DEPLOY, needle="__import__"),
     Case("condition_subclasses", _folder_with(_condition("${score.__class__.__mro__[1].__subclasses__()}")), DEPLOY),

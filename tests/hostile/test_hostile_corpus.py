@@ -125,3 +125,34 @@ def test_hostile_data_argument_gets_one_sentence_its_exit_code_and_changes_nothi
 def test_the_corpus_has_at_least_fifty_inputs():
     assert len(CASES) + len(SPECIAL_ARGS) >= 50
     assert len({case.name for case in CASES}) == len(CASES)
+
+
+NAMES = {
+    "Tiếp nhận hồ sơ": "${__import__('os').system('touch /tmp/tthc-hostile-pwned')}",
+    "Thẩm định thử nghiệm": "{{7*7}} #{''.getClass()} __class__.__mro__",
+    "Bộ phận Một cửa": "'; DROP TABLE cases; --",
+}
+
+
+def test_injection_in_names_is_kept_as_text_and_never_run(cli, tmp_path):
+    """Names and labels are text for people: accepted verbatim, stored verbatim, never evaluated."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for form in FIXTURE.glob("*.form"):
+        (folder / form.name).write_bytes(form.read_bytes())
+    diagram = (FIXTURE / "review_fixture.bpmn").read_text(encoding="utf-8")
+    for name, hostile in NAMES.items():
+        assert f'name="{name}"' in diagram
+        diagram = diagram.replace(f'name="{name}"', f'name="{hostile.replace(chr(39), "&apos;")}"')
+    (folder / "review_fixture.bpmn").write_text(diagram, encoding="utf-8")
+    assert cli("deploy", str(folder)).code == 0
+    started = cli("start", "review_fixture", "--applicant", NAMES["Tiếp nhận hồ sơ"], "--json", user="lan",
+                  now=NOW)
+    assert started.code == 0, started.err
+    case = cli("show", started.json()["case_id"], "--json")
+    assert case.json()["applicant"] == NAMES["Tiếp nhận hồ sơ"]
+    assert case.json()["tasks"][0]["name"] == NAMES["Tiếp nhận hồ sơ"]
+    assert case.json()["tasks"][0]["lane"] == NAMES["Bộ phận Một cửa"]
+    assert not Path(MARKER).exists()
+    assert cli("procedures", "--json").code == 0  # the tables are all still there
+
