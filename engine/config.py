@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput, NotFound
+from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, parse_limits
 
 GROUPS = ("reception", "department_leader", "staff", "director", "records_clerk", "provincial_office")
 
@@ -61,6 +62,7 @@ class Settings:
     users: dict[str, User] = field(default_factory=dict)
     source: str = "built-in defaults"
     security: Security = field(default_factory=Security)
+    limits: Limits = DEFAULT_LIMITS
 
     def user(self, user_id: str | None) -> User:
         if not user_id:
@@ -165,4 +167,6 @@ def load_settings(config_path: Path | None = None, db_url: str | None = None) ->
         raise InvalidInput(f"Mục [calendar] trong {source} phải là một bảng.", source=source)
     security = parse_security(data.get("security", {}), users, source)
     url = db_url or (data.get("database") or {}).get("url") or default_db_url()
-    return Settings(db_url=url, calendar=calendar, users=users, source=source, security=security)
+    limits = parse_limits(data.get("limits"), source)
+    return Settings(db_url=url, calendar=calendar, users=users, source=source, security=security,
+                    limits=limits)

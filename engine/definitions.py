@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from engine.errors import InvalidInput, NotFound
+from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_form_depth, check_json_depth, check_xml_shape, read_bounded
 from engine.runtime import compile_bpmn, content_hash
 
 # What the engine itself puts into every case's data at start: conditions may read these without a form.
@@ -57,7 +58,8 @@ class SourceFile:
     content: bytes
 
 
-def collect(paths: Iterable[Path]) -> list[SourceFile]:
+def collect(paths: Iterable[Path], limits: Limits = DEFAULT_LIMITS) -> list[SourceFile]:
+    """The deployable files under `paths`, each within `limits` (size before reading, shape before parsing)."""
     found: list[SourceFile] = []
     for raw in paths:
         path = Path(raw)
@@ -71,13 +73,23 @@ def collect(paths: Iterable[Path]) -> list[SourceFile]:
                     raise InvalidInput(
                         f"Tệp '{file}' không phải .bpmn, .form, .dmn hay {CATALOG_NAME}.", path=str(file))
                 continue
-            try:
-                found.append(SourceFile(file, kind, file.read_bytes()))
-            except OSError as exc:
-                raise InvalidInput(f"Không đọc được tệp '{file}': {exc.strerror}.", path=str(file)) from exc
+            content = read_bounded(file, limits)
+            if kind in ("bpmn", "dmn"):
+                check_xml_shape(content, str(file), limits)
+            elif kind == "form":
+                _check_form_shape(content, str(file), limits)
+            found.append(SourceFile(file, kind, content))
     if not found:
         raise InvalidInput("Không có tệp .bpmn, .form hay .dmn nào để triển khai.")
     return found
+
+
+def _check_form_shape(content: bytes, filename: str, limits: Limits) -> None:
+    from engine.forms.json_text import read_json_object
+
+    raw = read_json_object(content, f"Biểu mẫu '{filename}'", max_bytes=limits.max_json_bytes, file=filename)
+    check_json_depth(raw, f"Biểu mẫu '{filename}'", limits, file=filename)
+    check_form_depth(raw, filename, limits)
 
 
 def parse_catalog(content: bytes, filename: str) -> list[dict]:
@@ -85,6 +97,9 @@ def parse_catalog(content: bytes, filename: str) -> list[dict]:
         data = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"Danh mục '{filename}' không phải JSON UTF-8 hợp lệ: {exc}.", file=filename) from exc
+    except RecursionError:
+        raise InvalidInput(f"Danh mục '{filename}' có cấu trúc JSON lồng nhau quá sâu.", file=filename) from None
+    check_json_depth(data, f"Danh mục '{filename}'", file=filename)
     entries = data.get("procedures") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise InvalidInput(f"Danh mục '{filename}' thiếu danh sách 'procedures'.", file=filename)

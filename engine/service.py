@@ -75,40 +75,43 @@ class Service:
 
     # --- deploy ----------------------------------------------------------------------------------------------
     def deploy(self, paths: Iterable) -> list[dict]:
-        files = collect(paths)
+        # Sizes, element counts, nesting and expression lengths are checked before any file is parsed, and every file
+        # is parsed and validated before the write transaction opens: a slow or hostile file never holds the lock.
+        files = collect(paths, self.settings.limits)
+        forms = [(src, load_form_cached(src.content, str(src.path))) for src in files if src.kind == "form"]
+        models = [(src, load_dmn_cached(src.content, str(src.path))) for src in files if src.kind == "dmn"]
+        diagrams = [(src, compile_bpmn(src.content, str(src.path))) for src in files if src.kind == "bpmn"]
+        catalogs = [(src, parse_catalog(src.content, str(src.path))) for src in files if src.kind == "catalog"]
         now = self.clock.now()
         results: list[dict] = []
         with self.store.transaction() as tx:
             batch_forms: dict[str, Any] = {}
             batch_decisions: dict[str, Any] = {}
-            for src in [f for f in files if f.kind == "form"]:
-                form = load_form_cached(src.content, str(src.path))
+            for src, form in forms:
                 batch_forms[form.id] = form
                 results.append(self._store_definition(tx, "form", form.id, src, form.id, {}, now))
-            for src in [f for f in files if f.kind == "dmn"]:
-                model = load_dmn_cached(src.content, str(src.path))
+            for src, model in models:
                 for key, decision in model.decisions.items():
                     batch_decisions[key] = decision
                     results.append(self._store_definition(
                         tx, "dmn", key, src, getattr(decision, "name", None) or key, {"file_decisions": sorted(model.decisions)}, now))
             process_ids: set[str] = set()
-            for src in [f for f in files if f.kind == "bpmn"]:
-                compiled = compile_bpmn(src.content, str(src.path))
+            for src, compiled in diagrams:
                 self._check_references(tx, compiled, batch_forms, batch_decisions)
                 info = compiled.info
                 process_ids.add(info.process_id)
                 meta = {"properties": info.properties, "lanes": info.lanes,
                         "user_tasks": [t.id for t in info.user_tasks]}
                 results.append(self._store_definition(tx, "bpmn", info.process_id, src, info.name, meta, now))
-            for src in [f for f in files if f.kind == "catalog"]:
-                for entry in parse_catalog(src.content, str(src.path)):
+            for src, entries in catalogs:
+                for entry in entries:
                     if entry["process_id"] not in process_ids and tx.latest_definition("bpmn", entry["process_id"]) is None:
                         raise InvalidInput(
                             f"Danh mục '{src.path}': thủ tục {entry['code']} trỏ tới quy trình "
                             f"'{entry['process_id']}' chưa được triển khai.", code=entry["code"])
                     tx.upsert_procedure(entry)
                 results.append({"kind": "catalog", "key": str(src.path.name), "file": str(src.path),
-                                "procedures": len(parse_catalog(src.content, str(src.path))), "status": "loaded"})
+                                "procedures": len(entries), "status": "loaded"})
         return results
 
     def _store_definition(self, tx: Tx, kind: str, key: str, src, name: str | None, meta: dict, now: datetime) -> dict:

@@ -209,7 +209,7 @@ def test_candidate_users_or_assignee_also_assign_a_user_task(tmp_path: Path) -> 
 def test_form_key_also_gives_a_user_task_its_form(tmp_path: Path) -> None:
     path = variant_of_good(
         tmp_path,
-        ('camunda:formRef="appraise" camunda:formRefBinding="deployment"',
+        ('camunda:formRef="appraise" camunda:formRefBinding="latest"',
          'camunda:formKey="camunda-forms:deployment:appraise.form"'),
     )
     assert findings_of(path) == []

@@ -53,8 +53,8 @@ def start(
 
     app = _ctx(ctx)
     received = parse_instant(received_at) if received_at else None
-    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data),
-                                  actor=app.actor)
+    view = app.service.start_case(code, applicant=applicant, received_at=received,
+                                  data=read_data(data, app.settings.limits), actor=app.actor)
     emit(view, json_, _render_case)
 
 
@@ -106,7 +106,7 @@ def complete(
 ) -> None:
     """Hoàn thành một bước với dữ liệu biểu mẫu của nó."""
     app = _ctx(ctx)
-    submitted = read_data(data)
+    submitted = read_data(data, app.settings.limits)
     if submitted is None and sys.stdin.isatty() and not json_:
         task, form = app.service.task_form(task_id, actor=app.actor)
         if form is not None:

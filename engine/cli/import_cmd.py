@@ -38,6 +38,12 @@ def import_procedures(
     ),
 ) -> None:
     """Nhập bảng quy trình nội bộ thành sơ đồ BPMN và danh mục thủ tục."""
+    from engine.limits import DEFAULT, check_file_size
+
+    limits = ctx.obj.settings.limits if ctx.obj is not None else DEFAULT  # no app context when run alone (tests)
+    for file in files:  # [limits] max_file_bytes, by stat, before the importer reads a byte (issue 19)
+        if file.exists():
+            check_file_size(file, limits)
     plan = plan_import(files, PerformerRules.load(rules) if rules else None, FieldKeys.parse(field_key))
     if not json_:
         # Problems go to stderr before a --strict refusal too, so the designer sees what to fix.

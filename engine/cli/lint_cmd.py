@@ -22,11 +22,12 @@ def register(app: typer.Typer) -> None:
 
 
 def lint(
+    ctx: typer.Context,
     paths: list[Path] = typer.Argument(..., help="Tệp hoặc thư mục (thư mục được duyệt tìm .bpmn, .form, .dmn)."),
     as_json: bool = typer.Option(False, "--json", help="In kết quả dạng JSON."),
     no_node: bool = typer.Option(False, "--no-node", help="Không chạy các kiểm tra của Camunda Modeler (Node)."),
 ) -> None:
-    report = lint_paths(paths, use_node=False if no_node else None)
+    report = lint_paths(paths, use_node=False if no_node else None, limits=_limits(ctx))
     emit(report.to_dict() if as_json else report, as_json, _render)
     if not report.ok:
         # The findings are already printed; the error adds the verdict on stderr and exit code 4.
@@ -36,6 +37,13 @@ def lint(
             f"Có {count} lỗi trong {len(bad)}/{len(report.files)} tệp; hãy sửa theo danh sách ở trên.",
             files=[str(file.path) for file in bad],
         )
+
+
+def _limits(ctx: typer.Context):
+    """The configured `[limits]`; the defaults when the command runs outside the full app (tests)."""
+    from engine.limits import DEFAULT
+
+    return ctx.obj.settings.limits if ctx.obj is not None else DEFAULT
 
 
 def _render(console: Console, report: LintReport) -> None:
@@ -52,5 +60,8 @@ def _render(console: Console, report: LintReport) -> None:
             where = f"dòng {finding.line}: " if finding.line else ""
             mark = "⚠ cảnh báo" if finding.severity == "warning" else "✗"
             console.print(f"  {mark} [{finding.rule}] {where}{finding.message_vi}", markup=False)
+        for notice in file.notices:
+            where = f"dòng {notice.line}: " if notice.line else ""
+            console.print(f"  ⓘ [{notice.rule}] {where}{notice.message_vi}", markup=False)
     if report.ok:
         console.print(f"{len(report.files)} tệp đã kiểm tra: không có lỗi.", markup=False)

@@ -16,7 +16,7 @@ def decide(
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
 ) -> None:
     """Đánh giá một bảng quyết định đã triển khai với dữ liệu cho trước."""
-    result = ctx.obj.service.decide(decision_key, read_data(data) or {})
+    result = ctx.obj.service.decide(decision_key, read_data(data, ctx.obj.settings.limits) or {})
 
     def render(console, d):
         console.print(f"Bảng quyết định {d['decision_id']} — {d['decision_name']} (phiên bản {d['version']}, "

@@ -25,6 +25,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
 
 FORM_KEY_PREFIX = "camunda-forms:deployment:"
@@ -44,8 +45,7 @@ def form_ref_of(node, camunda_ns: str) -> str | None:
 
 class _LaneMixin:
     def lane_id(self) -> str | None:
-        lanes = self.doc_xpath(f'.//bpmn:lane[bpmn:flowNodeRef="{self.bpmn_id}"]')
-        return lanes[0].get("id") if lanes else None
+        return self.process_parser.lane_id(self.bpmn_id)  # indexed once per process (engine/dialect/process_parser.py)
 
 
 class TthcUserTaskParser(_LaneMixin, UserTaskParser):
@@ -102,8 +102,7 @@ class _EngineTimerMixin:
         return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self._lane_id()}
 
     def _lane_id(self):
-        lanes = self.doc_xpath(f'.//bpmn:lane[bpmn:flowNodeRef="{self.bpmn_id}"]')
-        return lanes[0].get("id") if lanes else None
+        return self.process_parser.lane_id(self.bpmn_id)
 
 
 class StartEventParser(_EngineTimerMixin, CamundaStartEventParser):
@@ -127,6 +126,7 @@ class BoundaryEventParser(_EngineTimerMixin, CamundaBoundaryEventParser):
 
 
 class TthcParser(CamundaParser):
+    PROCESS_PARSER_CLASS = LinearProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (TthcUserTaskParser, UserTask),

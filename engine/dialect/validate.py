@@ -9,10 +9,12 @@ that need the forms and decision tables.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
+from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.parser import form_ref_of
 from engine.dialect.timers import check_time_date, is_working_duration
 from engine.dialect.xml import NS, parse_xml
@@ -152,6 +154,11 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
                 raise _fail(filename, node_id, "mã phần tử bị trùng", node.sourceline)
             seen.add(node_id)
 
+    # Every Camunda extension is run, refused here, or reported by lint as having no effect (engine/dialect/extensions.py).
+    for verdict in verdicts(root):
+        if verdict.fate is Fate.REFUSED:
+            raise _fail(filename, verdict.element_id, verdict.message, verdict.line)
+
     for lane in process.iter(f"{{{NS['bpmn']}}}lane"):
         info.lanes[lane.get("id")] = lane.get("name") or lane.get("id")
     lane_of = {
@@ -225,10 +232,27 @@ def _check_timers(process, filename: str, info: BpmnInfo) -> None:
                 raise _fail(filename, owner, exc.message.rstrip("."), values[0].sourceline) from exc
 
 
+_EXPRESSION_IN_TEXT = re.compile(r"[$#]\{[^}]*\}?")
+
+
+def _check_attribute_expressions(task, filename: str, cns: str) -> None:
+    """Every `${...}` inside an assignment attribute must be in the condition grammar; `#{...}` is refused."""
+    for attr in ("assignee", "candidateUsers", "candidateGroups"):
+        value = task.get(f"{{{cns}}}{attr}") or ""
+        for match in _EXPRESSION_IN_TEXT.finditer(value):
+            text = match.group(0)
+            try:
+                parse_expression("${" + text[2:]) if text.startswith("${") else parse_expression(text)
+            except InvalidInput as exc:
+                raise _fail(filename, task.get("id"), f"camunda:{attr}: {exc.message.rstrip('.')}",
+                            task.sourceline) from exc
+
+
 def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]) -> None:
     cns = NS["camunda"]
     for task in process.findall("bpmn:userTask", NS):
         tid = task.get("id")
+        _check_attribute_expressions(task, filename, cns)
         lane_id = lane_of.get(tid)
         info.user_tasks.append(
             UserTaskInfo(

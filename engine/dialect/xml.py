@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from engine.errors import InvalidInput
@@ -28,16 +30,27 @@ def parse_xml(content: bytes, filename: str) -> etree._Element:
     try:
         tree = etree.fromstring(content, safe_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
+        # Entities the parser refuses to load surface as syntax errors; name the real cause, the DOCTYPE.
+        if b"<!DOCTYPE" in content[:4096] or b"<!ENTITY" in content[:65536]:
+            raise _doctype(filename) from None
         line = getattr(exc, "lineno", None)
         raise InvalidInput(
-            f"Tệp '{filename}' không phải XML hợp lệ (dòng {line}): {exc.msg}.", file=filename, line=line
-        ) from exc
+            f"Tệp '{filename}' không phải XML hợp lệ (dòng {line}): {syntax_message(exc)}.", file=filename, line=line
+        ) from None
     if tree.docinfo.doctype:
-        raise InvalidInput(
-            f"Tệp '{filename}' có khai báo DOCTYPE/thực thể; vì an toàn, hệ thống không nhận tệp như vậy.",
-            file=filename,
-        )
+        raise _doctype(filename)
     return tree.getroot()
+
+
+def _doctype(filename: str) -> InvalidInput:
+    return InvalidInput(
+        f"Tệp '{filename}' có khai báo DOCTYPE/thực thể; vì an toàn, hệ thống không nhận tệp như vậy.", file=filename)
+
+
+def syntax_message(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's message on one line, without the position it repeats (the sentence gives the line already)."""
+    text = " ".join(str(exc.msg or exc).split())
+    return re.sub(r",? line \d+, column \d+\.?$", "", text).strip().rstrip(".")
 
 
 def qname(prefix: str, local: str) -> str:

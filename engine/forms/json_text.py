@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.limits import DEFAULT as DEFAULT_LIMITS, check_json_depth
 
-MAX_JSON_BYTES = 1_000_000
+MAX_JSON_BYTES = DEFAULT_LIMITS.max_json_bytes
 
 
 class _DuplicateKey(Exception):
@@ -36,10 +37,12 @@ def _refuse_constant(name: str) -> Any:
     raise _ForbiddenConstant(name)
 
 
-def read_json_object(raw: bytes, subject: str, **details: object) -> dict[str, Any]:
+def read_json_object(raw: bytes, subject: str, *, max_bytes: int = MAX_JSON_BYTES, **details: object) -> dict[str, Any]:
     """Decode `raw` as one JSON object; `subject` names the source at the start of every error sentence."""
-    if len(raw) > MAX_JSON_BYTES:
-        raise InvalidInput(f"{subject} quá lớn ({len(raw)} byte, tối đa {MAX_JSON_BYTES} byte).", **details)
+    if len(raw) > max_bytes:
+        raise InvalidInput(
+            f"{subject} quá lớn ({len(raw)} byte, tối đa {max_bytes} byte; giới hạn 'max_json_bytes' "
+            "trong mục [limits] của cấu hình).", **details)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -62,4 +65,6 @@ def read_json_object(raw: bytes, subject: str, **details: object) -> dict[str, A
         raise InvalidInput(f"{subject} có cấu trúc lồng nhau quá sâu.", **details) from None
     if not isinstance(data, dict):
         raise InvalidInput(f"{subject} phải là một đối tượng JSON ({{...}}).", **details)
+    # The decoder stops near a thousand levels; what walks the value afterwards (schema checks, NFC) recurses too.
+    check_json_depth(data, subject, **details)
     return data

@@ -12,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import regex
+
 from engine.errors import InvalidInput, NotFound
 from engine.forms.json_text import read_json_object
 from engine.forms.model import (
@@ -25,12 +27,14 @@ from engine.forms.model import (
 )
 from engine.forms.structure import structure_problem
 from engine.forms.values import check_value, compile_pattern, is_empty, nfc, parse_decimal
+from engine.limits import check_form_depth
 
 EXECUTION_PLATFORM = "Camunda Platform"
 
 
 def load_form(content: bytes, filename: str) -> Form:
     raw = read_json_object(content, f"Biểu mẫu '{filename}'", file=filename)
+    check_form_depth(raw, filename)  # before the schema check and the reader, which both recurse per group
     problem = structure_problem(raw)
     if problem is not None:
         where, what = problem
@@ -123,6 +127,9 @@ class _ComponentReader:
         if not component.get("key"):
             raise self.fail(cid, f"thành phần nhập liệu loại '{ctype}' thiếu thuộc tính 'key'")
         key = prefix + component["key"]
+        if any(part.startswith("__") for part in key.split(".")):
+            # Names like __class__ or __proto__ mean something to interpreters; a case variable never needs one.
+            raise self.fail(cid, f"khóa '{key}' bắt đầu bằng '__', dạng tên dành riêng; hãy đặt tên khác")
         validate = component.get("validate") or {}
         subtype = component.get("subtype", "date") if ctype == "datetime" else None
         label = component.get("label")
@@ -186,7 +193,7 @@ class _ComponentReader:
             raise self.fail(cid, "quy tắc 'pattern' chỉ áp dụng cho trường văn bản")
         try:
             compile_pattern(pattern)
-        except re.error as exc:
+        except (re.error, regex.error) as exc:
             problem = f"biểu thức chính quy '{pattern}' không hợp lệ ({exc.msg}, vị trí {exc.pos})"
             raise self.fail(cid, problem) from None
         return pattern

@@ -24,9 +24,10 @@ from engine.forms.values import check_value, empty_value
 _ABSENT = object()
 
 
-def parse_submission_text(raw: bytes, source: str) -> dict:
+def parse_submission_text(raw: bytes, source: str, *, max_bytes: int | None = None) -> dict:
     """Submitted data as JSON text (from --data or a file) → dict; `source` names where it came from."""
-    return read_json_object(raw, f"Dữ liệu biểu mẫu từ '{source}'", source=source)
+    bound = {} if max_bytes is None else {"max_bytes": max_bytes}
+    return read_json_object(raw, f"Dữ liệu biểu mẫu từ '{source}'", source=source, **bound)
 
 
 def validate_submission(form: Form, data: Mapping, *, today: dt.date | None = None) -> dict:

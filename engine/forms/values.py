@@ -16,6 +16,8 @@ from functools import lru_cache
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+import regex
+
 from engine.forms.model import MULTI_CHOICE_TYPES, Field
 
 # Values typed without an offset are local civil time in Vietnam.
@@ -50,10 +52,23 @@ FALSE_WORDS = frozenset({"false", "0", "k", "không", "khong", "n", "no"})
 Checked = tuple[Any, list[str]]
 
 
+# A form's `pattern` comes from its designer: `(a+)+$` backtracks for ever on "aaaa…!". The `regex` module (same
+# syntax as `re`) can stop a match after a time; the value is then refused instead of hanging the command.
+PATTERN_TIMEOUT_S = 0.5
+
+
 @lru_cache(maxsize=256)
-def compile_pattern(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str) -> regex.Pattern:
     # ASCII mode: in a JavaScript RegExp without the `u` flag, \d, \w and \s are ASCII-only.
-    return re.compile(pattern, re.ASCII)
+    return regex.compile(pattern, regex.ASCII | regex.VERSION0)
+
+
+def _matches_pattern(pattern: str, text: str) -> bool | None:
+    """True/False, or None when the pattern ran past PATTERN_TIMEOUT_S on this text."""
+    try:
+        return compile_pattern(pattern).search(text, timeout=PATTERN_TIMEOUT_S) is not None
+    except TimeoutError:
+        return None
 
 
 def nfc(text: str) -> str:
@@ -137,9 +152,12 @@ def _text(field: Field, raw: object) -> Checked:
         problems.append(f"tối đa {limit} ký tự (đang có {len(text)})")
     if field.min_length is not None and len(text) < field.min_length:
         problems.append(f"cần ít nhất {field.min_length} ký tự (đang có {len(text)})")
-    if field.pattern is not None and not compile_pattern(field.pattern).search(text):
+    matched = _matches_pattern(field.pattern, text) if field.pattern is not None else True
+    if matched is False:
         hint = (field.description or field.pattern).rstrip(".")
         problems.append(f"không đúng định dạng yêu cầu ({hint})")
+    elif matched is None:
+        problems.append("không kiểm tra được theo mẫu của biểu mẫu (mẫu chạy quá lâu); hãy báo người soạn biểu mẫu")
     if field.validation_type == "email" and not EMAIL_RE.match(text):
         problems.append("không phải địa chỉ thư điện tử hợp lệ (ví dụ: ten@example.vn)")
     if field.validation_type == "phone" and not PHONE_RE.match(text):

@@ -375,6 +375,22 @@ RULES: dict[str, Rule] = {
 }
 
 
+def check_extensions(root: etree._Element, filename: str) -> tuple[list[Finding], list[Finding]]:
+    """Camunda extensions deploy refuses (errors, in deploy's words) and those that have no effect (notices)."""
+    from engine.dialect.extensions import Fate, verdicts
+
+    errors: list[Finding] = []
+    notices: list[Finding] = []
+    for verdict in verdicts(root):
+        where = f"phần tử '{verdict.element_id}'" if verdict.element_id else "tệp"
+        message = f"Tệp '{filename}', {where}: {verdict.message}."
+        if verdict.fate is Fate.REFUSED:
+            errors.append(Finding("camunda-refused", verdict.element_id, message, verdict.line))
+        else:
+            notices.append(Finding("camunda-no-effect", verdict.element_id, message, verdict.line))
+    return errors, notices
+
+
 def check_bpmn(root: etree._Element, filename: str) -> list[Finding]:
     if root.tag != _bpmn("definitions"):
         return [

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 
 from engine.errors import InvalidInput
+from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_form_depth, check_json_depth
 from engine.lint.header import check_platform
 from engine.lint.report import Finding
 
@@ -19,9 +20,13 @@ INPUT_TYPES = frozenset(
 SCOPED_CONTAINERS = frozenset({"dynamiclist"})
 
 
-def check_form(content: bytes, filename: str) -> tuple[list[Finding], list[str]]:
+def check_form(content: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Finding], list[str]]:
     """Findings and the names of the checks that ran."""
     checks = ["tthc:form-rules"]
+    if len(content) > limits.max_json_bytes:
+        message = (f"Biểu mẫu '{filename}' quá lớn ({len(content)} byte, tối đa {limits.max_json_bytes} byte; "
+                   "giới hạn 'max_json_bytes' trong mục [limits] của cấu hình).")
+        return [Finding("limits", None, message, None)], checks
     try:
         schema = json.loads(content.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -29,6 +34,15 @@ def check_form(content: bytes, filename: str) -> tuple[list[Finding], list[str]]
     except json.JSONDecodeError as exc:
         message = f"Tệp '{filename}' không phải JSON hợp lệ (cột {exc.colno}): {exc.msg}."
         return [Finding("form-json", None, message, exc.lineno)], checks
+    except RecursionError:
+        message = f"Biểu mẫu '{filename}' có cấu trúc JSON lồng nhau quá sâu."
+        return [Finding("limits", None, message, None)], checks
+    try:
+        # The rules below walk components recursively: bound the nesting first.
+        check_json_depth(schema, f"Biểu mẫu '{filename}'", limits)
+        check_form_depth(schema, filename, limits)
+    except InvalidInput as err:
+        return [Finding("limits", None, err.message, None)], checks
     if not isinstance(schema, dict) or not isinstance(schema.get("components"), list):
         message = f"Tệp '{filename}' không phải biểu mẫu Camunda (thiếu danh sách components)."
         return [Finding("form-json", None, message, None)], checks

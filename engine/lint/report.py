@@ -30,6 +30,8 @@ class FileReport:
     kind: str  # "bpmn" | "form" | "dmn"
     checks_run: list[str] = field(default_factory=list)  # a skipped check is listed with "bỏ qua" and the reason
     findings: list[Finding] = field(default_factory=list)
+    notices: list[Finding] = field(default_factory=list)  # what has no effect here: reported, not an error
+    over_limits: bool = False  # refused by engine/limits.py: no other check ran on it
 
     @property
     def ok(self) -> bool:
@@ -42,6 +44,7 @@ class FileReport:
             "ok": self.ok,
             "checks_run": list(self.checks_run),
             "findings": [f.to_dict() for f in self.findings],
+            "notices": [n.to_dict() for n in self.notices],
         }
 
 

@@ -6,11 +6,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.errors import InvalidInput, NotFound
+from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_xml_shape, read_bounded
 from engine.lint import modeler
-from engine.lint.bpmn_rules import check_bpmn
+from engine.lint.bpmn_rules import BPMN, check_bpmn, check_extensions
 from engine.lint.dmn_rules import check_dmn
 from engine.lint.form_rules import check_form
-from engine.lint.report import FileReport, LintReport
+from engine.lint.report import FileReport, Finding, LintReport
 from engine.lint.xml_input import id_lines, parse_document
 
 KINDS = {".bpmn": "bpmn", ".form": "form", ".dmn": "dmn"}
@@ -47,41 +48,48 @@ def collect_paths(paths: list[Path]) -> list[Path]:
     return unique
 
 
-def lint_paths(paths: list[Path], *, use_node: bool | None = None) -> LintReport:
+def lint_paths(paths: list[Path], *, use_node: bool | None = None, limits: Limits = DEFAULT_LIMITS) -> LintReport:
     """Lint files and folders.
 
     use_node: None runs Camunda Modeler's checks when Node and node_modules are available (and says why not
-    otherwise); True requires them; False skips them.
+    otherwise); True requires them; False skips them. A file beyond `limits` gets one finding and no other check.
     """
     files = collect_paths(paths)
-    reports = [_lint_file(path) for path in files]
+    reports = [_lint_file(path, limits) for path in files]
+    bounded = [(path, report) for path, report in zip(files, reports) if not report.over_limits]
 
     reason = modeler.unavailable_reason() if use_node is not False else "theo yêu cầu, --no-node"
     if use_node is True and reason is not None:
         raise InvalidInput(f"Không chạy được kiểm tra của Camunda Modeler: {reason}.")
-    if reason is None:
-        for report, result in zip(reports, modeler.run_modeler_checks(files), strict=True):
+    if reason is None and bounded:
+        checked = [path for path, _ in bounded]
+        for report, result in zip([r for _, r in bounded], modeler.run_modeler_checks(checked), strict=True):
             report.checks_run.extend(result.checks)
             lines = _lines_by_id(report.path) if result.findings else {}
             report.findings.extend(
                 replace(finding, line=lines[finding.element_id]) if finding.element_id in lines else finding
                 for finding in result.findings
             )
-    else:
+    elif reason is not None:
         for report in reports:
             report.checks_run.append(f"{modeler.CHECK_PREFIX} bỏ qua ({reason})")
     return LintReport(reports)
 
 
-def _lint_file(path: Path) -> FileReport:
+def _lint_file(path: Path, limits: Limits) -> FileReport:
     kind = KINDS[path.suffix.lower()]
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"Không đọc được tệp '{path}': {exc.strerror}.", path=str(path)) from exc
     report = FileReport(path=path, kind=kind)
+    try:
+        content = read_bounded(path, limits)
+        if kind != "form":
+            check_xml_shape(content, path.name, limits)
+    except InvalidInput as err:
+        report.checks_run.append("tthc:limits")
+        report.findings.append(Finding("limits", None, err.message, err.details.get("line")))
+        report.over_limits = True
+        return report
     if kind == "form":
-        findings, checks = check_form(content, path.name)
+        findings, checks = check_form(content, path.name, limits)
         report.checks_run.extend(checks)
         report.findings.extend(findings)
         return report
@@ -93,6 +101,10 @@ def _lint_file(path: Path) -> FileReport:
     if kind == "bpmn":
         report.checks_run.append("tthc:bpmn-rules")
         report.findings.extend(check_bpmn(root, path.name))
+        if root.tag == f"{{{BPMN}}}definitions":
+            errors, notices = check_extensions(root, path.name)
+            report.findings.extend(errors)
+            report.notices.extend(notices)
     else:
         findings, checks = check_dmn(root, content, path.name)
         report.checks_run.extend(checks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.dialect.xml import safe_parser
+from engine.dialect.xml import safe_parser, syntax_message
 from engine.lint.report import Finding
 
 
@@ -23,7 +23,7 @@ def parse_document(content: bytes, filename: str) -> tuple[etree._Element | None
         if b"<!DOCTYPE" in content:
             return None, [refusal]
         line = exc.lineno or None
-        return None, [Finding("xml-syntax", None, f"Tệp '{filename}' không phải XML hợp lệ: {exc.msg}.", line)]
+        return None, [Finding("xml-syntax", None, f"Tệp '{filename}' không phải XML hợp lệ: {syntax_message(exc)}.", line)]
     # A DOCTYPE is how entity tricks (billion laughs, external files) get in; no Modeler file ever has one.
     if root.getroottree().docinfo.doctype:
         return None, [refusal]
