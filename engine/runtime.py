@@ -12,7 +12,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -31,7 +31,11 @@ from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingDuratio
 from engine.dialect.validate import BpmnInfo, check_bpmn
 from engine.dialect.xml import parse_xml
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from engine.policy import ProcedurePolicy, policy_of
 from engine.state_codec import dump_state, load_state, mark_changed
+
+if TYPE_CHECKING:
+    from engine.projection import WorkflowChange
 
 for _name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -44,6 +48,7 @@ class Compiled:
     content_hash: str
     info: BpmnInfo
     spec: Any
+    policy: ProcedurePolicy  # what the procedure's elements mean (outcomes, roles), from camunda:properties
 
 
 _compiled: dict[str, Compiled] = {}
@@ -70,7 +75,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
             file=filename,
             element=element,
         ) from exc
-    compiled = Compiled(digest, info, spec)
+    compiled = Compiled(digest, info, spec, policy_of(content, filename))
     _compiled[digest] = compiled
     return compiled
 
@@ -213,6 +218,14 @@ class Runtime:
         if workflow.last_task is not None:
             workflow.last_task.data.update(values)
             mark_changed(workflow, workflow.last_task)  # finished: the incremental dump would keep its old data
+
+    def apply_changes(self, workflow: BpmnWorkflow, changes: Iterable[WorkflowChange]) -> None:
+        """Make the case-level changes the projection asked for (`engine.projection.consequences`), in order."""
+        for change in changes:
+            if change.variables:
+                self.update_case_data(workflow, change.variables)
+            if change.timer_variable is not None:
+                self.reset_timer_expression(workflow, change.timer_variable, change.timer_due)
 
     def reset_timer_expression(self, workflow: BpmnWorkflow, variable: str, due: datetime | None) -> int:
         """Move waiting `timeDate` timers whose expression reads `variable` (the apology timer reads `apology_at`)

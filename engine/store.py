@@ -23,7 +23,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ArgumentError, NoSu
 from engine.driver_sql import Prepared, run
 from engine.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from engine.history import GENESIS, event_hash, plain
-from engine.schema import cases, counters, definitions, events, procedures, tasks
+from engine.reports.daily import (
+    STEP_COUNTERS, STEP_KEYS, UNIT_COUNTERS, UNIT_KEYS, step_rows, unit_score_rows,
+)
+from engine.schema import cases, counters, definitions, events, procedures, step_days, tasks, unit_score_days
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -55,6 +58,7 @@ _INSERT_CASE = insert(cases)
 _INSERT_TASK = insert(tasks)
 _INSERT_EVENTS = insert(events)
 _updates: dict[tuple, Any] = {}
+_upserts: dict[tuple[str, str], Any] = {}  # (dialect, table) -> the daily sums' upsert
 
 
 def _update_statement(table, keys: tuple[str, ...], versioned: bool):
@@ -186,6 +190,12 @@ class Tx:
         self.store = store
         self.after_commit: dict[Any, Any] = {}  # key -> callable, run in order after a successful commit
         self.definitions_head: tuple[int, int | None] | None = None  # set by case(..., with_head=True)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an error inside rolls back to here, the outer transaction goes on."""
+        with self.conn.begin_nested():
+            yield
 
     def _one(self, stmt) -> dict | None:
         row = self.conn.execute(stmt).mappings().first()
@@ -377,6 +387,38 @@ class Tx:
     def case_tasks(self, case_id: str) -> list[dict]:
         return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
 
+    # --- daily report sums -----------------------------------------------------------------------------------
+    def record_daily_sums(self, case: Mapping[str, Any], completed: Iterable[Mapping[str, Any]], *,
+                          resolved_at: datetime | None) -> None:
+        """Add the steps just completed, and indicator 2 of the case when these events resolved it, to the daily
+        sums (`engine.reports.daily` computes the rows)."""
+        self._upsert(step_days, step_rows(case, completed), STEP_KEYS, STEP_COUNTERS, "lane")
+        if resolved_at is not None:
+            t = tasks.c
+            judged = self.conn.execute(select(t.lane_id, t.lane, t.completed_by, t.timing)
+                                       .where(t.case_id == case["id"], t.timing.is_not(None)))
+            self._upsert(unit_score_days, unit_score_rows(case, judged, resolved_at), UNIT_KEYS, UNIT_COUNTERS,
+                         "label")
+
+    def _upsert(self, table, rows: list[dict], keys: tuple[str, ...], counters: tuple[str, ...], label: str) -> None:
+        """INSERT ... ON CONFLICT DO UPDATE adding the counters (SQLite 3.24+ and PostgreSQL share the syntax).
+        Rows go in key order, so two transactions adding to the same rows wait for each other rather than deadlock."""
+        if not rows:
+            return
+        dialect = self.conn.dialect.name
+        stmt = _upserts.get((dialect, table.name))
+        if stmt is None:  # built once: building an upsert costs more than running it
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as upsert
+            stmt = upsert(table)
+            stmt = _upserts[(dialect, table.name)] = stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={**{c: table.c[c] + stmt.excluded[c] for c in counters}, label: stmt.excluded[label]})
+        ordered = sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys))
+        self.execute_fixed(stmt, many=ordered, columns=sorted(ordered[0]))
+
     # --- events ----------------------------------------------------------------------------------------------
     def chain_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
                      actor: str | None, at: datetime) -> tuple[list[dict], int, str]:
@@ -386,8 +428,9 @@ class Tx:
         for item in items:
             payload = plain({k: v for k, v in item.items() if k not in ("type", "element_id", "at")})
             seq += 1
-            digest = event_hash(case_id, seq, item["type"], at, actor, item.get("element_id"), payload, prev)
-            rows.append(dict(case_id=case_id, seq=seq, type=item["type"], at=at, actor=actor,
+            type_ = str(item["type"])  # EventType members are stored as their plain token
+            digest = event_hash(case_id, seq, type_, at, actor, item.get("element_id"), payload, prev)
+            rows.append(dict(case_id=case_id, seq=seq, type=type_, at=at, actor=actor,
                              element_id=item.get("element_id"), payload=payload, prev_hash=prev, hash=digest))
             prev = digest
         return rows, seq, prev

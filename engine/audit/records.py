@@ -14,6 +14,7 @@ from typing import Iterator
 from sqlalchemy import and_, select
 
 from engine.errors import NotFound
+from engine.policy import ProcedurePolicy, policy_for
 from engine.schema import cases, definitions, events, procedures
 from engine.store import Store, Tx
 
@@ -33,6 +34,13 @@ class CaseRecord:
     @property
     def case_id(self) -> str:
         return self.case["id"]
+
+    @property
+    def policy(self) -> ProcedurePolicy:
+        """What the elements of the case's diagram mean (roles, outcomes), from its camunda:properties."""
+        if self.definition is None:
+            return ProcedurePolicy()
+        return policy_for(self.definition["content"], self.definition["filename"])
 
     @property
     def started(self) -> dict | None:

@@ -20,9 +20,8 @@ from engine.audit.labels import (
 from engine.audit.records import CaseRecord
 from engine.audit.steps import Handover, Step, read_handovers, read_steps
 from engine.history import plain
+from engine.policy import ProcedurePolicy
 
-# Lanes whose units coordinate rather than handle (printed as "Cơ quan phối hợp").
-COORDINATING_LANES = ("Lane_provincial_office",)
 APPLICANT_UNIT = "Tổ chức, cá nhân nộp hồ sơ"
 COLUMNS = ("TÊN CƠ QUAN / BỘ PHẬN", "THỜI GIAN GIAO, NHẬN HỒ SƠ",
            "KẾT QUẢ GIẢI QUYẾT HỒ SƠ (Trước hạn/Đúng hạn/Quá hạn)", "GHI CHÚ")
@@ -34,8 +33,9 @@ def case_diagram(record: CaseRecord) -> ProcessDiagram | None:
     return read_diagram(record.definition["content"], record.definition["filename"])
 
 
-def reception_data(steps: list[Step]) -> dict:
-    first = next((s for s in steps if s.element_id == "receive" and s.completed_at is not None), None)
+def reception_data(steps: list[Step], policy: ProcedurePolicy) -> dict:
+    """The data of the completed reception step (`role=reception` in the diagram)."""
+    first = next((s for s in steps if policy.has_role(s.element_id, "reception") and s.completed_at is not None), None)
     return first.data if first is not None else {}
 
 
@@ -47,7 +47,7 @@ def build_slip(record: CaseRecord, calendar, *, names: Mapping[str, str] | None 
     case = record.case
     steps = read_steps(record.events)
     handovers = read_handovers(record.events, steps, diagram)
-    received = reception_data(steps)
+    received = reception_data(steps, record.policy)
 
     def party(unit: str | None, officer: str | None) -> dict:
         return {"unit": unit or "—", "officer": officer, "officer_name": names.get(officer, officer) if officer else None}
@@ -77,7 +77,8 @@ def build_slip(record: CaseRecord, calendar, *, names: Mapping[str, str] | None 
             "timing_label": TIMING_SLIP.get(timing or "", "—"),
             "notes": _row_notes(record, handover, case),
         })
-    coordinating = [lane.name for lane in (diagram.lanes if diagram else []) if lane.id in COORDINATING_LANES]
+    lanes = diagram.lanes if diagram else []
+    coordinating = [lane.name for lane in lanes if lane.id in record.policy.coordinating_lanes]
     return plain({
         "form": forms["slip"].to_dict(),
         "agency": forms.agency,

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from engine.audit.diagram_model import ProcessDiagram
 from engine.calendar import WorkingTime
 from engine.definitions import as_decimal
-from engine.service import judge
+from engine.projection import judge
 
 
 @dataclass

@@ -1,0 +1,172 @@
+"""What the use cases share: the context they run in, loading a case's workflow, and committing one command.
+
+Committing, in order: project the events onto the case and task rows (`engine.projection`), write the task rows and
+the daily sums, chain the events after the case's history head, save the case row with its optimistic version check
+(first among the writes of the case row, so a concurrent writer gets a Conflict before anything else is written), then
+insert the events. After the commit the workflow object is kept in memory for the next command on the case.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from engine.calendar import BusinessCalendar, Clock, FixedClock
+from engine.config import Settings, User
+from engine.definitions import cached_model, load_dmn_cached, load_form_cached
+from engine.errors import InvalidInput, NotFound
+from engine.history import plain
+from engine.projection import consequences, project, workflow_completed
+from engine.runtime import Compiled, Runtime, compile_bpmn
+from engine.store import Store, Tx
+from engine.workflow_cache import WorkflowCache
+
+# Definitions are immutable once stored: compiled once per process, database and definition id.
+_compiled_by_id: dict[tuple[str, int], Compiled] = {}
+
+
+@dataclass
+class Context:
+    """The engine's collaborators, injected once: the store, settings, the clock (read once per command) and the
+    calendar; the workflows kept between commands; the newest form/decision models per definitions head."""
+
+    store: Store
+    settings: Settings
+    clock: Clock
+    calendar: BusinessCalendar
+    workflows: WorkflowCache
+    latest: dict[tuple[str, str], tuple[dict | None, Any]] = field(default_factory=dict)
+    latest_head: tuple | None = None
+
+    def user(self, actor: str | None) -> User:
+        return self.settings.user(actor)
+
+
+def nfc_data(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, Mapping):
+        return {unicodedata.normalize("NFC", str(k)): nfc_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nfc_data(v) for v in value]
+    return value
+
+
+def nfc_text(value: str | None) -> str:
+    return unicodedata.normalize("NFC", (value or "").strip())
+
+
+# --- loading ---------------------------------------------------------------------------------------------------
+def compiled(ctx: Context, tx: Tx, definition_id: int) -> Compiled:
+    key = (ctx.store.url, definition_id)
+    found = _compiled_by_id.get(key)
+    if found is None:
+        row = tx.definition(definition_id)
+        found = _compiled_by_id[key] = compile_bpmn(row["content"], row["filename"])
+    return found
+
+
+def latest_model(ctx: Context, tx: Tx, kind: str, key: str) -> tuple[dict | None, Any]:
+    """The newest deployed form or decision model: its content is read (and parsed) once per process and version.
+    When the transaction read the definitions head with its case (`Tx.case(with_head=True)`) and no deploy has
+    added a version since, what this process found last time is still the newest; otherwise it asks."""
+    head = tx.definitions_head
+    if head is not None:
+        if head != ctx.latest_head:
+            ctx.latest.clear()
+            ctx.latest_head = head
+        known = ctx.latest.get((kind, key))
+        if known is not None:
+            return known
+    found = _find_latest_model(tx, kind, key)
+    if head is not None:
+        ctx.latest[(kind, key)] = found
+    return found
+
+
+def _find_latest_model(tx: Tx, kind: str, key: str) -> tuple[dict | None, Any]:
+    ref = tx.latest_definition_ref(kind, key)
+    if ref is None:
+        return None, None
+    model = cached_model(kind, ref["content_hash"])
+    if model is None:
+        content = ref.get("content") or tx.definition_content(ref["id"])
+        model = (load_form_cached if kind == "form" else load_dmn_cached)(content, ref["filename"])
+    return ref, model
+
+
+def decider(latest):
+    """The runtime's decision callback: the newest deployed decision table, evaluated on the case data.
+    `latest(kind, key)` finds the model (in the store live, in the version in force at the time in a replay)."""
+
+    def decide(decision_ref: str, data: Mapping[str, Any], mode: str) -> Any:
+        from engine.rules import evaluate_decision, map_decision_result
+
+        row, model = latest("dmn", decision_ref)
+        if row is None:
+            raise NotFound(f"Không có bảng quyết định '{decision_ref}'.", decision=decision_ref)
+        value = map_decision_result(evaluate_decision(model.decisions, decision_ref, data), mode)
+        if value is None or value == []:
+            raise InvalidInput(
+                f"Bảng quyết định '{decision_ref}' không có quy tắc nào khớp với dữ liệu của hồ sơ.",
+                decision=decision_ref)
+        return value
+
+    return decide
+
+
+def runtime_at(ctx: Context, tx: Tx, now: datetime) -> Runtime:
+    """A runtime whose clock is the command's one `now` (timers and expressions read it, never the wall clock)."""
+    return Runtime(FixedClock(now), ctx.calendar, decider(lambda kind, key: latest_model(ctx, tx, kind, key)))
+
+
+def workflow_of(ctx: Context, tx: Tx, runtime: Runtime, definition: Compiled, case: Mapping[str, Any]):
+    """The case's workflow at the version just read: the one this process committed last, else restored."""
+    workflow = ctx.workflows.take(case["id"], (case["version"], case["event_hash"]))
+    if workflow is None:
+        state = case["state"] if "state" in case else tx.case_state(case["id"])
+        return runtime.restore(definition, state)
+    workflow.script_engine = runtime.script_engine
+    return workflow
+
+
+def keep(ctx: Context, tx: Tx, case: Mapping[str, Any], workflow) -> None:
+    case_id, token = case["id"], (case["version"], case["event_hash"])
+    tx.after_commit[("workflow", case_id)] = lambda: ctx.workflows.put(case_id, token, workflow)
+
+
+def follow(runtime: Runtime, workflow, case: Mapping[str, Any], derived: list[dict], *, now: datetime,
+           calendar: BusinessCalendar, definition: Compiled) -> list[dict]:
+    """The derived events and their case-level consequences, with the workflow changed accordingly."""
+    final = runtime.final_data(workflow) if workflow_completed(derived) else {}
+    result = consequences(case, derived, now=now, calendar=calendar, policy=definition.policy, final_data=final)
+    runtime.apply_changes(workflow, result.changes)
+    return result.events
+
+
+# --- committing --------------------------------------------------------------------------------------------------
+def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow, case: dict, events: list[dict], *, definition: Compiled,
+           actor: str | None, now: datetime, known_tasks: Mapping[str, dict] | None = None) -> None:
+    """Write one command on an existing case (see the module docstring for the order)."""
+    before_version, original = case["version"], dict(case)
+    projected = project(case, events, actor=actor, now=now, calendar=ctx.calendar, policy=definition.policy,
+                        tasks=known_tasks)
+    for task_id, values in projected.task_updates:
+        tx.update_task(task_id, values)
+    for row in projected.new_tasks:
+        tx.insert_task(row)
+    tx.record_daily_sums(case, projected.completed, resolved_at=now if projected.resolved else None)
+    rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now)
+    case.update(state=runtime.dump(workflow),
+                next_timer_at=runtime.next_timer_at(workflow) if case["status"] == "active" else None,
+                event_seq=seq, event_hash=digest, updated_at=now)
+    # Only the columns that changed: every written column costs its index entries.
+    values = {k: v for k, v in case.items() if k not in ("id", "version") and original.get(k, v) != v or k == "state"}
+    case["version"] = tx.save_case(case["id"], before_version, values)
+    tx.insert_events(rows)
+
+
+def shown_events(events: list[dict]) -> list[dict]:
+    return plain(events)
