@@ -153,7 +153,7 @@ def run_demo(db_url: str, say: Callable[[str], None]) -> dict:
                 say(f"{when:%H:%M %d/%m}  {story.case_id}: kết thúc — {OUTCOME_LABELS.get(e['outcome'], e['outcome'])}"
                     + (f", {timing}." if timing else "."))
     cases = [service.show_case(s.case_id) | {"title": s.title} for s in STORIES]
-    service.store.dispose()
+    service.close()
     return {"db": db_url, "timers_fired": fired_total, "cases": cases}
 
 

@@ -7,8 +7,9 @@ Every command is one transaction: an error anywhere leaves the database exactly 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from engine.calendar import BusinessCalendar, Clock
 from engine.config import Settings, User
@@ -16,7 +17,7 @@ from engine.definitions import load_dmn_cached
 from engine.errors import NotFound
 from engine.projection import judge  # noqa: F401 - re-exported: the slip and reports judge steps with it
 from engine.store import Store
-from engine.usecases import base, complete, deploy, note, read, start, timers, withdraw
+from engine.usecases import audit, base, complete, deploy, note, read, start, timers, withdraw
 from engine.usecases.base import nfc_data
 from engine.usecases.start import RESERVED_START_KEYS  # noqa: F401 - re-exported for the CLI's start data
 from engine.workflow_cache import WorkflowCache
@@ -113,3 +114,35 @@ class Service:
             doc["version"] = row["version"]
             doc["matched"] = [{"rule": rid, "description": descriptions.get(rid)} for rid in result.matched_rules]
             return doc
+
+    # --- audit and reports (read-only) -------------------------------------------------------------------------
+    def replay(self, case_id: str, *, until: datetime | None = None):
+        return audit.replay(self.ctx, case_id, until=until)
+
+    def verify(self, case_id: str):
+        return audit.verify(self.ctx, case_id)
+
+    def verify_all(self, on_case: Callable[[str], None] | None = None) -> Iterator:
+        return audit.verify_all(self.ctx, on_case)
+
+    def count_cases(self) -> int:
+        return audit.count_cases(self.ctx)
+
+    def case_record(self, case_id: str):
+        return audit.case_record(self.ctx, case_id)
+
+    def notice(self, case_id: str, kind: str, *, names: Mapping[str, str]) -> dict:
+        return audit.notice(self.ctx, case_id, kind, names=names)
+
+    def book(self, start: date, end: date) -> dict:
+        return audit.book(self.ctx, start, end)
+
+    def export_xes(self, start: date, end: date, out: Path) -> dict:
+        return audit.export_xes(self.ctx, start, end, out)
+
+    def report(self, *, period: Any, by: str = "procedure", procedure: str | None = None,
+               with_trend: bool = False) -> dict:
+        return audit.report(self.ctx, period=period, by=by, procedure=procedure, with_trend=with_trend)
+
+    def overdue(self, *, period: Any, procedure: str | None = None) -> dict:
+        return audit.overdue(self.ctx, period=period, procedure=procedure)

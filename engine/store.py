@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import and_, bindparam, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
 
 from engine.driver_sql import Prepared, run
 from engine.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
@@ -94,6 +95,7 @@ class Store:
         self.url = url
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.prepared: dict[tuple, Prepared] = {}  # (statement, inserted columns) -> compiled for this database
+        self._reader: Engine | None = None  # SQLite: the read-only engine of `read_snapshot`, made when first needed
 
     # --- opening ---------------------------------------------------------------------------------------------
     @classmethod
@@ -113,32 +115,39 @@ class Store:
         return store
 
     @staticmethod
-    def _create_engine(url: str) -> Engine:
+    def _create_engine(url: str, *, read_only: bool = False) -> Engine:
+        """The one engine factory, with its PRAGMAs. Writers (`transaction`) begin IMMEDIATE; a reader
+        (`read_snapshot`) begins DEFERRED on an unpooled, query-only connection."""
         if url.startswith("sqlite"):
             path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
+            if path and path != ":memory:" and not read_only:
                 Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             # Pooled: opening a SQLite connection (and closing the last one, which checkpoints the WAL with an fsync)
-            # cost more than the rest of a command together.
-            engine = create_engine(url, connect_args={"timeout": 30})
+            # cost more than the rest of a command together. A reader is rare and long: not pooled.
+            options: dict[str, Any] = {"poolclass": NullPool} if read_only else {}
+            engine = create_engine(url, connect_args={"timeout": 30}, **options)
+            pragmas = (("busy_timeout=30000", "query_only=ON") if read_only else
+                       ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"))
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn, _record):
                 dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
                 cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=30000")
+                for pragma in pragmas:  # query_only: a report never writes, even by mistake
+                    cur.execute(f"PRAGMA {pragma}")
                 cur.close()
+
+            # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, can fail
+            # with "database is locked" at the upgrade, after work was done, and busy_timeout cannot help there.
+            # A reader must not take it (a yearly report would stall every command): in WAL mode its first SELECT
+            # fixes the snapshot the following queries share.
+            begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
 
             @event.listens_for(engine, "begin")
             def _on_begin(conn):
-                # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, can fail
-                # with "database is locked" at the upgrade, after work was done, and busy_timeout cannot help there.
                 # Straight to the driver: this runs once per command, and SQLAlchemy's statement machinery costs
                 # more than the statement.
-                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+                conn.connection.driver_connection.execute(begin)
 
             return engine
         return create_engine(url, pool_pre_ping=True, future=True)
@@ -178,8 +187,30 @@ class Store:
         for action in tx.after_commit.values():
             action()
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[Connection]:
+        """A connection inside one read-only transaction; every query through it sees the same data, and it never
+        takes the writers' lock (SQLite: a DEFERRED reader in WAL mode; PostgreSQL: REPEATABLE READ, READ ONLY)."""
+        try:
+            if self.is_sqlite:
+                if self._reader is None:
+                    self._reader = self._create_engine(self.url, read_only=True)
+                with self._reader.begin() as conn:
+                    yield conn
+            else:
+                with self.engine.connect() as conn:
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                    with conn.begin():
+                        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                        yield conn
+        except OperationalError as exc:
+            raise StoreUnavailable(
+                f"Lỗi cơ sở dữ liệu khi lập báo cáo: {str(exc.orig).strip().splitlines()[0]}.") from exc
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
 
 
 class Tx:
@@ -386,6 +417,31 @@ class Tx:
 
     def case_tasks(self, case_id: str) -> list[dict]:
         return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
+
+    # --- audit reads -----------------------------------------------------------------------------------------
+    def definition_or_none(self, definition_id: int) -> dict | None:
+        return self._one(select(definitions).where(definitions.c.id == definition_id))
+
+    def definition_versions(self, kind: str, key: str) -> list[dict]:
+        """Every stored version of one definition, oldest first."""
+        return self._all(select(definitions).where(definitions.c.kind == kind, definitions.c.key == key)
+                         .order_by(definitions.c.version))
+
+    def case_ids_after(self, last: str, limit: int) -> list[str]:
+        return list(self.conn.execute(
+            select(cases.c.id).where(cases.c.id > last).order_by(cases.c.id).limit(limit)).scalars())
+
+    def count_cases(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(cases)).scalar() or 0)
+
+    def cases_received(self, start: datetime, end: datetime) -> list[dict]:
+        """Case rows received in [start, end), in receipt order (the order the tracking book numbers them)."""
+        return self._all(select(cases).where(and_(cases.c.received_at >= start, cases.c.received_at < end))
+                         .order_by(cases.c.received_at, cases.c.id))
+
+    def events_of_type(self, case_ids: list[str], types: Iterable[str]) -> list[dict]:
+        return self._all(select(events).where(events.c.case_id.in_(case_ids), events.c.type.in_(list(types)))
+                         .order_by(events.c.case_id, events.c.seq))
 
     # --- daily report sums -----------------------------------------------------------------------------------
     def record_daily_sums(self, case: Mapping[str, Any], completed: Iterable[Mapping[str, Any]], *,

@@ -70,6 +70,17 @@ def test_replay_imports_no_private_name_and_builds_no_service():
     assert not names & {"Service", "_NoDatabase", "_NoRows"}
 
 
+def test_the_cli_and_the_audit_never_reach_for_the_service_store():
+    users = [path.relative_to(ENGINE).as_posix() for folder in ("cli", "audit")
+             for path in (ENGINE / folder).rglob("*.py") if "service.store" in path.read_text(encoding="utf-8")]
+    assert users == []
+    # Nor any other way into the store from the CLI: commands call the service's use cases.
+    attributes = [path.name for path in (ENGINE / "cli").rglob("*.py")
+                  for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                  if isinstance(node, ast.Attribute) and node.attr == "store"]
+    assert attributes == []
+
+
 # --- renaming every element id ----------------------------------------------------------------------------------
 def _renamed_library(target: Path) -> dict[str, str]:
     """A copy of the library with every element id of tdc_qt01 (the 1.014881 process) renamed; returns old -> new."""
