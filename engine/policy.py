@@ -122,18 +122,12 @@ def policy_of(content: bytes, filename: str) -> ProcedurePolicy:
     )
 
 
-_by_digest: dict[str, ProcedurePolicy] = {}
-
-
 def policy_for(content: bytes, filename: str) -> ProcedurePolicy:
-    """`policy_of`, once per diagram content (audits read many cases on the same definition)."""
-    import hashlib
+    """The policy of a stored diagram, from its compiled form (compiled once per content, see
+    `engine.workflow_cache.DefinitionsCache`): audits read many cases on the same definition."""
+    from engine.runtime import compile_bpmn
 
-    digest = hashlib.sha256(content).hexdigest()
-    found = _by_digest.get(digest)
-    if found is None:
-        found = _by_digest[digest] = policy_of(content, filename)
-    return found
+    return compile_bpmn(content, filename).policy
 
 
 def problems(root) -> list[tuple[str | None, str, int | None]]:

@@ -22,6 +22,7 @@ from typing import Any, Mapping, Protocol
 from engine.definitions import as_decimal
 from engine.history import EventType
 from engine.policy import ProcedurePolicy
+from engine.rows import CaseRow, Event, TaskRow
 from engine.reports.measures import case_time_used, step_time_used
 
 # The case variables the apology timer of a procedure reads (`timeDate ${apology_at}`) and the start data carries.
@@ -50,15 +51,15 @@ class WorkflowChange:
 
 @dataclass
 class Consequences:
-    events: list[dict]
+    events: list[Event]
     changes: list[WorkflowChange]
 
 
 @dataclass
 class Projected:
-    new_tasks: list[dict] = field(default_factory=list)  # rows to insert, after the case row
-    task_updates: list[tuple[str, dict]] = field(default_factory=list)  # (task id, changed values) of stored rows
-    completed: list[dict] = field(default_factory=list)  # completed tasks' rows as updated (daily sums)
+    new_tasks: list[TaskRow] = field(default_factory=list)  # rows to insert, after the case row
+    task_updates: list[tuple[str, TaskRow]] = field(default_factory=list)  # (task id, changed values) of stored rows
+    completed: list[TaskRow] = field(default_factory=list)  # completed tasks' rows as updated (daily sums)
     resolved: bool = False  # the case got its `resolved_at` from these events
 
 
@@ -72,12 +73,12 @@ def judge(done_at: datetime, due_at: datetime | None) -> str | None:
     return "early" if done_at.date() < due_at.date() else "on_time"
 
 
-def workflow_completed(derived: list[dict]) -> bool:
+def workflow_completed(derived: list[Event]) -> bool:
     return any(e["type"] == EventType.WORKFLOW_COMPLETED for e in derived)
 
 
 # --- stage 1: consequences -------------------------------------------------------------------------------------
-def consequences(case: Mapping[str, Any], derived: list[dict], *, now: datetime, calendar: Calendar,
+def consequences(case: CaseRow, derived: list[Event], *, now: datetime, calendar: Calendar,
                  policy: ProcedurePolicy, final_data: Mapping[str, Any]) -> Consequences:
     """The derived events followed by the case-level events they cause. `final_data` is the workflow's data when it
     completed (read only then; pass {} otherwise)."""
@@ -95,7 +96,7 @@ def consequences(case: Mapping[str, Any], derived: list[dict], *, now: datetime,
     return out
 
 
-def _after_completion(out: Consequences, case: Mapping[str, Any], event: dict, now: datetime,
+def _after_completion(out: Consequences, case: CaseRow, event: Event, now: datetime,
                       calendar: Calendar) -> None:
     if event.get("restart_deadline") and case.get("total_working_days") is not None:
         new_due = calendar.case_due(now, case["total_working_days"])
@@ -114,13 +115,13 @@ def _after_completion(out: Consequences, case: Mapping[str, Any], event: dict, n
                            "notice_form": "04"})
 
 
-def _case_ended(derived: list[dict], policy: ProcedurePolicy, final_data: Mapping[str, Any]) -> dict:
+def _case_ended(derived: list[Event], policy: ProcedurePolicy, final_data: Mapping[str, Any]) -> Event:
     end = policy.deciding_end([e["element_id"] for e in derived if e["type"] == EventType.END_REACHED])
     return {"type": EventType.CASE_ENDED, "status": "completed", "outcome": policy.outcome(end, final_data),
             "end_event": end}
 
 
-def withdrawal_events(reason: str | None, cancelled: list[dict]) -> list[dict]:
+def withdrawal_events(reason: str | None, cancelled: list[Event]) -> list[Event]:
     """A withdrawal: the applicant's request, the steps it cancelled, the end of the case."""
     return ([{"type": EventType.CASE_WITHDRAWN, "reason": reason, "notice_form": "05"}] + cancelled
             + [{"type": EventType.CASE_ENDED, "status": "withdrawn", "outcome": "withdrawn"}])
@@ -128,14 +129,14 @@ def withdrawal_events(reason: str | None, cancelled: list[dict]) -> list[dict]:
 
 # --- stage 2: the read model -----------------------------------------------------------------------------------
 class _Projector:
-    def __init__(self, case: dict, *, actor: str | None, now: datetime, calendar: Calendar,
-                 policy: ProcedurePolicy, tasks: Mapping[str, dict]) -> None:
+    def __init__(self, case: CaseRow, *, actor: str | None, now: datetime, calendar: Calendar,
+                 policy: ProcedurePolicy, tasks: Mapping[str, TaskRow]) -> None:
         self.case, self.actor, self.now, self.calendar, self.policy = case, actor, now, calendar, policy
         self.tasks = tasks
         self.out = Projected()
         self.resolved_before = case.get("resolved_at") is not None
 
-    def run(self, events: list[dict]) -> Projected:
+    def run(self, events: list[Event]) -> Projected:
         for event in events:
             handler = _HANDLERS.get(event["type"])
             if handler is not None:
@@ -149,14 +150,14 @@ class _Projector:
         case["timing"] = judge(self.now, case.get("due_at"))
         case.update(case_time_used(self.calendar, case))
 
-    def _change(self, task_id: str, values: dict) -> None:
+    def _change(self, task_id: str, values: TaskRow) -> None:
         created = next((t for t in self.out.new_tasks if t["id"] == task_id), None)
         if created is not None:
             created.update(values)
         else:
             self.out.task_updates.append((task_id, values))
 
-    def task_created(self, e: dict) -> None:
+    def task_created(self, e: Event) -> None:
         self.out.new_tasks.append(task_row(self.case["id"], e, self.now))
         case = self.case
         if e.get("restart_deadline"):
@@ -165,7 +166,7 @@ class _Projector:
         if self.policy.has_role(e["element_id"], "returns_result") and case.get("resolved_at") is None:
             self._resolve()
 
-    def task_completed(self, e: dict) -> None:
+    def task_completed(self, e: Event) -> None:
         due = datetime.fromisoformat(e["due_at"]) if e.get("due_at") else None
         row = self.tasks.get(e["task_id"]) or {}
         done = {"status": "completed", "completed_at": self.now, "completed_by": self.actor,
@@ -185,21 +186,21 @@ class _Projector:
         if e.get("restart_deadline"):
             case["stage"] = "processing"
 
-    def task_cancelled(self, e: dict) -> None:
+    def task_cancelled(self, e: Event) -> None:
         self._change(e["task_id"], {"status": "cancelled", "completed_at": self.now})
 
-    def step_overdue(self, e: dict) -> None:
+    def step_overdue(self, e: Event) -> None:
         self._change(e["task_id"], {"overdue": True})
 
-    def deadline_restarted(self, e: dict) -> None:
+    def deadline_restarted(self, e: Event) -> None:
         self.case["due_at"] = e["due_at"]
         self.case["restarts"] = (self.case.get("restarts") or 0) + 1
 
-    def apology_issued(self, e: dict) -> None:
+    def apology_issued(self, e: Event) -> None:
         self.case["apology_due_at"] = e["new_due_at"]
         self.case["apologies"] = (self.case.get("apologies") or 0) + 1
 
-    def case_ended(self, e: dict) -> None:
+    def case_ended(self, e: Event) -> None:
         case = self.case
         case.update(status=e["status"], outcome=e["outcome"], ended_at=self.now, stage=None)
         if e["status"] == "completed" and case.get("resolved_at") is None and e["outcome"] in ("granted", "refused"):
@@ -217,7 +218,7 @@ _HANDLERS = {
 }
 
 
-def task_row(case_id: str, e: Mapping[str, Any], now: datetime) -> dict:
+def task_row(case_id: str, e: Event, now: datetime) -> TaskRow:
     """The task row of a `task_created` event."""
     return {
         "id": e["task_id"], "case_id": case_id, "element_id": e["element_id"], "name": e["name"],
@@ -231,8 +232,8 @@ def task_row(case_id: str, e: Mapping[str, Any], now: datetime) -> dict:
     }
 
 
-def project(case: dict, events: list[dict], *, actor: str | None, now: datetime, calendar: Calendar,
-            policy: ProcedurePolicy, tasks: Mapping[str, dict] | None = None) -> Projected:
+def project(case: CaseRow, events: list[Event], *, actor: str | None, now: datetime, calendar: Calendar,
+            policy: ProcedurePolicy, tasks: Mapping[str, TaskRow] | None = None) -> Projected:
     """Apply `events` to `case` (updated in place) and to task rows. `tasks`: the stored rows of the tasks the events
     complete, by id (a completed task's time used is measured from its row)."""
     return _Projector(case, actor=actor, now=now, calendar=calendar, policy=policy, tasks=tasks or {}).run(events)

@@ -33,6 +33,8 @@ from engine.dialect.xml import parse_xml
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.policy import ProcedurePolicy, policy_of
 from engine.state_codec import dump_state, load_state, mark_changed
+from engine.workflow_cache import DEFINITIONS
+from engine.history import EventType
 
 if TYPE_CHECKING:
     from engine.projection import WorkflowChange
@@ -51,7 +53,7 @@ class Compiled:
     policy: ProcedurePolicy  # what the procedure's elements mean (outcomes, roles), from camunda:properties
 
 
-_compiled: dict[str, Compiled] = {}
+_compiled = DEFINITIONS.compiled  # content hash -> Compiled (see engine.workflow_cache.DefinitionsCache)
 
 
 def content_hash(content: bytes) -> str:
@@ -309,7 +311,7 @@ class Runtime:
                 if task.state == TaskState.READY:
                     view = self._open_task(task)
                     events.append({
-                        "type": "task_created",
+                        "type": EventType.TASK_CREATED,
                         "element_id": view.element_id,
                         "task_id": view.task_id,
                         "name": view.name,
@@ -323,7 +325,7 @@ class Runtime:
                     })
                 elif task.state == TaskState.COMPLETED and str(task.id) in completed:
                     events.append({
-                        "type": "task_completed",
+                        "type": EventType.TASK_COMPLETED,
                         "element_id": spec.bpmn_id,
                         "task_id": str(task.id),
                         "name": spec.bpmn_name or spec.bpmn_id,
@@ -334,12 +336,12 @@ class Runtime:
                         "restart_deadline": (spec.extensions or {}).get("properties", {}).get("restart_deadline") == "true",
                     })
                 elif task.state == TaskState.CANCELLED and old == TaskState.READY:
-                    events.append({"type": "task_cancelled", "element_id": spec.bpmn_id, "task_id": str(task.id),
+                    events.append({"type": EventType.TASK_CANCELLED, "element_id": spec.bpmn_id, "task_id": str(task.id),
                                    "name": spec.bpmn_name or spec.bpmn_id})
             elif _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
                 owner = _attached_to(task)
                 events.append({
-                    "type": "timer_fired",
+                    "type": EventType.TIMER_FIRED,
                     "element_id": spec.bpmn_id,
                     "name": spec.bpmn_name,
                     "due_at": task._get_internal_data("event_value"),
@@ -348,7 +350,7 @@ class Runtime:
                 })
                 if owner is not None and owner.state == TaskState.READY:
                     events.append({
-                        "type": "step_overdue",
+                        "type": EventType.STEP_OVERDUE,
                         "element_id": owner.task_spec.bpmn_id,
                         "task_id": str(owner.id),
                         "name": owner.task_spec.bpmn_name,
@@ -357,7 +359,7 @@ class Runtime:
                     })
             elif isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
                 events.append({
-                    "type": "decision_evaluated",
+                    "type": EventType.DECISION_EVALUATED,
                     "element_id": spec.bpmn_id,
                     "decision": spec.decision_ref,
                     "result_variable": spec.result_variable,
@@ -365,13 +367,13 @@ class Runtime:
                 })
             elif isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
                 events.append({
-                    "type": "end_reached",
+                    "type": EventType.END_REACHED,
                     "element_id": spec.bpmn_id,
                     "name": spec.bpmn_name,
                     "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition),
                 })
         if changed and workflow.is_completed():
-            events.append({"type": "workflow_completed"})
+            events.append({"type": EventType.WORKFLOW_COMPLETED})
         for event in events:
             event.setdefault("at", now.isoformat())
         return events

@@ -27,6 +27,7 @@ from engine.history import GENESIS, event_hash, plain
 from engine.reports.daily import (
     STEP_COUNTERS, STEP_KEYS, UNIT_COUNTERS, UNIT_KEYS, step_rows, unit_score_rows,
 )
+from engine.rows import CaseRow, EventRow, TaskRow
 from engine.schema import cases, counters, definitions, events, procedures, step_days, tasks, unit_score_days
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -322,7 +323,7 @@ class Tx:
     def insert_case(self, values: Mapping[str, Any]) -> None:
         self.execute_fixed(_INSERT_CASE, values, columns=sorted(values))
 
-    def case(self, case_id: str, *, lock: bool = False, with_head: bool = False) -> dict:
+    def case(self, case_id: str, *, lock: bool = False, with_head: bool = False) -> CaseRow:
         """The case row; with `with_head`, also the definitions head, and without the `state` column."""
         # Commands lock the case row first, as a worker's claim does: one lock order, so no deadlock with a worker
         # firing the same case, and a command that waited reads what the worker committed (no stale version).
@@ -345,7 +346,7 @@ class Tx:
             raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
         return row["state"]
 
-    def resolve_task_id(self, task_id: str) -> dict:
+    def resolve_task_id(self, task_id: str) -> TaskRow:
         """A task by its id or an unambiguous prefix of at least 8 characters, as operators type them."""
         task_id = task_id.strip().lower()
         if len(task_id) == 36:
@@ -395,10 +396,10 @@ class Tx:
         params["row_id"] = task_id
         self.execute_fixed(_update_statement(tasks, tuple(values), False), params)
 
-    def task(self, task_id: str) -> dict | None:
+    def task(self, task_id: str) -> TaskRow | None:
         return self._first(_TASK, {"task_id": task_id})
 
-    def view_tasks(self, case_id: str) -> list[dict]:
+    def view_tasks(self, case_id: str) -> list[TaskRow]:
         """The case's open and overdue steps (what a case view shows), in one query."""
         return self.execute_fixed(_VIEW_TASKS, {"case_id": case_id})[0]
 
@@ -415,7 +416,7 @@ class Tx:
             rows = [r for r in rows if wanted & set(filter(None, r["groups"].split(",")))]
         return rows
 
-    def case_tasks(self, case_id: str) -> list[dict]:
+    def case_tasks(self, case_id: str) -> list[TaskRow]:
         return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
 
     # --- audit reads -----------------------------------------------------------------------------------------
@@ -501,5 +502,5 @@ class Tx:
         self.insert_events(rows)
         return seq, prev
 
-    def case_events(self, case_id: str) -> list[dict]:
+    def case_events(self, case_id: str) -> list[EventRow]:
         return self._all(select(events).where(events.c.case_id == case_id).order_by(events.c.seq))

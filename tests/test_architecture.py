@@ -53,6 +53,15 @@ def test_no_element_id_of_a_library_diagram_appears_in_engine_code():
     assert found == {}
 
 
+def test_event_types_are_written_once_as_an_enum_not_as_string_literals():
+    from engine.history import EventType
+
+    tokens = {member.value for member in EventType}
+    found = {path.relative_to(ENGINE).as_posix(): sorted(_string_constants(path) & tokens)
+             for path in ENGINE.rglob("*.py") if path.name != "history.py" and _string_constants(path) & tokens}
+    assert found == {}
+
+
 def test_the_element_id_check_finds_an_id_written_in_code(tmp_path):
     # The check above must be able to fail: an id in a string literal is seen.
     sample = tmp_path / "sample.py"
@@ -171,3 +180,23 @@ def test_lint_names_a_policy_property_with_an_unknown_value(cli, tmp_path):
     findings = [f for r in result.json()["files"] for f in r["findings"] if f["rule"] == "procedure-policy"]
     assert [(f["element_id"], "refusedd" in f["message_vi"]) for f in findings] == [
         ("EndEvent_refused_at_reception", True)]
+
+
+def test_the_state_codec_keeps_its_fragments_beside_the_workflow_and_never_flips_the_registry_flag(cli):
+    from engine import state_codec
+    from golden_histories import produce
+
+    source = (ENGINE / "state_codec.py").read_text(encoding="utf-8")
+    assert source.count("_encoder_mode") == 1  # set once at import
+    assert "__dict__" not in source
+    produce(cli, "rework")
+    assert state_codec._registry._encoder_mode is True
+    # Fragments live in a WeakKeyDictionary: a workflow that is dropped takes its fragments with it.
+    import gc
+
+    from engine.workflow_cache import WorkflowCache
+
+    assert len(state_codec._fragments) >= 1  # the workflow this process kept after the last command
+    WorkflowCache.clear_shared()
+    gc.collect()
+    assert len(state_codec._fragments) == 0

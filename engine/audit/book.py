@@ -66,8 +66,8 @@ def build_book(store: Store, start: date, end: date, *, forms: OfficialForms | N
             year_end = min(end + timedelta(days=1), date(year + 1, 1, 1))
             cases = cases_received(tx, _midnight(date(year, 1, 1)), _midnight(year_end))
             numbered = [(n, c) for n, c in enumerate(cases, 1) if c["received_at"] >= _midnight(start)]
-            completions = events_of_type(tx, [c["id"] for _, c in numbered], ("task_completed", "apology_issued",
-                                                                              "deadline_restarted"))
+            completions = events_of_type(tx, [c["id"] for _, c in numbered], (EventType.TASK_COMPLETED, EventType.APOLOGY_ISSUED,
+                                                                              EventType.DEADLINE_RESTARTED))
             for number, case in numbered:
                 policy = _policy(tx, case, policies)
                 rows.append(_row(year, number, case, completions[case["id"]], names, forms, policy))

@@ -14,7 +14,7 @@ from rich.table import Table
 from engine.audit.labels import EVENT_LABELS, TIMING_SLIP, number_vi, short_time, working_minutes
 from engine.audit.records import CaseRecord
 from engine.audit.steps import read_steps
-from engine.history import plain
+from engine.history import EventType, plain
 
 
 def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = None) -> dict:
@@ -31,7 +31,7 @@ def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = Non
             "actor": e["actor"], "actor_name": names.get(e["actor"], e["actor"]) if e["actor"] else None,
             "used_working_minutes": None, "allotted_working_days": None, "timing": None, "detail": _detail(e),
         }
-        if e["type"] == "task_completed" and step is not None:
+        if e["type"] == EventType.TASK_COMPLETED and step is not None:
             used = calendar.working_time_between(step.created_at, e["at"])
             row.update(used_working_minutes=used.minutes, allotted_working_days=step.allotted_working_days,
                        timing=step.timing)
@@ -42,21 +42,21 @@ def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = Non
 def _detail(e: Mapping[str, Any]) -> str | None:
     p = e["payload"]
     kind = e["type"]
-    if kind == "task_created" and p.get("due_at"):
+    if kind == EventType.TASK_CREATED and p.get("due_at"):
         return f"hạn {short_time(p['due_at'])}"
-    if kind in ("timer_fired", "step_overdue"):
+    if kind in (EventType.TIMER_FIRED, EventType.STEP_OVERDUE):
         return f"hạn {short_time(p.get('due_at'))}"
-    if kind == "deadline_restarted":
+    if kind == EventType.DEADLINE_RESTARTED:
         return f"hạn mới {short_time(p.get('due_at'))} (trước: {short_time(p.get('previous_due_at'))})"
-    if kind == "apology_issued":
+    if kind == EventType.APOLOGY_ISSUED:
         return f"hẹn lại {short_time(p.get('new_due_at'))}"
-    if kind == "case_started":
+    if kind == EventType.CASE_STARTED:
         return f"hẹn trả {short_time(p.get('due_at'))}"
-    if kind in ("case_withdrawn",):
+    if kind in (EventType.CASE_WITHDRAWN,):
         return p.get("reason")
-    if kind == "case_ended":
+    if kind == EventType.CASE_ENDED:
         return p.get("outcome")
-    if kind == "note_added":
+    if kind == EventType.NOTE_ADDED:
         return p.get("text")
     return None
 

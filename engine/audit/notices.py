@@ -20,7 +20,7 @@ from engine.audit.records import CaseRecord, definition_versions
 from engine.audit.steps import Step, read_steps
 from engine.definitions import load_form_cached
 from engine.errors import Conflict, InvalidInput
-from engine.history import plain
+from engine.history import EventType, plain
 from engine.policy import ProcedurePolicy
 from engine.store import Tx
 
@@ -119,7 +119,7 @@ def _supplement(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[st
                 title: str) -> _Built:
     case = record.case
     if case.get("outcome") == "supplement_at_reception":
-        decision = next((e for e in reversed(record.events) if e["type"] == "decision_evaluated"
+        decision = next((e for e in reversed(record.events) if e["type"] == EventType.DECISION_EVALUATED
                          and record.policy.has_role(e["element_id"], "completeness_check")), None)
         result = (decision["payload"].get("result") if decision else None) or {}
         missing = result.get("missing") if isinstance(result, Mapping) else None
@@ -178,7 +178,7 @@ def _refusal(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, 
 
 def _apology(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, str], forms: OfficialForms,
              title: str) -> _Built:
-    issued = next((e for e in reversed(record.events) if e["type"] == "apology_issued"), None)
+    issued = next((e for e in reversed(record.events) if e["type"] == EventType.APOLOGY_ISSUED), None)
     if issued is None:
         raise _refuse(record, title, "chưa có thư xin lỗi nào được lập")
     p = issued["payload"]
@@ -199,7 +199,7 @@ def _apology(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, 
 
 def _stop(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, str], forms: OfficialForms,
           title: str) -> _Built:
-    withdrawn = next((e for e in reversed(record.events) if e["type"] == "case_withdrawn"), None)
+    withdrawn = next((e for e in reversed(record.events) if e["type"] == EventType.CASE_WITHDRAWN), None)
     if withdrawn is None:
         raise _refuse(record, title, "người nộp chưa rút hồ sơ")
     case = record.case

@@ -14,6 +14,7 @@ from typing import Iterator
 from engine.errors import NotFound
 from engine.policy import ProcedurePolicy, policy_for
 from engine.store import Store, Tx
+from engine.history import EventType
 
 PAGE = 200
 
@@ -41,7 +42,7 @@ class CaseRecord:
 
     @property
     def started(self) -> dict | None:
-        return next((e for e in self.events if e["type"] == "case_started"), None)
+        return next((e for e in self.events if e["type"] == EventType.CASE_STARTED), None)
 
 
 def load_record(tx: Tx, case_id: str) -> CaseRecord:

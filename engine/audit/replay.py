@@ -40,7 +40,7 @@ from engine.usecases.base import decider, follow
 from engine.usecases.complete import validate_form
 from engine.usecases.start import case_row, started_event, workflow_start_data
 
-COMMAND_TYPES = ("case_started", "task_completed", "case_withdrawn", "note_added")
+COMMAND_TYPES = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED)
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
 # construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
 CASE_SKIP = frozenset({"id", "state", "version", "created_at", "updated_at", "event_seq", "event_hash", "policy"})
@@ -117,7 +117,7 @@ def command_runs(events: list[dict]) -> list[list[dict]]:
     """Consecutive events with the same time and actor: what one transaction appended."""
     runs: list[list[dict]] = []
     for event in events:
-        if runs and event["type"] != "case_started" and event["at"] == runs[-1][-1]["at"] \
+        if runs and event["type"] != EventType.CASE_STARTED and event["at"] == runs[-1][-1]["at"] \
                 and event["actor"] == runs[-1][-1]["actor"]:
             runs[-1].append(event)
         else:
@@ -206,11 +206,11 @@ class _Replay:
     def _apply(self, event: dict, actor: str) -> list[dict]:
         self._current_seq = event["seq"]
         kind = event["type"]
-        if kind == "case_started":
+        if kind == EventType.CASE_STARTED:
             return self._start(event)
-        if kind == "task_completed":
+        if kind == EventType.TASK_COMPLETED:
             return self._complete(event, actor)
-        if kind == "case_withdrawn":
+        if kind == EventType.CASE_WITHDRAWN:
             return self._withdraw(event, actor)
         return self._note(event)
 
@@ -304,14 +304,14 @@ class _Replay:
                          f"lại sinh ra {made['type']} ({made.get('element_id') or '—'}).", stored["seq"])
             return
         payload = plain({k: v for k, v in made.items() if k not in ("type", "element_id", "at")})
-        if made["type"] == "task_created" and payload.get("task_id") not in self.to_stored:
+        if made["type"] == EventType.TASK_CREATED and payload.get("task_id") not in self.to_stored:
             stored_id = stored["payload"].get("task_id")
             self.to_stored[payload["task_id"]] = stored_id
             self.to_replayed[stored_id] = payload["task_id"]
         if "task_id" in payload and payload["task_id"] is not None:
             payload["task_id"] = self.to_stored.get(payload["task_id"], payload["task_id"])
         recorded = dict(stored["payload"])
-        if made["type"] == "case_started":
+        if made["type"] == EventType.CASE_STARTED:
             for part in (recorded, payload):
                 part["calendar_policy"] = {k: v for k, v in (part.get("calendar_policy") or {}).items()
                                            if k not in VOLATILE_POLICY}

@@ -19,7 +19,7 @@ from engine.audit.labels import (
 )
 from engine.audit.records import CaseRecord
 from engine.audit.steps import Handover, Step, read_handovers, read_steps
-from engine.history import plain
+from engine.history import EventType, plain
 from engine.policy import ProcedurePolicy
 
 APPLICANT_UNIT = "Tổ chức, cá nhân nộp hồ sơ"
@@ -114,7 +114,7 @@ def _row_notes(record: CaseRecord, handover: Handover, case: Mapping[str, Any]) 
         reason = giver.data.get("reasons")
         notes.append("Yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)" + (f": {reason}" if reason else "") + ".")
     if giver.restart_deadline:
-        restarted = next((e for e in record.events if e["type"] == "deadline_restarted"
+        restarted = next((e for e in record.events if e["type"] == EventType.DEADLINE_RESTARTED
                           and e["seq"] > (giver.completed_seq or 0)), None)
         if restarted is not None:
             notes.append(f"Đã nhận đủ hồ sơ bổ sung; thời hạn tính lại, hẹn trả mới "
@@ -128,18 +128,18 @@ def _case_notes(record: CaseRecord, names: Mapping[str, str]) -> list[str]:
     notes: list[str] = []
     for e in record.events:
         p = e["payload"]
-        if e["type"] == "deadline_restarted":
+        if e["type"] == EventType.DEADLINE_RESTARTED:
             notes.append(f"{short_time(e['at'])}: nhận đủ hồ sơ bổ sung, thời hạn tính lại từ đầu; hạn trước "
                          f"{short_time(p.get('previous_due_at'))}, hạn mới {short_time(p.get('due_at'))}.")
-        elif e["type"] == "apology_issued":
+        elif e["type"] == EventType.APOLOGY_ISSUED:
             reason = f"; lý do: {p['reason']}" if p.get("reason") else ""
             notes.append(f"{short_time(e['at'])}: gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu "
                          f"{p.get('notice_form') or '04'}), hẹn lại {short_time(p.get('new_due_at'))}{reason}.")
-        elif e["type"] == "case_withdrawn":
+        elif e["type"] == EventType.CASE_WITHDRAWN:
             reason = f"; lý do: {p['reason']}" if p.get("reason") else ""
             notes.append(f"{short_time(e['at'])}: người nộp rút hồ sơ, dừng giải quyết (Thông báo Mẫu "
                          f"{p.get('notice_form') or '05'}){reason}.")
-        elif e["type"] == "note_added":
+        elif e["type"] == EventType.NOTE_ADDED:
             who = names.get(e["actor"], e["actor"]) if e["actor"] else "hệ thống"
             notes.append(f"{short_time(e['at'])}, {who}: {p.get('text')}")
     return notes

@@ -22,6 +22,7 @@ from engine.reports.periods import Period
 from engine.reports.queries import Scope, counted, finished_at, in_scope, procedure_known
 from engine.reports.reading import read_snapshot
 from engine.schema import cases, events, tasks
+from engine.history import EventType
 
 
 def _late_case_filter(scope: Scope, start: datetime | None, as_of: datetime):
@@ -63,7 +64,7 @@ def overdue_cases(store, calendar, *, now: datetime, period: Period | None = Non
         notes = defaultdict(list)
         for r in conn.execute(
                 select(events.c.case_id, events.c.at, events.c.actor, events.c.payload)
-                .where(events.c.case_id.in_(late_ids), events.c.type == "note_added", events.c.at < as_of)
+                .where(events.c.case_id.in_(late_ids), events.c.type == EventType.NOTE_ADDED, events.c.at < as_of)
                 .order_by(events.c.case_id, events.c.seq)).mappings():
             notes[r["case_id"]].append({"at": r["at"], "actor": r["actor"], "text": (r["payload"] or {}).get("text")})
 

@@ -30,6 +30,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from engine.reports.daily import local_day
 from engine.schema import cases, events, procedures, step_days, tasks
+from engine.history import EventType
 
 AT_DESK = ("refused_at_reception", "supplement_at_reception")
 # An empty string written into the SQL: a bound parameter would make PostgreSQL see two different GROUP BY expressions.
@@ -212,7 +213,7 @@ def apology_cells(conn: Connection, scope: Scope, bounds: Sequence[datetime]) ->
     """Apology letters (new appointment) issued in [b0, bK), from the history."""
     inner = (select(cases.c.procedure_code.label("code"), bucket(events.c.at, bounds).label("b"))
              .select_from(events.join(cases, cases.c.id == events.c.case_id))
-             .where(events.c.type == "apology_issued", events.c.at >= bounds[0], events.c.at < bounds[-1],
+             .where(events.c.type == EventType.APOLOGY_ISSUED, events.c.at >= bounds[0], events.c.at < bounds[-1],
                     *in_scope(scope)))
     return _grouped(conn, inner, ("code", "b"), [("n", None)])
 

@@ -11,20 +11,18 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from engine.calendar import BusinessCalendar, Clock, FixedClock
 from engine.config import Settings, User
 from engine.definitions import cached_model, load_dmn_cached, load_form_cached
 from engine.errors import InvalidInput, NotFound
-from engine.history import plain
 from engine.projection import consequences, project, workflow_completed
+from engine.rows import CaseRow, Event, TaskRow
 from engine.runtime import Compiled, Runtime, compile_bpmn
 from engine.store import Store, Tx
-from engine.workflow_cache import WorkflowCache
+from engine.workflow_cache import DEFINITIONS, WorkflowCache
 
-# Definitions are immutable once stored: compiled once per process, database and definition id.
-_compiled_by_id: dict[tuple[str, int], Compiled] = {}
 
 
 @dataclass
@@ -60,11 +58,15 @@ def nfc_text(value: str | None) -> str:
 
 # --- loading ---------------------------------------------------------------------------------------------------
 def compiled(ctx: Context, tx: Tx, definition_id: int) -> Compiled:
+    """The compiled BPMN of a stored definition: read from the store once per process and id (definitions never
+    change), compiled once per content (`DEFINITIONS`)."""
     key = (ctx.store.url, definition_id)
-    found = _compiled_by_id.get(key)
+    digest = DEFINITIONS.bpmn_hash.get(key)
+    found = DEFINITIONS.compiled.get(digest) if digest is not None else None
     if found is None:
         row = tx.definition(definition_id)
-        found = _compiled_by_id[key] = compile_bpmn(row["content"], row["filename"])
+        found = compile_bpmn(row["content"], row["filename"])
+        DEFINITIONS.bpmn_hash[key] = found.content_hash
     return found
 
 
@@ -97,7 +99,7 @@ def _find_latest_model(tx: Tx, kind: str, key: str) -> tuple[dict | None, Any]:
     return ref, model
 
 
-def decider(latest):
+def decider(latest: Callable[[str, str], tuple[dict | None, Any]]) -> Callable[[str, Mapping[str, Any], str], Any]:
     """The runtime's decision callback: the newest deployed decision table, evaluated on the case data.
     `latest(kind, key)` finds the model (in the store live, in the version in force at the time in a replay)."""
 
@@ -122,7 +124,7 @@ def runtime_at(ctx: Context, tx: Tx, now: datetime) -> Runtime:
     return Runtime(FixedClock(now), ctx.calendar, decider(lambda kind, key: latest_model(ctx, tx, kind, key)))
 
 
-def workflow_of(ctx: Context, tx: Tx, runtime: Runtime, definition: Compiled, case: Mapping[str, Any]):
+def workflow_of(ctx: Context, tx: Tx, runtime: Runtime, definition: Compiled, case: CaseRow) -> Any:
     """The case's workflow at the version just read: the one this process committed last, else restored."""
     workflow = ctx.workflows.take(case["id"], (case["version"], case["event_hash"]))
     if workflow is None:
@@ -132,13 +134,13 @@ def workflow_of(ctx: Context, tx: Tx, runtime: Runtime, definition: Compiled, ca
     return workflow
 
 
-def keep(ctx: Context, tx: Tx, case: Mapping[str, Any], workflow) -> None:
+def keep(ctx: Context, tx: Tx, case: CaseRow, workflow: Any) -> None:
     case_id, token = case["id"], (case["version"], case["event_hash"])
     tx.after_commit[("workflow", case_id)] = lambda: ctx.workflows.put(case_id, token, workflow)
 
 
-def follow(runtime: Runtime, workflow, case: Mapping[str, Any], derived: list[dict], *, now: datetime,
-           calendar: BusinessCalendar, definition: Compiled) -> list[dict]:
+def follow(runtime: Runtime, workflow: Any, case: CaseRow, derived: list[Event], *, now: datetime,
+           calendar: BusinessCalendar, definition: Compiled) -> list[Event]:
     """The derived events and their case-level consequences, with the workflow changed accordingly."""
     final = runtime.final_data(workflow) if workflow_completed(derived) else {}
     result = consequences(case, derived, now=now, calendar=calendar, policy=definition.policy, final_data=final)
@@ -147,8 +149,9 @@ def follow(runtime: Runtime, workflow, case: Mapping[str, Any], derived: list[di
 
 
 # --- committing --------------------------------------------------------------------------------------------------
-def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow, case: dict, events: list[dict], *, definition: Compiled,
-           actor: str | None, now: datetime, known_tasks: Mapping[str, dict] | None = None) -> None:
+def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow, events: list[Event], *,
+           definition: Compiled, actor: str | None, now: datetime,
+           known_tasks: Mapping[str, TaskRow] | None = None) -> None:
     """Write one command on an existing case (see the module docstring for the order)."""
     before_version, original = case["version"], dict(case)
     projected = project(case, events, actor=actor, now=now, calendar=ctx.calendar, policy=definition.policy,
@@ -168,5 +171,3 @@ def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow, case: dict, events:
     tx.insert_events(rows)
 
 
-def shown_events(events: list[dict]) -> list[dict]:
-    return plain(events)

@@ -13,6 +13,7 @@ from datetime import datetime
 from engine.errors import EngineError
 from engine.store import Tx
 from engine.usecases import base
+from engine.history import EventType
 
 
 def fire_due_timers(ctx: base.Context, *, batch: int = 200, limit: int | None = None) -> dict:
@@ -33,7 +34,7 @@ def fire_due_timers(ctx: base.Context, *, batch: int = 200, limit: int | None = 
                 except EngineError as err:
                     tx.after_commit.pop(("workflow", row["id"]), None)  # rolled back to the savepoint
                     failed.append({"case_id": row["id"], "error": err.code, "message": err.message})
-    timer_events = [e for e in fired if e["type"] == "timer_fired"]
+    timer_events = [e for e in fired if e["type"] == EventType.TIMER_FIRED]
     return {"fired": len(timer_events), "cases": len(seen), "events": fired, "failed": failed, "at": now}
 
 
