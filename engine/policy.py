@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from engine.dialect.xml import NS, parse_xml
+from lxml import etree
 
 OUTCOMES = ("refused_at_reception", "supplement_at_reception", "granted", "refused", "result")
 ROLES = ("reception", "completeness_check", "appraisal", "result", "returns_result")
@@ -130,7 +131,7 @@ def policy_for(content: bytes, filename: str) -> ProcedurePolicy:
     return compile_bpmn(content, filename).policy
 
 
-def problems(root) -> list[tuple[str | None, str, int | None]]:
+def problems(root: etree._Element) -> list[tuple[str | None, str, int | None]]:
     """(element id, Vietnamese message, line) for each policy property a designer got wrong in a parsed diagram."""
     process = _executable_process(root)
     if process is None:

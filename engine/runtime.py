@@ -178,7 +178,7 @@ class Runtime:
         return dump_state(workflow)
 
     # --- commands --------------------------------------------------------------------------------------------
-    def ready_user_task(self, workflow: BpmnWorkflow, task_id: str):
+    def ready_user_task(self, workflow: BpmnWorkflow, task_id: str) -> Any:
         try:
             task = workflow.get_task_from_id(UUID(task_id))
         except (ValueError, KeyError, TypeError):
@@ -297,85 +297,101 @@ class Runtime:
         return {task_id: task._state for task_id, task in workflow.tasks.items()}
 
     def _derive(self, workflow: BpmnWorkflow, before: Mapping[UUID, int], completed: Mapping[str, dict] | None = None) -> list[dict]:
+        """The events of what changed since `before` (task states by id), in the order of the task tree."""
         completed = completed or {}
         events: list[dict] = []
         now = self.clock.now()
         changed = False
         for task in _tree(workflow):
-            spec = task.task_spec
             old = before.get(task.id)
             if old == task._state:
                 continue
             changed = True
-            if isinstance(spec, UserTask):
-                if task.state == TaskState.READY:
-                    view = self._open_task(task)
-                    events.append({
-                        "type": EventType.TASK_CREATED,
-                        "element_id": view.element_id,
-                        "task_id": view.task_id,
-                        "name": view.name,
-                        "lane": view.lane,
-                        "lane_id": view.lane_id,
-                        "groups": list(view.candidate_groups),
-                        "step": view.properties.get("step"),
-                        "allotted_working_days": view.properties.get("allotted_working_days"),
-                        "restart_deadline": view.properties.get("restart_deadline") == "true",
-                        "due_at": _iso(view.due_at),
-                    })
-                elif task.state == TaskState.COMPLETED and str(task.id) in completed:
-                    events.append({
-                        "type": EventType.TASK_COMPLETED,
-                        "element_id": spec.bpmn_id,
-                        "task_id": str(task.id),
-                        "name": spec.bpmn_name or spec.bpmn_id,
-                        "lane": spec.lane,
-                        "lane_id": (spec.extensions or {}).get("lane_id"),
-                        "data": completed[str(task.id)],
-                        "due_at": _iso(self._step_due(task)),
-                        "restart_deadline": (spec.extensions or {}).get("properties", {}).get("restart_deadline") == "true",
-                    })
-                elif task.state == TaskState.CANCELLED and old == TaskState.READY:
-                    events.append({"type": EventType.TASK_CANCELLED, "element_id": spec.bpmn_id, "task_id": str(task.id),
-                                   "name": spec.bpmn_name or spec.bpmn_id})
-            elif _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
-                owner = _attached_to(task)
-                events.append({
-                    "type": EventType.TIMER_FIRED,
-                    "element_id": spec.bpmn_id,
-                    "name": spec.bpmn_name,
-                    "due_at": task._get_internal_data("event_value"),
-                    "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
-                    "task_id": str(owner.id) if owner is not None else None,
-                })
-                if owner is not None and owner.state == TaskState.READY:
-                    events.append({
-                        "type": EventType.STEP_OVERDUE,
-                        "element_id": owner.task_spec.bpmn_id,
-                        "task_id": str(owner.id),
-                        "name": owner.task_spec.bpmn_name,
-                        "lane": owner.task_spec.lane,
-                        "due_at": task._get_internal_data("event_value"),
-                    })
-            elif isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
-                events.append({
-                    "type": EventType.DECISION_EVALUATED,
-                    "element_id": spec.bpmn_id,
-                    "decision": spec.decision_ref,
-                    "result_variable": spec.result_variable,
-                    "result": task.data.get(spec.result_variable) if spec.result_variable else None,
-                })
-            elif isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
-                events.append({
-                    "type": EventType.END_REACHED,
-                    "element_id": spec.bpmn_id,
-                    "name": spec.bpmn_name,
-                    "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition),
-                })
+            events.extend(self._task_events(task, old, completed))
         if changed and workflow.is_completed():
             events.append({"type": EventType.WORKFLOW_COMPLETED})
         for event in events:
             event.setdefault("at", now.isoformat())
+        return events
+
+    def _task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
+        spec = task.task_spec
+        if isinstance(spec, UserTask):
+            return self._user_task_events(task, old, completed)
+        if _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
+            return self._timer_events(task)
+        if isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
+            return [{
+                "type": EventType.DECISION_EVALUATED,
+                "element_id": spec.bpmn_id,
+                "decision": spec.decision_ref,
+                "result_variable": spec.result_variable,
+                "result": task.data.get(spec.result_variable) if spec.result_variable else None,
+            }]
+        if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
+            return [{
+                "type": EventType.END_REACHED,
+                "element_id": spec.bpmn_id,
+                "name": spec.bpmn_name,
+                "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition),
+            }]
+        return []
+
+    def _user_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
+        spec = task.task_spec
+        if task.state == TaskState.READY:
+            view = self._open_task(task)
+            return [{
+                "type": EventType.TASK_CREATED,
+                "element_id": view.element_id,
+                "task_id": view.task_id,
+                "name": view.name,
+                "lane": view.lane,
+                "lane_id": view.lane_id,
+                "groups": list(view.candidate_groups),
+                "step": view.properties.get("step"),
+                "allotted_working_days": view.properties.get("allotted_working_days"),
+                "restart_deadline": view.properties.get("restart_deadline") == "true",
+                "due_at": _iso(view.due_at),
+            }]
+        if task.state == TaskState.COMPLETED and str(task.id) in completed:
+            return [{
+                "type": EventType.TASK_COMPLETED,
+                "element_id": spec.bpmn_id,
+                "task_id": str(task.id),
+                "name": spec.bpmn_name or spec.bpmn_id,
+                "lane": spec.lane,
+                "lane_id": (spec.extensions or {}).get("lane_id"),
+                "data": completed[str(task.id)],
+                "due_at": _iso(self._step_due(task)),
+                "restart_deadline": (spec.extensions or {}).get("properties", {}).get("restart_deadline") == "true",
+            }]
+        if task.state == TaskState.CANCELLED and old == TaskState.READY:
+            return [{"type": EventType.TASK_CANCELLED, "element_id": spec.bpmn_id, "task_id": str(task.id),
+                     "name": spec.bpmn_name or spec.bpmn_id}]
+        return []
+
+    @staticmethod
+    def _timer_events(task) -> list[dict]:
+        """A fired timer, and the step it is attached to overdue if that step is still open."""
+        spec, owner = task.task_spec, _attached_to(task)
+        events = [{
+            "type": EventType.TIMER_FIRED,
+            "element_id": spec.bpmn_id,
+            "name": spec.bpmn_name,
+            "due_at": task._get_internal_data("event_value"),
+            "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
+            "task_id": str(owner.id) if owner is not None else None,
+        }]
+        if owner is not None and owner.state == TaskState.READY:
+            events.append({
+                "type": EventType.STEP_OVERDUE,
+                "element_id": owner.task_spec.bpmn_id,
+                "task_id": str(owner.id),
+                "name": owner.task_spec.bpmn_name,
+                "lane": owner.task_spec.lane,
+                "due_at": task._get_internal_data("event_value"),
+            })
         return events
 
     def final_data(self, workflow: BpmnWorkflow) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from engine.calendar import BusinessCalendar, Clock
 from engine.config import Settings, User
@@ -21,6 +21,11 @@ from engine.usecases import audit, base, complete, deploy, note, read, start, ti
 from engine.usecases.base import nfc_data
 from engine.usecases.start import RESERVED_START_KEYS  # noqa: F401 - re-exported for the CLI's start data
 from engine.workflow_cache import WorkflowCache
+
+if TYPE_CHECKING:
+    from engine.audit.records import CaseRecord
+    from engine.audit.replay import ReplayResult
+    from engine.audit.verify import Verdict
 
 MAX_DATA_BYTES = 64 * 1024
 
@@ -116,10 +121,10 @@ class Service:
             return doc
 
     # --- audit and reports (read-only) -------------------------------------------------------------------------
-    def replay(self, case_id: str, *, until: datetime | None = None):
+    def replay(self, case_id: str, *, until: datetime | None = None) -> ReplayResult:
         return audit.replay(self.ctx, case_id, until=until)
 
-    def verify(self, case_id: str):
+    def verify(self, case_id: str) -> Verdict:
         return audit.verify(self.ctx, case_id)
 
     def verify_all(self, on_case: Callable[[str], None] | None = None) -> Iterator:
@@ -128,7 +133,7 @@ class Service:
     def count_cases(self) -> int:
         return audit.count_cases(self.ctx)
 
-    def case_record(self, case_id: str):
+    def case_record(self, case_id: str) -> CaseRecord:
         return audit.case_record(self.ctx, case_id)
 
     def notice(self, case_id: str, kind: str, *, names: Mapping[str, str]) -> dict:

@@ -26,18 +26,19 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 
 from engine.dialect.decision_task import DecisionTask, DecisionTaskConverter
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
+from typing import Any
 
 STATE_FORMAT = "tthc-state-1"  # bump with a migration when the stored layout changes
 
 
 class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
-    def to_dict(self, workflow):
+    def to_dict(self, workflow: BpmnWorkflow) -> dict:
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct, spec=None):
+    def from_dict(self, dct: dict, spec: Any = None) -> BpmnWorkflow:
         workflow = self.target_class(spec, {}, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -104,7 +105,7 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     return text
 
 
-def mark_changed(workflow: BpmnWorkflow, task) -> None:
+def mark_changed(workflow: BpmnWorkflow, task: Any) -> None:
     """Tell the next dump that `task` (finished, so normally cached) had its data changed in place."""
     _changed.setdefault(workflow, set()).add(task.id)
 
@@ -179,7 +180,7 @@ def reference_dump_state(workflow: BpmnWorkflow) -> str:
     return json.dumps(state, cls=_encoder, separators=(",", ":"), ensure_ascii=False)
 
 
-def load_state(text: str, spec, script_engine) -> BpmnWorkflow:
+def load_state(text: str, spec: Any, script_engine: Any) -> BpmnWorkflow:
     dct = json.loads(text)
     fmt = dct.pop("format", None)
     if fmt != STATE_FORMAT:

@@ -236,7 +236,7 @@ class Tx:
     def _all(self, stmt) -> list[dict]:
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
 
-    def execute_fixed(self, stmt, params: Mapping[str, Any] | None = None, *,
+    def execute_fixed(self, stmt: Any, params: Mapping[str, Any] | None = None, *,
                       many: list[Mapping[str, Any]] | None = None,
                       columns: Iterable[str] | None = None) -> tuple[list[dict], int]:
         """A module-level statement (never one built per call: each is compiled and kept once) on the driver."""

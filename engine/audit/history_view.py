@@ -15,9 +15,11 @@ from engine.audit.labels import EVENT_LABELS, TIMING_SLIP, number_vi, short_time
 from engine.audit.records import CaseRecord
 from engine.audit.steps import read_steps
 from engine.history import EventType, plain
+from engine.calendar import BusinessCalendar
+from rich.console import Console
 
 
-def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = None) -> dict:
+def timeline(record: CaseRecord, calendar: BusinessCalendar, names: Mapping[str, str] | None = None) -> dict:
     names = names or {}
     steps = {s.task_id: s for s in read_steps(record.events)}
     rows = []
@@ -61,7 +63,7 @@ def _detail(e: Mapping[str, Any]) -> str | None:
     return None
 
 
-def render_timeline(console, doc: Mapping[str, Any]) -> None:
+def render_timeline(console: Console, doc: Mapping[str, Any]) -> None:
     table = Table(title=f"Lịch sử hồ sơ {doc['case_id']}")
     for column in ("#", "Thời điểm", "Sự kiện", "Bước / phần tử", "Làn", "Người thực hiện", "Thời gian xử lý",
                    "Đánh giá", "Chi tiết"):

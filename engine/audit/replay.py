@@ -39,6 +39,7 @@ from engine.store import Tx
 from engine.usecases.base import decider, follow
 from engine.usecases.complete import validate_form
 from engine.usecases.start import case_row, started_event, workflow_start_data
+from engine.calendar import BusinessCalendar
 
 COMMAND_TYPES = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED)
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
@@ -105,11 +106,11 @@ class _Definitions:
         return row, (load_form_cached if kind == "form" else load_dmn_cached)(row["content"], row["filename"])
 
 
-def replay_case(tx: Tx, case_id: str, calendar, *, until: datetime | None = None) -> ReplayResult:
+def replay_case(tx: Tx, case_id: str, calendar: BusinessCalendar, *, until: datetime | None = None) -> ReplayResult:
     return replay_record(tx, load_record(tx, case_id), calendar, until=until)
 
 
-def replay_record(tx: Tx, record: CaseRecord, calendar, *, until: datetime | None = None) -> ReplayResult:
+def replay_record(tx: Tx, record: CaseRecord, calendar: BusinessCalendar, *, until: datetime | None = None) -> ReplayResult:
     return _Replay(tx, record, calendar, until).run()
 
 

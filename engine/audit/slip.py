@@ -21,6 +21,7 @@ from engine.audit.records import CaseRecord
 from engine.audit.steps import Handover, Step, read_handovers, read_steps
 from engine.history import EventType, plain
 from engine.policy import ProcedurePolicy
+from engine.calendar import BusinessCalendar
 
 APPLICANT_UNIT = "Tổ chức, cá nhân nộp hồ sơ"
 COLUMNS = ("TÊN CƠ QUAN / BỘ PHẬN", "THỜI GIAN GIAO, NHẬN HỒ SƠ",
@@ -39,7 +40,7 @@ def reception_data(steps: list[Step], policy: ProcedurePolicy) -> dict:
     return first.data if first is not None else {}
 
 
-def build_slip(record: CaseRecord, calendar, *, names: Mapping[str, str] | None = None,
+def build_slip(record: CaseRecord, calendar: BusinessCalendar, *, names: Mapping[str, str] | None = None,
                forms: OfficialForms | None = None, diagram: ProcessDiagram | None = None) -> dict:
     forms = forms or official_forms()
     names = names or {}

@@ -20,6 +20,7 @@ from engine.calendar import WorkingTime
 from engine.definitions import as_decimal
 from engine.projection import judge
 from engine.history import EventType
+from engine.calendar import BusinessCalendar
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Step:
         """Early / on time / late against the step's own due time, by the engine's rule (`service.judge`)."""
         return judge(self.completed_at, self.due_at) if self.completed_at is not None else None
 
-    def used(self, calendar) -> WorkingTime | None:
+    def used(self, calendar: BusinessCalendar) -> WorkingTime | None:
         if self.completed_at is None:
             return None
         return calendar.working_time_between(self.created_at, self.completed_at)

@@ -23,6 +23,8 @@ from engine.reports.queries import Scope, counted, finished_at, in_scope, proced
 from engine.reports.reading import read_snapshot
 from engine.schema import cases, events, tasks
 from engine.history import EventType
+from engine.store import Store
+from engine.calendar import BusinessCalendar
 
 
 def _late_case_filter(scope: Scope, start: datetime | None, as_of: datetime):
@@ -35,7 +37,7 @@ def _late_case_filter(scope: Scope, start: datetime | None, as_of: datetime):
     return and_(or_(resolved_late, open_overdue), counted(), *in_scope(scope))
 
 
-def overdue_cases(store, calendar, *, now: datetime, period: Period | None = None, procedure: str | None = None,
+def overdue_cases(store: Store, calendar: BusinessCalendar, *, now: datetime, period: Period | None = None, procedure: str | None = None,
                   users: Mapping[str, Any] | None = None) -> dict:
     start = period.start if period is not None else None
     as_of = period.as_of(now) if period is not None else now

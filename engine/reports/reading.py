@@ -9,11 +9,14 @@ REPEATABLE READ, READ ONLY transaction.
 
 from __future__ import annotations
 
-from typing import ContextManager
+from typing import TYPE_CHECKING, ContextManager
 
 from sqlalchemy.engine import Connection
 
+if TYPE_CHECKING:
+    from engine.store import Store
 
-def read_snapshot(store) -> ContextManager[Connection]:
+
+def read_snapshot(store: Store) -> ContextManager[Connection]:
     """A connection inside one read-only transaction (`Store.read_snapshot`, which owns the engine and its PRAGMAs)."""
     return store.read_snapshot()

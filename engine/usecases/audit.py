@@ -8,19 +8,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from engine.usecases import base
 
+if TYPE_CHECKING:
+    from engine.audit.records import CaseRecord
+    from engine.audit.replay import ReplayResult
+    from engine.audit.verify import Verdict
 
-def replay(ctx: base.Context, case_id: str, *, until: datetime | None = None):
+
+def replay(ctx: base.Context, case_id: str, *, until: datetime | None = None) -> ReplayResult:
     from engine.audit.replay import replay_case
 
     with ctx.store.transaction() as tx:
         return replay_case(tx, case_id, ctx.calendar, until=until)
 
 
-def verify(ctx: base.Context, case_id: str):
+def verify(ctx: base.Context, case_id: str) -> Verdict:
     from engine.audit.verify import verify_case
 
     return verify_case(ctx.store, case_id, ctx.calendar)
@@ -38,7 +43,7 @@ def count_cases(ctx: base.Context) -> int:
     return count(ctx.store)
 
 
-def case_record(ctx: base.Context, case_id: str):
+def case_record(ctx: base.Context, case_id: str) -> CaseRecord:
     """Everything stored about one case (events, task rows, definition): the slip's and the timeline's input."""
     from engine.audit.records import load_record
 

@@ -9,7 +9,7 @@ consequences; the commit (projection, task rows, daily sums, history, case row);
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from engine.config import GROUP_LABELS, User
 from engine.errors import Conflict, NotFound
@@ -71,7 +71,7 @@ def authorize(user: User, task_row: Mapping[str, Any]) -> None:
 
 
 def validate_form(definition: Compiled, task_row: Mapping[str, Any], submitted: dict, *, today: date,
-                  latest) -> dict:
+                  latest: Callable[[str, str], tuple[dict | None, Any]]) -> dict:
     """The submitted data checked against the step's form (`latest(kind, key)` finds the form's version in force),
     with its values typed; data of a step without a form as submitted."""
     info = definition.info.user_task(task_row["element_id"])

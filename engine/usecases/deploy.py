@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from engine.definitions import START_VARIABLES, collect, load_dmn_cached, load_form_cached, parse_catalog
+from engine.definitions import (
+    START_VARIABLES, SourceFile, collect, load_dmn_cached, load_form_cached, parse_catalog,
+)
 from engine.errors import InvalidInput
 from engine.runtime import Compiled, compile_bpmn, content_hash
 from engine.store import Tx
@@ -68,7 +70,8 @@ def _deploy_catalog(tx: Tx, src, process_ids: set[str]) -> dict:
             "status": "loaded"}
 
 
-def store_definition(tx: Tx, kind: str, key: str, src, name: str | None, meta: dict, now: datetime) -> dict:
+def store_definition(tx: Tx, kind: str, key: str, src: SourceFile, name: str | None, meta: dict,
+                     now: datetime) -> dict:
     digest = content_hash(src.content)
     existing = tx.definition_by_hash(kind, key, digest)
     latest = tx.latest_definition(kind, key)

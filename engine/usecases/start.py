@@ -19,6 +19,7 @@ from engine.runtime import Compiled
 from engine.store import Tx
 from engine.usecases import base
 from engine.usecases.read import case_view
+from engine.calendar import BusinessCalendar
 
 RESERVED_START_KEYS = START_VARIABLES
 
@@ -86,7 +87,7 @@ def _new_case(ctx: base.Context, tx: Tx, procedure, definition, compiled, code: 
 
 
 def case_row(case_id: str, procedure_code: str, compiled: Compiled, definition: Mapping[str, Any], *, applicant: str,
-             received: datetime, total: Any, extra: Mapping[str, Any], calendar,
+             received: datetime, total: Any, extra: Mapping[str, Any], calendar: BusinessCalendar,
              calendar_policy: Mapping[str, Any]) -> dict:
     """A new case's read-model row: its limits from the calendar, nothing done yet (replay builds the same)."""
     transferred = calendar.transfer_time(received)
@@ -113,7 +114,7 @@ def started_event(case: Mapping[str, Any], definition: Mapping[str, Any], calend
     }
 
 
-def workflow_start_data(case: Mapping[str, Any], extra: Mapping[str, Any], calendar) -> dict:
+def workflow_start_data(case: Mapping[str, Any], extra: Mapping[str, Any], calendar: BusinessCalendar) -> dict:
     """What the workflow starts with: the start data and the case's identity and limits (START_VARIABLES); the
     apology timer reads `apology_at`, one working day before the due time."""
     due = case["due_at"]
