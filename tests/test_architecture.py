@@ -200,3 +200,51 @@ def test_the_state_codec_keeps_its_fragments_beside_the_workflow_and_never_flips
     WorkflowCache.clear_shared()
     gc.collect()
     assert len(state_codec._fragments) == 0
+
+
+class CountingClock:
+    """A fixed clock that counts how often it is asked."""
+
+    def __init__(self, at: str) -> None:
+        from engine.calendar import FixedClock
+
+        self.fixed = FixedClock(__import__("datetime").datetime.fromisoformat(at))
+        self.reads = 0
+
+    def now(self):
+        self.reads += 1
+        return self.fixed.now()
+
+    def set(self, at: str) -> None:
+        self.fixed.set(__import__("datetime").datetime.fromisoformat(at))
+
+
+def test_each_command_reads_the_clock_once_and_passes_now_down(db_url):
+    from engine import demo_data
+    from engine.calendar import BusinessCalendar
+    from engine.config import load_settings
+    from engine.service import Service
+
+    clock = CountingClock("2026-03-02T08:00:00+07:00")
+    service = Service.open(load_settings(None, db_url), clock=clock, calendar=BusinessCalendar.default())
+    try:
+        service.deploy([ROOT / "bpmn", ROOT / "forms"])
+        reads = {}
+        clock.reads = 0
+        view = service.start_case(CODE, applicant="Công ty TNHH Ánh Dương", received_at=None, data=None, actor="lan")
+        reads["start"] = clock.reads
+        for element, user, at in (("receive", "lan", "2026-03-02T09:00:00+07:00"),
+                                  ("assign", "hung", "2026-03-02T10:00:00+07:00")):
+            clock.set(at)
+            clock.reads = 0
+            task = next(t for t in view["tasks"] if t["element_id"] == element)
+            view = service.complete_task(task["task_id"], demo_data.default_step_data(
+                element, applicant="Công ty TNHH Ánh Dương", today=clock.fixed.now().date()), actor=user)
+            reads[element] = clock.reads
+        clock.set("2026-03-04T09:00:00+07:00")
+        clock.reads = 0
+        assert service.fire_due_timers()["fired"] >= 1  # the appraisal step's timer and the apology timer
+        reads["tick"] = clock.reads
+    finally:
+        service.close()
+    assert reads == {"start": 1, "receive": 1, "assign": 1, "tick": 1}
