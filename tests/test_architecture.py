@@ -248,3 +248,29 @@ def test_each_command_reads_the_clock_once_and_passes_now_down(db_url):
     finally:
         service.close()
     assert reads == {"start": 1, "receive": 1, "assign": 1, "tick": 1}
+
+
+def _config(tmp_path: Path, prefix_line: str) -> Path:
+    from engine.config import load_settings
+
+    users = load_settings(None, "sqlite://").users
+    lines = [prefix_line] + [f'[users.{u.id}]\nname = "{u.name}"\ngroups = {json.dumps(list(u.groups))}'
+                             for u in users.values()]
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_case_id_prefix_comes_from_the_configuration(db_url, tmp_path):
+    cli = Cli(db_url, config=_config(tmp_path, '[cases]\nid_prefix = "SOTTTT"'))
+    assert cli("deploy", str(ROOT / "bpmn"), str(ROOT / "forms"), "--json", now=DEPLOYED_AT).code == 0
+    started = cli("start", CODE, "--applicant", "Công ty TNHH Ánh Dương", "--json", now=START, user="lan")
+    assert started.code == 0, started.err
+    assert started.json()["case_id"] == "SOTTTT-260302-0001"
+
+
+def test_a_bad_case_id_prefix_is_refused_naming_the_setting(db_url, tmp_path):
+    cli = Cli(db_url, config=_config(tmp_path, '[cases]\nid_prefix = "sở-kh"'))
+    result = cli("procedures", "--json")
+    assert result.code == 4
+    assert "id_prefix" in result.err_json()["message"] and "[cases]" in result.err_json()["message"]
