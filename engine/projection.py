@@ -25,6 +25,20 @@ from engine.policy import ProcedurePolicy
 from engine.rows import CaseRow, Event, TaskRow
 from engine.reports.measures import case_time_used, step_time_used
 
+# Event types bound once as plain tokens: looking an enum member up costs more than the comparison or the dict
+# it feeds, on every event of every command (and plain strings take the fast path of `history.plain`).
+APOLOGY_ISSUED = EventType.APOLOGY_ISSUED.value
+CASE_ENDED = EventType.CASE_ENDED.value
+CASE_WITHDRAWN = EventType.CASE_WITHDRAWN.value
+DEADLINE_RESTARTED = EventType.DEADLINE_RESTARTED.value
+END_REACHED = EventType.END_REACHED.value
+STEP_OVERDUE = EventType.STEP_OVERDUE.value
+TASK_CANCELLED = EventType.TASK_CANCELLED.value
+TASK_COMPLETED = EventType.TASK_COMPLETED.value
+TASK_CREATED = EventType.TASK_CREATED.value
+WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
+
+
 # The case variables the apology timer of a procedure reads (`timeDate ${apology_at}`) and the start data carries.
 APOLOGY_VARIABLE = "apology_at"
 # The apology step's form fields: the new date promised to the applicant and why.
@@ -74,7 +88,7 @@ def judge(done_at: datetime, due_at: datetime | None) -> str | None:
 
 
 def workflow_completed(derived: list[Event]) -> bool:
-    return any(e["type"] == EventType.WORKFLOW_COMPLETED for e in derived)
+    return any(e["type"] == WORKFLOW_COMPLETED for e in derived)
 
 
 # --- stage 1: consequences -------------------------------------------------------------------------------------
@@ -86,10 +100,10 @@ def consequences(case: CaseRow, derived: list[Event], *, now: datetime, calendar
     for event in derived:
         out.events.append(event)
         kind = event["type"]
-        if kind == EventType.TASK_CREATED and event.get("restart_deadline"):
+        if kind == TASK_CREATED and event.get("restart_deadline"):
             # Waiting for the applicant: the current limit is void until the complete dossier restarts it.
             out.changes.append(WorkflowChange(timer_variable=APOLOGY_VARIABLE, timer_due=None))
-        if kind == EventType.TASK_COMPLETED:
+        if kind == TASK_COMPLETED:
             _after_completion(out, case, event, now, calendar)
     if workflow_completed(derived):
         out.events.append(_case_ended(derived, policy, final_data))
@@ -104,27 +118,27 @@ def _after_completion(out: Consequences, case: CaseRow, event: Event, now: datet
         out.changes.append(WorkflowChange(
             variables={"due_at": new_due.isoformat(), APOLOGY_VARIABLE: new_apology.isoformat()},
             timer_variable=APOLOGY_VARIABLE, timer_due=new_apology))
-        out.events.append({"type": EventType.DEADLINE_RESTARTED, "previous_due_at": case.get("due_at"),
+        out.events.append({"type": DEADLINE_RESTARTED, "previous_due_at": case.get("due_at"),
                            "due_at": new_due, "reason": "supplement_received"})
     data = event.get("data", {})
     if NEW_DUE_FIELD in data:
         # The promised day counts to its end: the last working instant before the next midnight.
         midnight = datetime.combine(data[NEW_DUE_FIELD], time(0), tzinfo=now.tzinfo) + timedelta(days=1)
-        out.events.append({"type": EventType.APOLOGY_ISSUED, "new_due_at": calendar.previous_working_instant(midnight),
+        out.events.append({"type": APOLOGY_ISSUED, "new_due_at": calendar.previous_working_instant(midnight),
                            "reason": data.get(APOLOGY_REASON_FIELD), "legal_due_at": case.get("due_at"),
                            "notice_form": "04"})
 
 
 def _case_ended(derived: list[Event], policy: ProcedurePolicy, final_data: Mapping[str, Any]) -> Event:
-    end = policy.deciding_end([e["element_id"] for e in derived if e["type"] == EventType.END_REACHED])
-    return {"type": EventType.CASE_ENDED, "status": "completed", "outcome": policy.outcome(end, final_data),
+    end = policy.deciding_end([e["element_id"] for e in derived if e["type"] == END_REACHED])
+    return {"type": CASE_ENDED, "status": "completed", "outcome": policy.outcome(end, final_data),
             "end_event": end}
 
 
 def withdrawal_events(reason: str | None, cancelled: list[Event]) -> list[Event]:
     """A withdrawal: the applicant's request, the steps it cancelled, the end of the case."""
-    return ([{"type": EventType.CASE_WITHDRAWN, "reason": reason, "notice_form": "05"}] + cancelled
-            + [{"type": EventType.CASE_ENDED, "status": "withdrawn", "outcome": "withdrawn"}])
+    return ([{"type": CASE_WITHDRAWN, "reason": reason, "notice_form": "05"}] + cancelled
+            + [{"type": CASE_ENDED, "status": "withdrawn", "outcome": "withdrawn"}])
 
 
 # --- stage 2: the read model -----------------------------------------------------------------------------------
@@ -208,13 +222,13 @@ class _Projector:
 
 
 _HANDLERS = {
-    EventType.TASK_CREATED: _Projector.task_created,
-    EventType.TASK_COMPLETED: _Projector.task_completed,
-    EventType.TASK_CANCELLED: _Projector.task_cancelled,
-    EventType.STEP_OVERDUE: _Projector.step_overdue,
-    EventType.DEADLINE_RESTARTED: _Projector.deadline_restarted,
-    EventType.APOLOGY_ISSUED: _Projector.apology_issued,
-    EventType.CASE_ENDED: _Projector.case_ended,
+    TASK_CREATED: _Projector.task_created,
+    TASK_COMPLETED: _Projector.task_completed,
+    TASK_CANCELLED: _Projector.task_cancelled,
+    STEP_OVERDUE: _Projector.step_overdue,
+    DEADLINE_RESTARTED: _Projector.deadline_restarted,
+    APOLOGY_ISSUED: _Projector.apology_issued,
+    CASE_ENDED: _Projector.case_ended,
 }
 
 

@@ -36,6 +36,18 @@ from engine.state_codec import dump_state, load_state, mark_changed
 from engine.workflow_cache import DEFINITIONS
 from engine.history import EventType
 
+# Event types bound once as plain tokens: looking an enum member up costs more than the comparison or the dict
+# it feeds, on every event of every command (and plain strings take the fast path of `history.plain`).
+DECISION_EVALUATED = EventType.DECISION_EVALUATED.value
+END_REACHED = EventType.END_REACHED.value
+STEP_OVERDUE = EventType.STEP_OVERDUE.value
+TASK_CANCELLED = EventType.TASK_CANCELLED.value
+TASK_COMPLETED = EventType.TASK_COMPLETED.value
+TASK_CREATED = EventType.TASK_CREATED.value
+TIMER_FIRED = EventType.TIMER_FIRED.value
+WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
+
+
 if TYPE_CHECKING:
     from engine.projection import WorkflowChange
 
@@ -309,7 +321,7 @@ class Runtime:
             changed = True
             events.extend(self._task_events(task, old, completed))
         if changed and workflow.is_completed():
-            events.append({"type": EventType.WORKFLOW_COMPLETED})
+            events.append({"type": WORKFLOW_COMPLETED})
         for event in events:
             event.setdefault("at", now.isoformat())
         return events
@@ -322,7 +334,7 @@ class Runtime:
             return self._timer_events(task)
         if isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
             return [{
-                "type": EventType.DECISION_EVALUATED,
+                "type": DECISION_EVALUATED,
                 "element_id": spec.bpmn_id,
                 "decision": spec.decision_ref,
                 "result_variable": spec.result_variable,
@@ -330,7 +342,7 @@ class Runtime:
             }]
         if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
             return [{
-                "type": EventType.END_REACHED,
+                "type": END_REACHED,
                 "element_id": spec.bpmn_id,
                 "name": spec.bpmn_name,
                 "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition),
@@ -342,7 +354,7 @@ class Runtime:
         if task.state == TaskState.READY:
             view = self._open_task(task)
             return [{
-                "type": EventType.TASK_CREATED,
+                "type": TASK_CREATED,
                 "element_id": view.element_id,
                 "task_id": view.task_id,
                 "name": view.name,
@@ -356,7 +368,7 @@ class Runtime:
             }]
         if task.state == TaskState.COMPLETED and str(task.id) in completed:
             return [{
-                "type": EventType.TASK_COMPLETED,
+                "type": TASK_COMPLETED,
                 "element_id": spec.bpmn_id,
                 "task_id": str(task.id),
                 "name": spec.bpmn_name or spec.bpmn_id,
@@ -367,7 +379,7 @@ class Runtime:
                 "restart_deadline": (spec.extensions or {}).get("properties", {}).get("restart_deadline") == "true",
             }]
         if task.state == TaskState.CANCELLED and old == TaskState.READY:
-            return [{"type": EventType.TASK_CANCELLED, "element_id": spec.bpmn_id, "task_id": str(task.id),
+            return [{"type": TASK_CANCELLED, "element_id": spec.bpmn_id, "task_id": str(task.id),
                      "name": spec.bpmn_name or spec.bpmn_id}]
         return []
 
@@ -376,7 +388,7 @@ class Runtime:
         """A fired timer, and the step it is attached to overdue if that step is still open."""
         spec, owner = task.task_spec, _attached_to(task)
         events = [{
-            "type": EventType.TIMER_FIRED,
+            "type": TIMER_FIRED,
             "element_id": spec.bpmn_id,
             "name": spec.bpmn_name,
             "due_at": task._get_internal_data("event_value"),
@@ -385,7 +397,7 @@ class Runtime:
         }]
         if owner is not None and owner.state == TaskState.READY:
             events.append({
-                "type": EventType.STEP_OVERDUE,
+                "type": STEP_OVERDUE,
                 "element_id": owner.task_spec.bpmn_id,
                 "task_id": str(owner.id),
                 "name": owner.task_spec.bpmn_name,

@@ -59,6 +59,11 @@ class Service:
     def workflows(self) -> WorkflowCache:
         return self.ctx.workflows
 
+    @workflows.setter
+    def workflows(self, cache: WorkflowCache) -> None:
+        """Another cache for this service alone (a benchmark's cold engine keeps nothing: capacity 0)."""
+        self.ctx.workflows = cache
+
     def close(self) -> None:
         self.ctx.store.dispose()
 
