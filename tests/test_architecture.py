@@ -274,3 +274,34 @@ def test_a_bad_case_id_prefix_is_refused_naming_the_setting(db_url, tmp_path):
     result = cli("procedures", "--json")
     assert result.code == 4
     assert "id_prefix" in result.err_json()["message"] and "[cases]" in result.err_json()["message"]
+
+
+def test_policy_problems_name_a_malformed_rework_decision_and_an_unknown_coordinating_lane():
+    from engine.dialect.xml import parse_xml
+    from engine.policy import problems
+
+    text = (ROOT / "bpmn" / "tdc_qt02.bpmn").read_text(encoding="utf-8")
+    text = text.replace('value="decision=rework"', 'value="rework"')
+    text = text.replace('name="coordinating_lanes" value="Lane_provincial_office"',
+                        'name="coordinating_lanes" value="Lane_provincial_office, Lane_nowhere"')
+    text = text.replace('name="role" value="appraisal"', 'name="role" value="appraiser"')
+    found = problems(parse_xml(text.encode("utf-8"), "tdc_qt02.bpmn"))
+    messages = [message for _, message, _ in found]
+    assert [element for element, _, _ in found] == ["appraise", "tdc_qt02", "tdc_qt02"]
+    assert "'appraiser'" in messages[0] and "rework_decision" in messages[1] and "Lane_nowhere" in messages[2]
+    assert all(line for _, _, line in found)
+    assert problems(parse_xml((ROOT / "bpmn" / "tdc_qt02.bpmn").read_bytes(), "tdc_qt02.bpmn")) == []
+
+
+def test_a_diagram_without_policy_properties_gets_no_outcome_from_its_element_ids():
+    from engine.policy import policy_of
+
+    text = (ROOT / "bpmn" / "tdc_qt01.bpmn").read_text(encoding="utf-8")
+    stripped = re.sub(r'\s*<camunda:property name="(outcome|role|channel_variable|result_kind_variable|'
+                      r'rework_decision|coordinating_lanes)" value="[^"]*"/>', "", text)
+    policy = policy_of(stripped.encode("utf-8"), "tdc_qt01.bpmn")
+    assert policy.end_outcomes == {} and policy.roles == {} and policy.channel({"channel": "direct"}) is None
+    # The desk's refusal end, known only by its id, decides nothing: the case would count as granted.
+    assert policy.outcome(policy.deciding_end(["EndEvent_refused_at_reception"]), {}) == "granted"
+    assert policy_of(text.encode("utf-8"), "tdc_qt01.bpmn").outcome("EndEvent_refused_at_reception", {}) == \
+        "refused_at_reception"
