@@ -49,6 +49,7 @@ WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
 
 
 if TYPE_CHECKING:
+    from engine.calendar import BusinessCalendar, Clock
     from engine.projection import WorkflowChange
 
 for _name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
@@ -167,7 +168,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class Runtime:
-    def __init__(self, clock, calendar, decide: Callable[[str, Mapping[str, Any], str], Any] | None = None) -> None:
+    def __init__(self, clock: Clock, calendar: BusinessCalendar,
+                 decide: Callable[[str, Mapping[str, Any], str], Any] | None = None) -> None:
         self.clock = clock
         self.calendar = calendar
         self.script_engine = SafeScriptEngine(clock, calendar, decide)

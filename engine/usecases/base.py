@@ -3,7 +3,8 @@
 Committing, in order: project the events onto the case and task rows (`engine.projection`), write the task rows and
 the daily sums, chain the events after the case's history head, save the case row with its optimistic version check
 (first among the writes of the case row, so a concurrent writer gets a Conflict before anything else is written), then
-insert the events. After the commit the workflow object is kept in memory for the next command on the case.
+insert the events. A command that will likely be followed by another on the same case then `keep`s its workflow
+object, put in memory only once the transaction committed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from engine.rows import CaseRow, Event, TaskRow
 from engine.runtime import Compiled, Runtime, compile_bpmn
 from engine.store import Store, Tx
 from engine.workflow_cache import DEFINITIONS, WorkflowCache
-
 
 
 @dataclass
