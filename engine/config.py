@@ -12,6 +12,7 @@ Officers may list the operating-system accounts allowed to act as them (`[users.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 from engine.errors import InvalidInput, NotFound
 from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, parse_limits
 
+DEFAULT_CASE_ID_PREFIX = "SKHCN"  # Sở Khoa học và Công nghệ, the agency the library was written for
 GROUPS = ("reception", "department_leader", "staff", "director", "records_clerk", "provincial_office")
 
 GROUP_LABELS = {
@@ -63,6 +65,7 @@ class Settings:
     source: str = "built-in defaults"
     security: Security = field(default_factory=Security)
     limits: Limits = DEFAULT_LIMITS
+    case_id_prefix: str = DEFAULT_CASE_ID_PREFIX  # [cases] id_prefix: the agency part of `<prefix>-<yymmdd>-<nnnn>`
 
     def user(self, user_id: str | None) -> User:
         if not user_id:
@@ -169,4 +172,15 @@ def load_settings(config_path: Path | None = None, db_url: str | None = None) ->
     url = db_url or (data.get("database") or {}).get("url") or default_db_url()
     limits = parse_limits(data.get("limits"), source)
     return Settings(db_url=url, calendar=calendar, users=users, source=source, security=security,
-                    limits=limits)
+                    limits=limits, case_id_prefix=parse_case_id_prefix(data.get("cases", {}), source))
+
+
+def parse_case_id_prefix(section: Any, source: str) -> str:
+    """`[cases] id_prefix`: letters and digits (the agency's short code), default SKHCN."""
+    if not isinstance(section, dict):
+        raise InvalidInput(f"Mục [cases] trong {source} phải là một bảng.", source=source)
+    prefix = section.get("id_prefix", DEFAULT_CASE_ID_PREFIX)
+    if not isinstance(prefix, str) or not re.fullmatch(r"[A-Z0-9]{1,16}", prefix):
+        raise InvalidInput(f"'id_prefix' trong mục [cases] của {source} phải gồm 1–16 chữ in hoa hoặc chữ số "
+                           f"(ví dụ SKHCN).", source=source)
+    return prefix

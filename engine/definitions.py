@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from engine.errors import InvalidInput, NotFound
 from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_form_depth, check_json_depth, check_xml_shape, read_bounded
 from engine.runtime import compile_bpmn, content_hash
+from engine.workflow_cache import DEFINITIONS
 
 # What the engine itself puts into every case's data at start: conditions may read these without a form.
 START_VARIABLES = frozenset({
@@ -24,8 +25,8 @@ START_VARIABLES = frozenset({
 KINDS = {".bpmn": "bpmn", ".form": "form", ".dmn": "dmn"}
 CATALOG_NAME = "catalog.json"
 
-_forms: dict[str, Any] = {}
-_dmn: dict[str, Any] = {}
+_forms = DEFINITIONS.forms  # content hash -> parsed form (engine.workflow_cache.DefinitionsCache)
+_dmn = DEFINITIONS.decisions  # content hash -> parsed DMN model
 
 
 def load_form_cached(content: bytes, filename: str):

@@ -18,6 +18,7 @@ from engine.labels import OUTCOME_LABELS, TIMING_LABELS
 from engine.library import library_paths
 from engine.origin import process_origin
 from engine.service import Service
+from engine.history import EventType
 
 GROUP_OF_ELEMENT = {
     "receive": "reception", "assign": "department_leader", "appraise": "staff", "review": "department_leader",
@@ -126,9 +127,9 @@ def run_demo(db_url: str, say: Callable[[str], None]) -> dict:
             result = service.fire_due_timers()
             fired_total += result["fired"]
             for e in result["events"]:
-                if e["type"] == "step_overdue":
+                if e["type"] == EventType.STEP_OVERDUE:
                     say(f"{hour:%H:%M %d/%m}  {e['case_id']}: bước «{e['name']}» quá hạn (hạn {_t(e['due_at'])}).")
-                elif e["type"] == "timer_fired" and e["element_id"] == "Timer_apology":
+                elif e["type"] == EventType.TIMER_FIRED and e["element_id"] == "Timer_apology":
                     say(f"{hour:%H:%M %d/%m}  {e['case_id']}: còn 1 ngày làm việc đến hạn — Lãnh đạo Sở cần gửi thư xin lỗi.")
         clock.set(when)
         if action == "start":
@@ -145,17 +146,17 @@ def run_demo(db_url: str, say: Callable[[str], None]) -> dict:
         user = demo_data.DEMO_USER_OF_GROUP[GROUP_OF_ELEMENT[action]]
         view = service.complete_task(task["task_id"], _step_data(action, data, story, when), actor=user)
         for e in view["events"]:
-            if e["type"] == "deadline_restarted":
+            if e["type"] == EventType.DEADLINE_RESTARTED:
                 say(f"{when:%H:%M %d/%m}  {story.case_id}: nhận đủ hồ sơ bổ sung — thời hạn tính lại, hẹn trả mới "
                     f"{_t(e['due_at'])}.")
-            elif e["type"] == "apology_issued":
+            elif e["type"] == EventType.APOLOGY_ISSUED:
                 say(f"{when:%H:%M %d/%m}  {story.case_id}: đã gửi thư xin lỗi (mẫu 04), hẹn lại {_t(e['new_due_at'])}.")
-            elif e["type"] == "case_ended":
+            elif e["type"] == EventType.CASE_ENDED:
                 timing = TIMING_LABELS.get(view.get("timing") or "", "")
                 say(f"{when:%H:%M %d/%m}  {story.case_id}: kết thúc — {OUTCOME_LABELS.get(e['outcome'], e['outcome'])}"
                     + (f", {timing}." if timing else "."))
     cases = [service.show_case(s.case_id) | {"title": s.title} for s in STORIES]
-    service.store.dispose()
+    service.close()
     return {"db": db_url, "timers_fired": fired_total, "cases": cases}
 
 

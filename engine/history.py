@@ -13,9 +13,32 @@ import json
 import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Mapping
 
 GENESIS = "0" * 64
+
+
+class EventType(StrEnum):
+    """Every event type the engine writes: past-tense facts, stable tokens (stored, hashed, exported; never renamed).
+    A StrEnum, so a member equals its token and stored rows (plain strings) compare equal to members."""
+
+    CASE_STARTED = "case_started"
+    TASK_CREATED = "task_created"
+    TASK_CLAIMED = "task_claimed"
+    TASK_UNCLAIMED = "task_unclaimed"
+    TASK_COMPLETED = "task_completed"
+    TASK_CANCELLED = "task_cancelled"
+    TIMER_FIRED = "timer_fired"
+    STEP_OVERDUE = "step_overdue"
+    DECISION_EVALUATED = "decision_evaluated"
+    END_REACHED = "end_reached"
+    WORKFLOW_COMPLETED = "workflow_completed"
+    DEADLINE_RESTARTED = "deadline_restarted"
+    APOLOGY_ISSUED = "apology_issued"
+    CASE_ENDED = "case_ended"
+    CASE_WITHDRAWN = "case_withdrawn"
+    NOTE_ADDED = "note_added"
 
 
 def plain(value: Any) -> Any:
@@ -36,8 +59,8 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+    if isinstance(value, str):  # an EventType member, or another str subclass: stored as the plain token
+        return unicodedata.normalize("NFC", str(value))
     return value
 
 

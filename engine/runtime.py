@@ -12,7 +12,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -32,7 +32,26 @@ from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingDuratio
 from engine.dialect.validate import BpmnInfo, check_bpmn
 from engine.dialect.xml import parse_xml
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from engine.policy import ProcedurePolicy, policy_of
 from engine.state_codec import dump_state, load_state, mark_changed
+from engine.workflow_cache import DEFINITIONS
+from engine.history import EventType
+
+# Event types bound once as plain tokens: looking an enum member up costs more than the comparison or the dict
+# it feeds, on every event of every command (and plain strings take the fast path of `history.plain`).
+DECISION_EVALUATED = EventType.DECISION_EVALUATED.value
+END_REACHED = EventType.END_REACHED.value
+STEP_OVERDUE = EventType.STEP_OVERDUE.value
+TASK_CANCELLED = EventType.TASK_CANCELLED.value
+TASK_COMPLETED = EventType.TASK_COMPLETED.value
+TASK_CREATED = EventType.TASK_CREATED.value
+TIMER_FIRED = EventType.TIMER_FIRED.value
+WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
+
+
+if TYPE_CHECKING:
+    from engine.calendar import BusinessCalendar, Clock
+    from engine.projection import WorkflowChange
 
 for _name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -45,9 +64,10 @@ class Compiled:
     content_hash: str
     info: BpmnInfo
     spec: Any
+    policy: ProcedurePolicy  # what the procedure's elements mean (outcomes, roles), from camunda:properties
 
 
-_compiled: dict[str, Compiled] = {}
+_compiled = DEFINITIONS.compiled  # content hash -> Compiled (see engine.workflow_cache.DefinitionsCache)
 
 
 def content_hash(content: bytes) -> str:
@@ -72,7 +92,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
             element=element,
         ) from exc
     assignment.check_definition(spec, filename)
-    compiled = Compiled(digest, info, spec)
+    compiled = Compiled(digest, info, spec, policy_of(content, filename))
     _compiled[digest] = compiled
     return compiled
 
@@ -151,7 +171,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class Runtime:
-    def __init__(self, clock, calendar, decide: Callable[[str, Mapping[str, Any], str], Any] | None = None) -> None:
+    def __init__(self, clock: Clock, calendar: BusinessCalendar,
+                 decide: Callable[[str, Mapping[str, Any], str], Any] | None = None) -> None:
         self.clock = clock
         self.calendar = calendar
         self.script_engine = SafeScriptEngine(clock, calendar, decide)
@@ -174,7 +195,7 @@ class Runtime:
         return dump_state(workflow)
 
     # --- commands --------------------------------------------------------------------------------------------
-    def ready_user_task(self, workflow: BpmnWorkflow, task_id: str):
+    def ready_user_task(self, workflow: BpmnWorkflow, task_id: str) -> Any:
         try:
             task = workflow.get_task_from_id(UUID(task_id))
         except (ValueError, KeyError, TypeError):
@@ -216,6 +237,14 @@ class Runtime:
         if workflow.last_task is not None:
             workflow.last_task.data.update(values)
             mark_changed(workflow, workflow.last_task)  # finished: the incremental dump would keep its old data
+
+    def apply_changes(self, workflow: BpmnWorkflow, changes: Iterable[WorkflowChange]) -> None:
+        """Make the case-level changes the projection asked for (`engine.projection.consequences`), in order."""
+        for change in changes:
+            if change.variables:
+                self.update_case_data(workflow, change.variables)
+            if change.timer_variable is not None:
+                self.reset_timer_expression(workflow, change.timer_variable, change.timer_due)
 
     def reset_timer_expression(self, workflow: BpmnWorkflow, variable: str, due: datetime | None) -> int:
         """Move waiting `timeDate` timers whose expression reads `variable` (the apology timer reads `apology_at`)
@@ -285,93 +314,109 @@ class Runtime:
         return {task_id: task._state for task_id, task in workflow.tasks.items()}
 
     def _derive(self, workflow: BpmnWorkflow, before: Mapping[UUID, int], completed: Mapping[str, dict] | None = None) -> list[dict]:
+        """The events of what changed since `before` (task states by id), in the order of the task tree."""
         completed = completed or {}
         events: list[dict] = []
         now = self.clock.now()
         changed = False
         for task in _tree(workflow):
-            spec = task.task_spec
             old = before.get(task.id)
             if old == task._state:
                 continue
             changed = True
-            if isinstance(spec, UserTask):
-                if task.state == TaskState.READY:
-                    view = self._open_task(task)
-                    # Evaluated once, here, over the data the task is created with; the event carries the result.
-                    assigned = assignment.resolve(view.element_id, spec.extensions or {}, task.data)
-                    created = {
-                        "type": "task_created",
-                        "element_id": view.element_id,
-                        "task_id": view.task_id,
-                        "name": view.name,
-                        "lane": view.lane,
-                        "lane_id": view.lane_id,
-                        "groups": list(assigned.candidate_groups),
-                        "step": view.properties.get("step"),
-                        "allotted_working_days": view.properties.get("allotted_working_days"),
-                        "restart_deadline": view.properties.get("restart_deadline") == "true",
-                        "due_at": _iso(view.due_at),
-                    }
-                    # Only when there is one: histories of tasks assigned by group alone keep their exact payload.
-                    if assigned.assignee is not None:
-                        created["assignee"] = assigned.assignee
-                    if assigned.candidate_users:
-                        created["candidate_users"] = list(assigned.candidate_users)
-                    events.append(created)
-                elif task.state == TaskState.COMPLETED and str(task.id) in completed:
-                    events.append({
-                        "type": "task_completed",
-                        "element_id": spec.bpmn_id,
-                        "task_id": str(task.id),
-                        "name": spec.bpmn_name or spec.bpmn_id,
-                        "lane": spec.lane,
-                        "lane_id": (spec.extensions or {}).get("lane_id"),
-                        "data": completed[str(task.id)],
-                        "due_at": _iso(self._step_due(task)),
-                        "restart_deadline": (spec.extensions or {}).get("properties", {}).get("restart_deadline") == "true",
-                    })
-                elif task.state == TaskState.CANCELLED and old == TaskState.READY:
-                    events.append({"type": "task_cancelled", "element_id": spec.bpmn_id, "task_id": str(task.id),
-                                   "name": spec.bpmn_name or spec.bpmn_id})
-            elif _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
-                owner = _attached_to(task)
-                events.append({
-                    "type": "timer_fired",
-                    "element_id": spec.bpmn_id,
-                    "name": spec.bpmn_name,
-                    "due_at": task._get_internal_data("event_value"),
-                    "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
-                    "task_id": str(owner.id) if owner is not None else None,
-                })
-                if owner is not None and owner.state == TaskState.READY:
-                    events.append({
-                        "type": "step_overdue",
-                        "element_id": owner.task_spec.bpmn_id,
-                        "task_id": str(owner.id),
-                        "name": owner.task_spec.bpmn_name,
-                        "lane": owner.task_spec.lane,
-                        "due_at": task._get_internal_data("event_value"),
-                    })
-            elif isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
-                events.append({
-                    "type": "decision_evaluated",
-                    "element_id": spec.bpmn_id,
-                    "decision": spec.decision_ref,
-                    "result_variable": spec.result_variable,
-                    "result": task.data.get(spec.result_variable) if spec.result_variable else None,
-                })
-            elif isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
-                events.append({
-                    "type": "end_reached",
-                    "element_id": spec.bpmn_id,
-                    "name": spec.bpmn_name,
-                    "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition),
-                })
+            events.extend(self._task_events(task, old, completed))
         if changed and workflow.is_completed():
-            events.append({"type": "workflow_completed"})
+            events.append({"type": WORKFLOW_COMPLETED})
         for event in events:
             event.setdefault("at", now.isoformat())
+        return events
+
+    def _task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
+        spec = task.task_spec
+        if isinstance(spec, UserTask):
+            return self._user_task_events(task, old, completed)
+        if _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
+            return self._timer_events(task)
+        if isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
+            return [{
+                "type": DECISION_EVALUATED,
+                "element_id": spec.bpmn_id,
+                "decision": spec.decision_ref,
+                "result_variable": spec.result_variable,
+                "result": task.data.get(spec.result_variable) if spec.result_variable else None,
+            }]
+        if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
+            return [{
+                "type": END_REACHED,
+                "element_id": spec.bpmn_id,
+                "name": spec.bpmn_name,
+                "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition),
+            }]
+        return []
+
+    def _user_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
+        spec = task.task_spec
+        if task.state == TaskState.READY:
+            view = self._open_task(task)
+            # Evaluated once, here, over the data the task is created with; the event carries the result.
+            assigned = assignment.resolve(view.element_id, spec.extensions or {}, task.data)
+            created = {
+                "type": TASK_CREATED,
+                "element_id": view.element_id,
+                "task_id": view.task_id,
+                "name": view.name,
+                "lane": view.lane,
+                "lane_id": view.lane_id,
+                "groups": list(assigned.candidate_groups),
+                "step": view.properties.get("step"),
+                "allotted_working_days": view.properties.get("allotted_working_days"),
+                "restart_deadline": view.properties.get("restart_deadline") == "true",
+                "due_at": _iso(view.due_at),
+            }
+            # Only when there is one: histories of tasks assigned by group alone keep their exact payload.
+            if assigned.assignee is not None:
+                created["assignee"] = assigned.assignee
+            if assigned.candidate_users:
+                created["candidate_users"] = list(assigned.candidate_users)
+            return [created]
+        if task.state == TaskState.COMPLETED and str(task.id) in completed:
+            return [{
+                "type": TASK_COMPLETED,
+                "element_id": spec.bpmn_id,
+                "task_id": str(task.id),
+                "name": spec.bpmn_name or spec.bpmn_id,
+                "lane": spec.lane,
+                "lane_id": (spec.extensions or {}).get("lane_id"),
+                "data": completed[str(task.id)],
+                "due_at": _iso(self._step_due(task)),
+                "restart_deadline": (spec.extensions or {}).get("properties", {}).get("restart_deadline") == "true",
+            }]
+        if task.state == TaskState.CANCELLED and old == TaskState.READY:
+            return [{"type": TASK_CANCELLED, "element_id": spec.bpmn_id, "task_id": str(task.id),
+                     "name": spec.bpmn_name or spec.bpmn_id}]
+        return []
+
+    @staticmethod
+    def _timer_events(task) -> list[dict]:
+        """A fired timer, and the step it is attached to overdue if that step is still open."""
+        spec, owner = task.task_spec, _attached_to(task)
+        events = [{
+            "type": TIMER_FIRED,
+            "element_id": spec.bpmn_id,
+            "name": spec.bpmn_name,
+            "due_at": task._get_internal_data("event_value"),
+            "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
+            "task_id": str(owner.id) if owner is not None else None,
+        }]
+        if owner is not None and owner.state == TaskState.READY:
+            events.append({
+                "type": STEP_OVERDUE,
+                "element_id": owner.task_spec.bpmn_id,
+                "task_id": str(owner.id),
+                "name": owner.task_spec.bpmn_name,
+                "lane": owner.task_spec.lane,
+                "due_at": task._get_internal_data("event_value"),
+            })
         return events
 
     def final_data(self, workflow: BpmnWorkflow) -> dict:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Text, UniqueConstraint,
 )
 from sqlalchemy.sql.expression import false
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from zoneinfo import ZoneInfo
@@ -22,14 +23,14 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | str | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, str):

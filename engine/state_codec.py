@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from weakref import WeakKeyDictionary
 
 from datetime import date, time
 from decimal import Decimal
@@ -25,18 +26,19 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 
 from engine.dialect.decision_task import DecisionTask, DecisionTaskConverter
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
+from typing import Any
 
 STATE_FORMAT = "tthc-state-1"  # bump with a migration when the stored layout changes
 
 
 class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
-    def to_dict(self, workflow):
+    def to_dict(self, workflow: BpmnWorkflow) -> dict:
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct, spec=None):
+    def from_dict(self, dct: dict, spec: Any = None) -> BpmnWorkflow:
         workflow = self.target_class(spec, {}, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -71,6 +73,9 @@ _state_config = full_config()
 _state_config[BpmnWorkflow] = StateOnlyWorkflowConverter
 _registry = BpmnWorkflowSerializer.configure(_state_config)
 _register_values(_registry)
+# Every use of this registry here encodes (dumps go through the JSON encoder; restores never read the flag), so it is
+# put in the library's encoder mode once, at import, and never flipped: no shared flag changes while threads run.
+_registry._encoder_mode = True
 
 
 _encoder = create_encoder(_registry)
@@ -87,37 +92,34 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     again. The text is the same JSON document as
     `reference_dump_state` (key order aside); with TTHC_CHECK_STATE=1 (the test suite) every dump is compared with it.
     """
-    _registry._encoder_mode = True
-    try:
-        text = _dump_incremental(workflow)
-        if _CHECK:
-            reference = reference_dump_state(workflow)
-            ours, theirs = json.loads(text), json.loads(reference)
-            if ours != theirs:
-                diff = sorted(k for k in set(ours["tasks"]) | set(theirs["tasks"])
-                              if ours["tasks"].get(k) != theirs["tasks"].get(k))
-                top = sorted(k for k in set(ours) | set(theirs) if k != "tasks" and ours.get(k) != theirs.get(k))
-                raise AssertionError(f"incremental state dump differs from the library serializer's: tasks {diff[:3]}"
-                                     f" {[(ours['tasks'].get(k), theirs['tasks'].get(k)) for k in diff[:1]]}, fields {top}")
-        return text
-    finally:
-        _registry._encoder_mode = False
+    text = _dump_incremental(workflow)
+    if _CHECK:
+        reference = reference_dump_state(workflow)
+        ours, theirs = json.loads(text), json.loads(reference)
+        if ours != theirs:
+            diff = sorted(k for k in set(ours["tasks"]) | set(theirs["tasks"])
+                          if ours["tasks"].get(k) != theirs["tasks"].get(k))
+            top = sorted(k for k in set(ours) | set(theirs) if k != "tasks" and ours.get(k) != theirs.get(k))
+            raise AssertionError(f"incremental state dump differs from the library serializer's: tasks {diff[:3]}"
+                                 f" {[(ours['tasks'].get(k), theirs['tasks'].get(k)) for k in diff[:1]]}, fields {top}")
+    return text
 
 
-def mark_changed(workflow: BpmnWorkflow, task) -> None:
+def mark_changed(workflow: BpmnWorkflow, task: Any) -> None:
     """Tell the next dump that `task` (finished, so normally cached) had its data changed in place."""
-    changed = workflow.__dict__.setdefault(_CHANGED_ATTR, set())
-    changed.add(task.id)
+    _changed.setdefault(workflow, set()).add(task.id)
 
 
-_FRAGMENTS_ATTR = "_tthc_fragments"
-_CHANGED_ATTR = "_tthc_changed"
+# Beside each workflow object, never inside it (the library's object stays the library's): the encoded JSON of its
+# tasks from the last dump, and the finished tasks changed in place since. Weak keys: an entry goes with its workflow.
+_fragments: "WeakKeyDictionary[BpmnWorkflow, dict]" = WeakKeyDictionary()
+_changed: "WeakKeyDictionary[BpmnWorkflow, set]" = WeakKeyDictionary()
 _CHECK = os.environ.get("TTHC_CHECK_STATE") == "1"
 
 
 def _dump_incremental(workflow: BpmnWorkflow) -> str:
-    cache: dict = workflow.__dict__.get(_FRAGMENTS_ATTR) or {}
-    changed: set = set(workflow.__dict__.pop(_CHANGED_ATTR, ()))
+    cache: dict = _fragments.get(workflow) or {}
+    changed: set = set(_changed.pop(workflow, ()))
     fresh: dict = {}
     parts: list[str] = []
     run: dict[str, dict] = {}  # consecutive tasks to encode in one call (unfinished ones, never kept)
@@ -154,7 +156,7 @@ def _dump_incremental(workflow: BpmnWorkflow) -> str:
         fresh[task_id] = (state, task.last_state_change, list(task._children), task.triggered, part)
         parts.append(part)
     flush()
-    workflow.__dict__[_FRAGMENTS_ATTR] = fresh
+    _fragments[workflow] = fresh
     top = {
         "typename": _registry.typenames[workflow.__class__],
         "format": STATE_FORMAT,
@@ -173,17 +175,12 @@ def _dump_incremental(workflow: BpmnWorkflow) -> str:
 
 def reference_dump_state(workflow: BpmnWorkflow) -> str:
     """The same state through the library's converter, every task encoded (the definition `dump_state` is held to)."""
-    previous = _registry._encoder_mode
-    _registry._encoder_mode = True
-    try:
-        state = _registry.convert(workflow)
-        state["format"] = STATE_FORMAT
-        return json.dumps(state, cls=_encoder, separators=(",", ":"), ensure_ascii=False)
-    finally:
-        _registry._encoder_mode = previous
+    state = _registry.convert(workflow)
+    state["format"] = STATE_FORMAT
+    return json.dumps(state, cls=_encoder, separators=(",", ":"), ensure_ascii=False)
 
 
-def load_state(text: str, spec, script_engine) -> BpmnWorkflow:
+def load_state(text: str, spec: Any, script_engine: Any) -> BpmnWorkflow:
     dct = json.loads(text)
     fmt = dct.pop("format", None)
     if fmt != STATE_FORMAT:

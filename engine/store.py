@@ -19,11 +19,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import and_, bindparam, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
 
 from engine.driver_sql import Prepared, run
 from engine.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from engine.history import GENESIS, event_hash, plain
-from engine.schema import cases, counters, definitions, events, procedures, tasks
+from engine.reports.daily import (
+    STEP_COUNTERS, STEP_KEYS, UNIT_COUNTERS, UNIT_KEYS, step_rows, unit_score_rows,
+)
+from engine.rows import CaseRow, EventRow, TaskRow
+from engine.schema import cases, counters, definitions, events, procedures, step_days, tasks, unit_score_days
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -55,6 +60,7 @@ _INSERT_CASE = insert(cases)
 _INSERT_TASK = insert(tasks)
 _INSERT_EVENTS = insert(events)
 _updates: dict[tuple, Any] = {}
+_upserts: dict[tuple[str, str], Any] = {}  # (dialect, table) -> the daily sums' upsert
 
 
 def _update_statement(table, keys: tuple[str, ...], versioned: bool):
@@ -90,6 +96,7 @@ class Store:
         self.url = url
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.prepared: dict[tuple, Prepared] = {}  # (statement, inserted columns) -> compiled for this database
+        self._reader: Engine | None = None  # SQLite: the read-only engine of `read_snapshot`, made when first needed
 
     # --- opening ---------------------------------------------------------------------------------------------
     @classmethod
@@ -109,32 +116,39 @@ class Store:
         return store
 
     @staticmethod
-    def _create_engine(url: str) -> Engine:
+    def _create_engine(url: str, *, read_only: bool = False) -> Engine:
+        """The one engine factory, with its PRAGMAs. Writers (`transaction`) begin IMMEDIATE; a reader
+        (`read_snapshot`) begins DEFERRED on an unpooled, query-only connection."""
         if url.startswith("sqlite"):
             path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
+            if path and path != ":memory:" and not read_only:
                 Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             # Pooled: opening a SQLite connection (and closing the last one, which checkpoints the WAL with an fsync)
-            # cost more than the rest of a command together.
-            engine = create_engine(url, connect_args={"timeout": 30})
+            # cost more than the rest of a command together. A reader is rare and long: not pooled.
+            options: dict[str, Any] = {"poolclass": NullPool} if read_only else {}
+            engine = create_engine(url, connect_args={"timeout": 30}, **options)
+            pragmas = (("busy_timeout=30000", "query_only=ON") if read_only else
+                       ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"))
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn, _record):
                 dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
                 cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=30000")
+                for pragma in pragmas:  # query_only: a report never writes, even by mistake
+                    cur.execute(f"PRAGMA {pragma}")
                 cur.close()
+
+            # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, can fail
+            # with "database is locked" at the upgrade, after work was done, and busy_timeout cannot help there.
+            # A reader must not take it (a yearly report would stall every command): in WAL mode its first SELECT
+            # fixes the snapshot the following queries share.
+            begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
 
             @event.listens_for(engine, "begin")
             def _on_begin(conn):
-                # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, can fail
-                # with "database is locked" at the upgrade, after work was done, and busy_timeout cannot help there.
                 # Straight to the driver: this runs once per command, and SQLAlchemy's statement machinery costs
                 # more than the statement.
-                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+                conn.connection.driver_connection.execute(begin)
 
             return engine
         return create_engine(url, pool_pre_ping=True, future=True)
@@ -174,8 +188,30 @@ class Store:
         for action in tx.after_commit.values():
             action()
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[Connection]:
+        """A connection inside one read-only transaction; every query through it sees the same data, and it never
+        takes the writers' lock (SQLite: a DEFERRED reader in WAL mode; PostgreSQL: REPEATABLE READ, READ ONLY)."""
+        try:
+            if self.is_sqlite:
+                if self._reader is None:
+                    self._reader = self._create_engine(self.url, read_only=True)
+                with self._reader.begin() as conn:
+                    yield conn
+            else:
+                with self.engine.connect() as conn:
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                    with conn.begin():
+                        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                        yield conn
+        except OperationalError as exc:
+            raise StoreUnavailable(
+                f"Lỗi cơ sở dữ liệu khi lập báo cáo: {str(exc.orig).strip().splitlines()[0]}.") from exc
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
 
 
 class Tx:
@@ -187,6 +223,12 @@ class Tx:
         self.after_commit: dict[Any, Any] = {}  # key -> callable, run in order after a successful commit
         self.definitions_head: tuple[int, int | None] | None = None  # set by case(..., with_head=True)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an error inside rolls back to here, the outer transaction goes on."""
+        with self.conn.begin_nested():
+            yield
+
     def _one(self, stmt) -> dict | None:
         row = self.conn.execute(stmt).mappings().first()
         return dict(row) if row else None
@@ -194,7 +236,7 @@ class Tx:
     def _all(self, stmt) -> list[dict]:
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
 
-    def execute_fixed(self, stmt, params: Mapping[str, Any] | None = None, *,
+    def execute_fixed(self, stmt: Any, params: Mapping[str, Any] | None = None, *,
                       many: list[Mapping[str, Any]] | None = None,
                       columns: Iterable[str] | None = None) -> tuple[list[dict], int]:
         """A module-level statement (never one built per call: each is compiled and kept once) on the driver."""
@@ -281,7 +323,7 @@ class Tx:
     def insert_case(self, values: Mapping[str, Any]) -> None:
         self.execute_fixed(_INSERT_CASE, values, columns=sorted(values))
 
-    def case(self, case_id: str, *, lock: bool = False, with_head: bool = False) -> dict:
+    def case(self, case_id: str, *, lock: bool = False, with_head: bool = False) -> CaseRow:
         """The case row; with `with_head`, also the definitions head, and without the `state` column."""
         # Commands lock the case row first, as a worker's claim does: one lock order, so no deadlock with a worker
         # firing the same case, and a command that waited reads what the worker committed (no stale version).
@@ -304,7 +346,7 @@ class Tx:
             raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
         return row["state"]
 
-    def resolve_task_id(self, task_id: str) -> dict:
+    def resolve_task_id(self, task_id: str) -> TaskRow:
         """A task by its id or an unambiguous prefix of at least 8 characters, as operators type them."""
         task_id = task_id.strip().lower()
         if len(task_id) == 36:
@@ -354,10 +396,10 @@ class Tx:
         params["row_id"] = task_id
         self.execute_fixed(_update_statement(tasks, tuple(values), False), params)
 
-    def task(self, task_id: str) -> dict | None:
+    def task(self, task_id: str) -> TaskRow | None:
         return self._first(_TASK, {"task_id": task_id})
 
-    def view_tasks(self, case_id: str) -> list[dict]:
+    def view_tasks(self, case_id: str) -> list[TaskRow]:
         """The case's open and overdue steps (what a case view shows), in one query."""
         return self.execute_fixed(_VIEW_TASKS, {"case_id": case_id})[0]
 
@@ -374,8 +416,65 @@ class Tx:
             rows = [r for r in rows if wanted & set(filter(None, r["groups"].split(",")))]
         return rows
 
-    def case_tasks(self, case_id: str) -> list[dict]:
+    def case_tasks(self, case_id: str) -> list[TaskRow]:
         return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
+
+    # --- audit reads -----------------------------------------------------------------------------------------
+    def definition_or_none(self, definition_id: int) -> dict | None:
+        return self._one(select(definitions).where(definitions.c.id == definition_id))
+
+    def definition_versions(self, kind: str, key: str) -> list[dict]:
+        """Every stored version of one definition, oldest first."""
+        return self._all(select(definitions).where(definitions.c.kind == kind, definitions.c.key == key)
+                         .order_by(definitions.c.version))
+
+    def case_ids_after(self, last: str, limit: int) -> list[str]:
+        return list(self.conn.execute(
+            select(cases.c.id).where(cases.c.id > last).order_by(cases.c.id).limit(limit)).scalars())
+
+    def count_cases(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(cases)).scalar() or 0)
+
+    def cases_received(self, start: datetime, end: datetime) -> list[dict]:
+        """Case rows received in [start, end), in receipt order (the order the tracking book numbers them)."""
+        return self._all(select(cases).where(and_(cases.c.received_at >= start, cases.c.received_at < end))
+                         .order_by(cases.c.received_at, cases.c.id))
+
+    def events_of_type(self, case_ids: list[str], types: Iterable[str]) -> list[dict]:
+        return self._all(select(events).where(events.c.case_id.in_(case_ids), events.c.type.in_(list(types)))
+                         .order_by(events.c.case_id, events.c.seq))
+
+    # --- daily report sums -----------------------------------------------------------------------------------
+    def record_daily_sums(self, case: Mapping[str, Any], completed: Iterable[Mapping[str, Any]], *,
+                          resolved_at: datetime | None) -> None:
+        """Add the steps just completed, and indicator 2 of the case when these events resolved it, to the daily
+        sums (`engine.reports.daily` computes the rows)."""
+        self._upsert(step_days, step_rows(case, completed), STEP_KEYS, STEP_COUNTERS, "lane")
+        if resolved_at is not None:
+            t = tasks.c
+            judged = self.conn.execute(select(t.lane_id, t.lane, t.completed_by, t.timing)
+                                       .where(t.case_id == case["id"], t.timing.is_not(None)))
+            self._upsert(unit_score_days, unit_score_rows(case, judged, resolved_at), UNIT_KEYS, UNIT_COUNTERS,
+                         "label")
+
+    def _upsert(self, table, rows: list[dict], keys: tuple[str, ...], counters: tuple[str, ...], label: str) -> None:
+        """INSERT ... ON CONFLICT DO UPDATE adding the counters (SQLite 3.24+ and PostgreSQL share the syntax).
+        Rows go in key order, so two transactions adding to the same rows wait for each other rather than deadlock."""
+        if not rows:
+            return
+        dialect = self.conn.dialect.name
+        stmt = _upserts.get((dialect, table.name))
+        if stmt is None:  # built once: building an upsert costs more than running it
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as upsert
+            stmt = upsert(table)
+            stmt = _upserts[(dialect, table.name)] = stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={**{c: table.c[c] + stmt.excluded[c] for c in counters}, label: stmt.excluded[label]})
+        ordered = sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys))
+        self.execute_fixed(stmt, many=ordered, columns=sorted(ordered[0]))
 
     # --- events ----------------------------------------------------------------------------------------------
     def chain_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
@@ -389,8 +488,9 @@ class Tx:
         for item in items:
             payload = plain({k: v for k, v in item.items() if k not in ("type", "element_id", "at")})
             seq += 1
-            digest = event_hash(case_id, seq, item["type"], at, actor, item.get("element_id"), payload, prev, origin)
-            rows.append(dict(case_id=case_id, seq=seq, type=item["type"], at=at, actor=actor,
+            type_ = str(item["type"])  # EventType members are stored as their plain token
+            digest = event_hash(case_id, seq, type_, at, actor, item.get("element_id"), payload, prev, origin)
+            rows.append(dict(case_id=case_id, seq=seq, type=type_, at=at, actor=actor,
                              element_id=item.get("element_id"), payload=payload, prev_hash=prev, hash=digest,
                              origin=origin))
             prev = digest
@@ -406,5 +506,5 @@ class Tx:
         self.insert_events(rows)
         return seq, prev
 
-    def case_events(self, case_id: str) -> list[dict]:
+    def case_events(self, case_id: str) -> list[EventRow]:
         return self._all(select(events).where(events.c.case_id == case_id).order_by(events.c.seq))

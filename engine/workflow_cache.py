@@ -69,3 +69,30 @@ class WorkflowCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+class DefinitionsCache:
+    """Everything parsed from stored definitions, once per process, with these keys:
+
+        compiled[content hash]               compiled BPMN (`runtime.Compiled`: spec, info, policy)
+        forms[content hash]                  a parsed Camunda form (`engine.forms`)
+        decisions[content hash]              a parsed DMN model (`engine.rules`)
+        bpmn_hash[(database url, id)]        the content hash of a stored BPMN definition row
+
+    A stored definition never changes (a new version is a new row with a new id and hash), so no entry is ever stale
+    while its database lives (a database dropped and recreated under a running process — the test suite does that —
+    must clear `bpmn_hash`), and none is evicted: a process sees tens of definitions. Content hashes make entries shared across databases.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, Any] = {}
+        self.forms: dict[str, Any] = {}
+        self.decisions: dict[str, Any] = {}
+        self.bpmn_hash: dict[tuple[str, int], str] = {}
+
+    def clear(self) -> None:
+        for table in (self.compiled, self.forms, self.decisions, self.bpmn_hash):
+            table.clear()
+
+
+DEFINITIONS = DefinitionsCache()

@@ -178,6 +178,11 @@ def test_the_process_carries_its_codes_field_and_total(pid: str) -> None:
         "field": pid[:3],
         "total_working_days": TOTALS[pid],
         "internal_procedure": f"QT{pid[-2:]}",
+        # The procedure policy (engine.policy): the engine reads meaning from these, never from element ids.
+        "channel_variable": "channel",
+        "result_kind_variable": "routing.result_kind",
+        "rework_decision": "decision=rework",
+        **({"coordinating_lanes": "Lane_provincial_office"} if pid in ("tdc_qt02", "tdc_qt03", "cns_qt01", "cns_qt02") else {}),
     }
     documentation = process.find("bpmn:documentation", NS).text
     assert all(code in documentation for code in CODES[pid])

@@ -139,12 +139,12 @@ def test_deploy_is_linear_in_the_number_of_annotations(cli, tmp_path):
 
 
 def test_a_diagram_over_max_elements_is_refused_before_it_is_parsed(cli, tmp_path, monkeypatch):
-    import engine.service
+    import engine.usecases.deploy
 
     def never(*_args, **_kwargs):
         raise AssertionError("parsed despite the limit")
 
-    monkeypatch.setattr(engine.service, "compile_bpmn", never)
+    monkeypatch.setattr(engine.usecases.deploy, "compile_bpmn", never)
     folder = _folder(tmp_path, annotated(30_000))
     started = time.perf_counter()
     result = cli("deploy", str(folder), "--json")
@@ -154,14 +154,14 @@ def test_a_diagram_over_max_elements_is_refused_before_it_is_parsed(cli, tmp_pat
 
 def test_a_start_is_not_blocked_while_a_deploy_is_still_parsing(cli, db_url, tmp_path, monkeypatch):
     """Deploy parses and validates before its write transaction: a slow file never holds SQLite's write lock."""
-    import engine.service
+    import engine.usecases.deploy
     from engine.calendar import BusinessCalendar, FixedClock, parse_instant
     from engine.config import load_settings
     from engine.service import Service
 
     assert cli("deploy", str(FIXTURE)).code == 0
     parsing, release = threading.Event(), threading.Event()
-    real_compile = engine.service.compile_bpmn
+    real_compile = engine.usecases.deploy.compile_bpmn
 
     def slow_compile(content, filename):
         if threading.current_thread() is deployer:  # the start below compiles its definition too
@@ -169,7 +169,7 @@ def test_a_start_is_not_blocked_while_a_deploy_is_still_parsing(cli, db_url, tmp
             release.wait(timeout=30)
         return real_compile(content, filename)
 
-    monkeypatch.setattr(engine.service, "compile_bpmn", slow_compile)
+    monkeypatch.setattr(engine.usecases.deploy, "compile_bpmn", slow_compile)
     outcome: dict = {}
 
     def deploy():

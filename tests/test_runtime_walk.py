@@ -14,6 +14,7 @@ from engine.calendar import BusinessCalendar, FixedClock
 from engine.config import load_settings
 from engine.runtime import _tree
 from engine.service import Service
+from engine.usecases import base
 
 ROOT = Path(__file__).resolve().parents[1]
 USERS = {"receive": "lan", "assign": "hung", "appraise": "mai", "review": "hung", "approve": "son", "register": "ha",
@@ -26,8 +27,8 @@ PATH = ["receive", "assign", "appraise", "review", "approve", "appraise", "revie
 def _workflow(service: Service, case_id: str):
     with service.store.transaction() as tx:
         case = tx.case(case_id)
-        runtime = service._runtime(tx)
-        return runtime, runtime.restore(service._compiled(tx, case["definition_id"]), case["state"])
+        runtime = base.runtime_at(service.ctx, tx, service.clock.now())
+        return runtime, runtime.restore(base.compiled(service.ctx, tx, case["definition_id"]), case["state"])
 
 
 def test_the_runtime_walks_tasks_in_the_library_order_at_every_step_of_a_case_with_a_loop(db_url):

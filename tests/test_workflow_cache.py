@@ -15,6 +15,8 @@ from engine.config import load_settings
 from engine.errors import Conflict
 from engine.schema import cases
 from engine.service import Service
+from engine.usecases import base
+from engine.usecases import complete as complete_module
 from engine.workflow_cache import WorkflowCache
 from tests.library_driver import CaseDriver
 
@@ -66,8 +68,8 @@ def _reference_state(service, case_id: str) -> dict:
     """The stored case restored from the database alone and dumped by the library's serializer."""
     with service.store.transaction() as tx:
         case = tx.case(case_id)
-        runtime = service._runtime(tx)
-        workflow = runtime.restore(service._compiled(tx, case["definition_id"]), case["state"])
+        runtime = base.runtime_at(service.ctx, tx, service.clock.now())
+        workflow = runtime.restore(base.compiled(service.ctx, tx, case["definition_id"]), case["state"])
         return json.loads(state_codec.reference_dump_state(workflow))
 
 
@@ -86,7 +88,8 @@ def test_the_incremental_dump_reencodes_a_finished_task_changed_in_place_once_to
     view = _start(service)
     with service.store.transaction() as tx:
         case = tx.case(view["case_id"])
-        workflow = service._workflow(tx, service._runtime(tx), service._compiled(tx, case["definition_id"]), case)
+        workflow = base.workflow_of(service.ctx, tx, base.runtime_at(service.ctx, tx, service.clock.now()),
+                                    base.compiled(service.ctx, tx, case["definition_id"]), case)
     state_codec.dump_state(workflow)  # every finished task's JSON is now kept
     finished = workflow.last_task
     finished.data["note"] = "changed in place"
@@ -103,13 +106,13 @@ def test_a_failed_command_leaves_nothing_kept_and_the_next_one_restores_from_the
     view = _do(service, view, *STEPS[0])
     element, user, data, when = STEPS[1]
 
-    def refuse(self, tx, case):
+    def refuse(tx, case, now):
         raise Conflict("mô phỏng lỗi sau khi đã ghi", case=case["id"])
 
     with monkeypatch.context() as patched:
         # The last thing inside the transaction, after the case row and the history were written: the transaction is
         # rolled back, so the workflow run for it must not be kept either.
-        patched.setattr(Service, "_case_view", refuse)
+        patched.setattr(complete_module, "case_view", refuse)
         with pytest.raises(Conflict):
             _do(service, view, element, user, data, when)
     assert len(service.workflows) == 0
@@ -126,7 +129,7 @@ def test_another_writer_moves_the_version_and_the_kept_workflow_is_not_used(serv
     case_id = view["case_id"]
     # A second process (its own cache) completes the next step behind this one's back.
     other = Service.open(service.settings, clock=FixedClock(at(STEPS[1][3])), calendar=service.calendar)
-    other.workflows = WorkflowCache()
+    other.ctx.workflows = WorkflowCache()
     task = next(t for t in view["tasks"] if t["element_id"] == "assign")
     other.complete_task(task["task_id"], STEPS[1][2], actor="hung")
     other.store.dispose()
@@ -154,8 +157,8 @@ def test_a_case_brought_back_to_an_old_version_by_a_restore_is_not_taken_from_me
     service.clock.set(at(STEPS[0][3]))
     with service.store.transaction() as tx:
         case = tx.case(case_id)
-        runtime = service._runtime(tx)
-        workflow = service._workflow(tx, runtime, service._compiled(tx, case["definition_id"]), case)
+        runtime = base.runtime_at(service.ctx, tx, service.clock.now())
+        workflow = base.workflow_of(service.ctx, tx, runtime, base.compiled(service.ctx, tx, case["definition_id"]), case)
         open_elements = [t.element_id for t in runtime.open_tasks(workflow)]
     assert service.workflows.misses == misses + 1
     assert open_elements == ["receive"]  # the backup's workflow, not the one kept after "receive" was done

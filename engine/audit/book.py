@@ -18,7 +18,8 @@ from engine.audit.labels import OUTCOME_NOTES, day_text, number_vi, short_time
 from engine.audit.records import cases_received, events_of_type, procedure_names
 from engine.calendar import TZ
 from engine.errors import InvalidInput
-from engine.history import plain
+from engine.history import EventType, plain
+from engine.policy import ProcedurePolicy, policy_for
 from engine.store import Store, Tx
 
 COLUMNS = (
@@ -58,16 +59,18 @@ def build_book(store: Store, start: date, end: date, *, forms: OfficialForms | N
                            f"{start:%d/%m/%Y}.")
     forms = forms or official_forms()
     rows: list[dict] = []
+    policies: dict[int, ProcedurePolicy] = {}
     with store.transaction() as tx:
         names = procedure_names(tx)
         for year in range(start.year, end.year + 1):
             year_end = min(end + timedelta(days=1), date(year + 1, 1, 1))
             cases = cases_received(tx, _midnight(date(year, 1, 1)), _midnight(year_end))
             numbered = [(n, c) for n, c in enumerate(cases, 1) if c["received_at"] >= _midnight(start)]
-            completions = events_of_type(tx, [c["id"] for _, c in numbered], ("task_completed", "apology_issued",
-                                                                              "deadline_restarted"))
+            completions = events_of_type(tx, [c["id"] for _, c in numbered], (EventType.TASK_COMPLETED, EventType.APOLOGY_ISSUED,
+                                                                              EventType.DEADLINE_RESTARTED))
             for number, case in numbered:
-                rows.append(_row(year, number, case, completions[case["id"]], names, forms))
+                policy = _policy(tx, case, policies)
+                rows.append(_row(year, number, case, completions[case["id"]], names, forms, policy))
     return plain({
         "form": forms["book"].to_dict(), "agency": forms.agency, "from": start, "to": end,
         "from_text": day_text(start), "to_text": day_text(end),
@@ -75,12 +78,21 @@ def build_book(store: Store, start: date, end: date, *, forms: OfficialForms | N
     })
 
 
+def _policy(tx: Tx, case: Mapping[str, Any], known: dict[int, ProcedurePolicy]) -> ProcedurePolicy:
+    """The policy of the diagram the case started on, read once per definition."""
+    found = known.get(case["definition_id"])
+    if found is None:
+        row = tx.definition(case["definition_id"])
+        found = known[case["definition_id"]] = policy_for(row["content"], row["filename"])
+    return found
+
+
 def _row(year: int, number: int, case: dict, events: list[dict], names: Mapping[str, str],
-         forms: OfficialForms) -> dict:
-    reception = next((e["payload"].get("data") or {} for e in events
-                      if e["type"] == "task_completed" and e["element_id"] == "receive"), {})
-    returned = next((e["at"] for e in events if e["type"] == "task_completed" and e["element_id"] == "return_result"),
-                    None)
+         forms: OfficialForms, policy: ProcedurePolicy) -> dict:
+    completed = [e for e in events if e["type"] == EventType.TASK_COMPLETED]
+    reception = next((e["payload"].get("data") or {} for e in completed
+                      if policy.has_role(e["element_id"], "reception")), {})
+    returned = next((e["at"] for e in completed if policy.has_role(e["element_id"], "returns_result")), None)
     notes = []
     if case.get("outcome") in OUTCOME_NOTES and case["outcome"] != "granted":
         notes.append(OUTCOME_NOTES[case["outcome"]])

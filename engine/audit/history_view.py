@@ -14,10 +14,12 @@ from rich.table import Table
 from engine.audit.labels import EVENT_LABELS, TIMING_SLIP, number_vi, short_time, working_minutes
 from engine.audit.records import CaseRecord
 from engine.audit.steps import read_steps
-from engine.history import plain
+from engine.history import EventType, plain
+from engine.calendar import BusinessCalendar
+from rich.console import Console
 
 
-def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = None) -> dict:
+def timeline(record: CaseRecord, calendar: BusinessCalendar, names: Mapping[str, str] | None = None) -> dict:
     names = names or {}
     steps = {s.task_id: s for s in read_steps(record.events)}
     rows = []
@@ -32,7 +34,7 @@ def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = Non
             "origin": e.get("origin"),
             "used_working_minutes": None, "allotted_working_days": None, "timing": None, "detail": _detail(e),
         }
-        if e["type"] == "task_completed" and step is not None:
+        if e["type"] == EventType.TASK_COMPLETED and step is not None:
             used = calendar.working_time_between(step.created_at, e["at"])
             row.update(used_working_minutes=used.minutes, allotted_working_days=step.allotted_working_days,
                        timing=step.timing)
@@ -43,25 +45,25 @@ def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = Non
 def _detail(e: Mapping[str, Any]) -> str | None:
     p = e["payload"]
     kind = e["type"]
-    if kind == "task_created" and p.get("due_at"):
+    if kind == EventType.TASK_CREATED and p.get("due_at"):
         return f"hạn {short_time(p['due_at'])}"
-    if kind in ("timer_fired", "step_overdue"):
+    if kind in (EventType.TIMER_FIRED, EventType.STEP_OVERDUE):
         return f"hạn {short_time(p.get('due_at'))}"
-    if kind == "deadline_restarted":
+    if kind == EventType.DEADLINE_RESTARTED:
         return f"hạn mới {short_time(p.get('due_at'))} (trước: {short_time(p.get('previous_due_at'))})"
-    if kind == "apology_issued":
+    if kind == EventType.APOLOGY_ISSUED:
         return f"hẹn lại {short_time(p.get('new_due_at'))}"
-    if kind == "case_started":
+    if kind == EventType.CASE_STARTED:
         return f"hẹn trả {short_time(p.get('due_at'))}"
-    if kind == "task_claimed":
+    if kind == EventType.TASK_CLAIMED:
         return f"người giữ: {p.get('assignee')}"
-    if kind == "task_unclaimed":
+    if kind == EventType.TASK_UNCLAIMED:
         return f"trả lại (người giữ trước: {p.get('previous_assignee')})"
-    if kind in ("case_withdrawn",):
+    if kind in (EventType.CASE_WITHDRAWN,):
         return p.get("reason")
-    if kind == "case_ended":
+    if kind == EventType.CASE_ENDED:
         return p.get("outcome")
-    if kind == "note_added":
+    if kind == EventType.NOTE_ADDED:
         return p.get("text")
     return None
 
@@ -75,7 +77,7 @@ def _who(row: Mapping[str, Any]) -> str:
     return who
 
 
-def render_timeline(console, doc: Mapping[str, Any]) -> None:
+def render_timeline(console: Console, doc: Mapping[str, Any]) -> None:
     table = Table(title=f"Lịch sử hồ sơ {doc['case_id']}")
     for column in ("#", "Thời điểm", "Sự kiện", "Bước / phần tử", "Làn", "Người thực hiện", "Thời gian xử lý",
                    "Đánh giá", "Chi tiết"):

@@ -7,27 +7,28 @@ from decimal import Decimal
 from typing import Any
 
 from engine.calendar import TZ
+from engine.history import EventType
 
 # As printed in the result column of the control slip.
 TIMING_SLIP = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 
 EVENT_LABELS = {
-    "case_started": "Tiếp nhận hồ sơ",
-    "task_created": "Giao bước",
-    "task_claimed": "Nhận bước",
-    "task_unclaimed": "Trả lại bước",
-    "task_completed": "Hoàn thành bước",
-    "task_cancelled": "Hủy bước",
-    "timer_fired": "Hẹn giờ đến hạn",
-    "step_overdue": "Bước quá hạn",
-    "decision_evaluated": "Áp dụng bảng quyết định",
-    "end_reached": "Kết thúc nhánh",
-    "workflow_completed": "Quy trình kết thúc",
-    "deadline_restarted": "Tính lại thời hạn",
-    "apology_issued": "Xin lỗi và hẹn lại ngày trả kết quả",
-    "case_withdrawn": "Rút hồ sơ, dừng giải quyết",
-    "case_ended": "Kết thúc hồ sơ",
-    "note_added": "Ghi chú",
+    EventType.CASE_STARTED: "Tiếp nhận hồ sơ",
+    EventType.TASK_CREATED: "Giao bước",
+    EventType.TASK_CLAIMED: "Nhận bước",
+    EventType.TASK_UNCLAIMED: "Trả lại bước",
+    EventType.TASK_COMPLETED: "Hoàn thành bước",
+    EventType.TASK_CANCELLED: "Hủy bước",
+    EventType.TIMER_FIRED: "Hẹn giờ đến hạn",
+    EventType.STEP_OVERDUE: "Bước quá hạn",
+    EventType.DECISION_EVALUATED: "Áp dụng bảng quyết định",
+    EventType.END_REACHED: "Kết thúc nhánh",
+    EventType.WORKFLOW_COMPLETED: "Quy trình kết thúc",
+    EventType.DEADLINE_RESTARTED: "Tính lại thời hạn",
+    EventType.APOLOGY_ISSUED: "Xin lỗi và hẹn lại ngày trả kết quả",
+    EventType.CASE_WITHDRAWN: "Rút hồ sơ, dừng giải quyết",
+    EventType.CASE_ENDED: "Kết thúc hồ sơ",
+    EventType.NOTE_ADDED: "Ghi chú",
 }
 
 OUTCOME_NOTES = {

@@ -20,7 +20,8 @@ from engine.audit.records import CaseRecord, definition_versions
 from engine.audit.steps import Step, read_steps
 from engine.definitions import load_form_cached
 from engine.errors import Conflict, InvalidInput
-from engine.history import plain
+from engine.history import EventType, plain
+from engine.policy import ProcedurePolicy
 from engine.store import Tx
 
 _Built = tuple[Any, list[str], list[dict]]  # issued at, paragraphs, signatures
@@ -59,8 +60,9 @@ def _refuse(record: CaseRecord, title: str, why: str) -> Conflict:
     return Conflict(f"Hồ sơ '{record.case_id}' không có {title}: {why}.", case=record.case_id)
 
 
-def _reception(steps: list[Step]) -> Step | None:
-    return next((s for s in steps if s.element_id == "receive" and s.completed_at is not None), None)
+def _reception(steps: list[Step], policy: ProcedurePolicy) -> Step | None:
+    return next((s for s in steps if policy.has_role(s.element_id, "reception") and s.completed_at is not None),
+                None)
 
 
 def _procedure(record: CaseRecord) -> str:
@@ -88,7 +90,7 @@ def _components(tx: Tx, data: Mapping[str, Any]) -> list[str]:
 
 def _receipt(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, str], forms: OfficialForms,
              title: str) -> _Built:
-    reception = _reception(steps)
+    reception = _reception(steps, record.policy)
     case = record.case
     if reception is None or case.get("outcome") in ("refused_at_reception", "supplement_at_reception"):
         raise _refuse(record, title, "bộ phận một cửa chưa tiếp nhận hồ sơ này")
@@ -117,11 +119,11 @@ def _supplement(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[st
                 title: str) -> _Built:
     case = record.case
     if case.get("outcome") == "supplement_at_reception":
-        decision = next((e for e in reversed(record.events) if e["type"] == "decision_evaluated"
-                         and e["element_id"] == "check_completeness"), None)
+        decision = next((e for e in reversed(record.events) if e["type"] == EventType.DECISION_EVALUATED
+                         and record.policy.has_role(e["element_id"], "completeness_check")), None)
         result = (decision["payload"].get("result") if decision else None) or {}
         missing = result.get("missing") if isinstance(result, Mapping) else None
-        reception = _reception(steps)
+        reception = _reception(steps, record.policy)
         issued, officer = (reception.completed_at, reception.completed_by) if reception else (case["received_at"], None)
         contents = [missing] if missing else []
     else:
@@ -152,12 +154,12 @@ def _refusal(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, 
     case = record.case
     outcome = case.get("outcome")
     if outcome == "refused_at_reception":
-        reception = _reception(steps)
+        reception = _reception(steps, record.policy)
         reason = reception.data.get("reception_note") if reception else None
         issued, officer = (reception.completed_at if reception else case.get("ended_at")), (
             reception.completed_by if reception else None)
     elif outcome == "refused":
-        appraisal = next((s for s in reversed(steps) if s.element_id == "appraise"
+        appraisal = next((s for s in reversed(steps) if record.policy.has_role(s.element_id, "appraisal")
                           and s.data.get("conclusion") == "refuse"), None)
         reason = appraisal.data.get("reasons") if appraisal else None
         issued, officer = case.get("resolved_at") or case.get("ended_at"), (appraisal.completed_by if appraisal else None)
@@ -176,7 +178,7 @@ def _refusal(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, 
 
 def _apology(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, str], forms: OfficialForms,
              title: str) -> _Built:
-    issued = next((e for e in reversed(record.events) if e["type"] == "apology_issued"), None)
+    issued = next((e for e in reversed(record.events) if e["type"] == EventType.APOLOGY_ISSUED), None)
     if issued is None:
         raise _refuse(record, title, "chưa có thư xin lỗi nào được lập")
     p = issued["payload"]
@@ -197,7 +199,7 @@ def _apology(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, 
 
 def _stop(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[str, str], forms: OfficialForms,
           title: str) -> _Built:
-    withdrawn = next((e for e in reversed(record.events) if e["type"] == "case_withdrawn"), None)
+    withdrawn = next((e for e in reversed(record.events) if e["type"] == EventType.CASE_WITHDRAWN), None)
     if withdrawn is None:
         raise _refuse(record, title, "người nộp chưa rút hồ sơ")
     case = record.case

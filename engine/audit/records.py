@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import and_, select
-
 from engine.errors import NotFound
-from engine.schema import cases, definitions, events, procedures
+from engine.policy import ProcedurePolicy, policy_for
 from engine.store import Store, Tx
+from engine.history import EventType
 
 PAGE = 200
 
@@ -35,8 +34,15 @@ class CaseRecord:
         return self.case["id"]
 
     @property
+    def policy(self) -> ProcedurePolicy:
+        """What the elements of the case's diagram mean (roles, outcomes), from its camunda:properties."""
+        if self.definition is None:
+            return ProcedurePolicy()
+        return policy_for(self.definition["content"], self.definition["filename"])
+
+    @property
     def started(self) -> dict | None:
-        return next((e for e in self.events if e["type"] == "case_started"), None)
+        return next((e for e in self.events if e["type"] == EventType.CASE_STARTED), None)
 
 
 def load_record(tx: Tx, case_id: str) -> CaseRecord:
@@ -51,16 +57,12 @@ def load_record(tx: Tx, case_id: str) -> CaseRecord:
 
 
 def started_definition(tx: Tx, case: dict) -> dict | None:
-    row = tx.conn.execute(select(definitions).where(definitions.c.id == case["definition_id"])).mappings().first()
-    return dict(row) if row else None
+    return tx.definition_or_none(case["definition_id"])
 
 
 def definition_versions(tx: Tx, kind: str, key: str) -> list[dict]:
     """Every stored version of one definition, oldest first."""
-    rows = tx.conn.execute(
-        select(definitions).where(definitions.c.kind == kind, definitions.c.key == key).order_by(definitions.c.version)
-    ).mappings()
-    return [dict(r) for r in rows]
+    return tx.definition_versions(kind, key)
 
 
 def definition_by_hash(tx: Tx, kind: str, key: str, digest: str) -> dict | None:
@@ -72,8 +74,7 @@ def iter_case_ids(store: Store, page: int = PAGE) -> Iterator[str]:
     last = ""
     while True:
         with store.transaction() as tx:
-            ids = list(tx.conn.execute(
-                select(cases.c.id).where(cases.c.id > last).order_by(cases.c.id).limit(page)).scalars())
+            ids = tx.case_ids_after(last, page)
         if not ids:
             return
         yield from ids
@@ -81,19 +82,13 @@ def iter_case_ids(store: Store, page: int = PAGE) -> Iterator[str]:
 
 
 def count_cases(store: Store) -> int:
-    from sqlalchemy import func
-
     with store.transaction() as tx:
-        return int(tx.conn.execute(select(func.count()).select_from(cases)).scalar() or 0)
+        return tx.count_cases()
 
 
 def cases_received(tx: Tx, start: datetime, end: datetime) -> list[dict]:
     """Case rows received in [start, end), in receipt order (the order the tracking book numbers them)."""
-    rows = tx.conn.execute(
-        select(cases).where(and_(cases.c.received_at >= start, cases.c.received_at < end))
-        .order_by(cases.c.received_at, cases.c.id)
-    ).mappings()
-    return [dict(r) for r in rows]
+    return tx.cases_received(start, end)
 
 
 def events_of_type(tx: Tx, case_ids: list[str], types: tuple[str, ...]) -> dict[str, list[dict]]:
@@ -101,17 +96,13 @@ def events_of_type(tx: Tx, case_ids: list[str], types: tuple[str, ...]) -> dict[
     found: dict[str, list[dict]] = {cid: [] for cid in case_ids}
     for start in range(0, len(case_ids), PAGE):
         chunk = case_ids[start:start + PAGE]
-        rows = tx.conn.execute(
-            select(events).where(events.c.case_id.in_(chunk), events.c.type.in_(types))
-            .order_by(events.c.case_id, events.c.seq)
-        ).mappings()
-        for row in rows:
-            found[row["case_id"]].append(dict(row))
+        for row in tx.events_of_type(chunk, types):
+            found[row["case_id"]].append(row)
     return found
 
 
 def procedure_names(tx: Tx) -> dict[str, str]:
-    return {r["code"]: r["name"] for r in tx.conn.execute(select(procedures.c.code, procedures.c.name)).mappings()}
+    return {r["code"]: r["name"] for r in tx.procedures()}
 
 
 def require_started(record: CaseRecord) -> dict:

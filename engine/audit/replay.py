@@ -7,10 +7,11 @@ Order of steps:
    transaction; inside it `case_started`, `task_completed`, `task_claimed`, `task_unclaimed`, `case_withdrawn` and
    `note_added` each mark one command,
    and a run by the engine (actor None) is a timer tick;
-3. apply each command to a NEW in-memory workflow with the clock set to the event's time, through the same code the
-   live engine runs (`Service._follow_up` for restarts, apologies and the end of the case, `Service._project` for the
-   case and task rows, `Service._validate_form` to give recorded form data back its types) and save/restore the
-   workflow between commands exactly as the live engine does;
+3. apply each command to a NEW in-memory workflow with the clock set to the event's time, through the same public
+   code the live engine runs (`engine.projection` for restarts, apologies, the end of the case and the case and task
+   rows; `usecases.complete.validate_form` to give recorded form data back its types; `usecases.start` for the new
+   case's row and first event) and save/restore the workflow between commands exactly as the live engine does. Only
+   the edges differ: definitions come from the store in the version in force at each event, rows stay in memory;
 4. compare every derived event with the stored one (task ids mapped by the order in which tasks were created), then
    the replayed case row, task rows and workflow state with the stored ones.
 
@@ -31,14 +32,19 @@ from engine.assignment import start_variables
 from engine.audit.compare import Difference, normalized, same, shown
 from engine.audit.records import CaseRecord, definition_by_hash, definition_versions, load_record, require_started
 from engine.calendar import FixedClock
-from engine.definitions import as_decimal
+from engine.definitions import as_decimal, load_dmn_cached, load_form_cached
 from engine.errors import EngineError, NotFound
-from engine.history import plain
+from engine.history import EventType, plain
+from engine.projection import project, withdrawal_events
 from engine.runtime import Runtime, compile_bpmn
-from engine.service import Service
 from engine.store import Tx
+from engine.usecases.base import decider, follow
+from engine.usecases.complete import validate_form
+from engine.usecases.start import case_row, started_event, workflow_start_data
+from engine.calendar import BusinessCalendar
 
-COMMAND_TYPES = ("case_started", "task_completed", "task_claimed", "task_unclaimed", "case_withdrawn", "note_added")
+COMMAND_TYPES = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.TASK_CLAIMED, EventType.TASK_UNCLAIMED,
+                 EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED)
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
 # construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
 CASE_SKIP = frozenset({"id", "state", "version", "created_at", "updated_at", "event_seq", "event_hash", "policy"})
@@ -82,72 +88,32 @@ class _Stop(Exception):
     """Replay cannot go on (a command the rebuilt workflow refuses); the difference is already recorded."""
 
 
-class _NoRows:
-    """The result of a statement run against no database: nothing found, nothing written."""
-
-    def all(self) -> list:
-        return []
-
-    def first(self) -> None:
-        return None
-
-    def scalar(self) -> None:
-        return None
-
-    def scalars(self) -> "_NoRows":
-        return self
-
-    def mappings(self) -> "_NoRows":
-        return self
-
-    def __iter__(self):
-        return iter(())
-
-
-class _NoDatabase:
-    """Stands in for `tx.conn` when the projection issues SQL of its own (the indicator-2 unit scores): a replay
-    writes nothing, and reads through it see an empty database. Such side tables are not compared by the replay."""
-
-    def execute(self, *_args: Any, **_kwargs: Any) -> _NoRows:
-        return _NoRows()
-
-
-class _ReplayTx:
-    """What the service's helpers ask of a transaction, answered without writing anything: definitions in the
-    version in force at the replay clock, task rows kept in memory."""
+class _Definitions:
+    """Forms and decision tables in the version that was the newest at the replay clock (the oldest when the clock
+    runs before every deployment), read once per kind and key."""
 
     def __init__(self, tx: Tx, clock: FixedClock) -> None:
         self._tx = tx
         self._clock = clock
         self._versions: dict[tuple[str, str], list[dict]] = {}
-        self.tasks: dict[str, dict] = {}  # by replayed task id
-        self.conn = _NoDatabase()
 
-    def latest_definition(self, kind: str, key: str) -> dict | None:
+    def latest(self, kind: str, key: str) -> tuple[dict | None, Any]:
         versions = self._versions.get((kind, key))
         if versions is None:
             versions = self._versions[(kind, key)] = definition_versions(self._tx, kind, key)
         if not versions:
-            return None
+            return None, None
         now = self._clock.now()
         deployed = [v for v in versions if v["deployed_at"] <= now]
-        return deployed[-1] if deployed else versions[0]
-
-    def latest_definition_ref(self, kind: str, key: str) -> dict | None:
-        return self.latest_definition(kind, key)  # full rows: the content comes along
-
-    def task(self, task_id: str) -> dict | None:
-        return self.tasks.get(task_id)
-
-    def update_task(self, task_id: str, values: Mapping[str, Any]) -> None:
-        self.tasks[task_id].update(values)
+        row = deployed[-1] if deployed else versions[0]
+        return row, (load_form_cached if kind == "form" else load_dmn_cached)(row["content"], row["filename"])
 
 
-def replay_case(tx: Tx, case_id: str, calendar, *, until: datetime | None = None) -> ReplayResult:
+def replay_case(tx: Tx, case_id: str, calendar: BusinessCalendar, *, until: datetime | None = None) -> ReplayResult:
     return replay_record(tx, load_record(tx, case_id), calendar, until=until)
 
 
-def replay_record(tx: Tx, record: CaseRecord, calendar, *, until: datetime | None = None) -> ReplayResult:
+def replay_record(tx: Tx, record: CaseRecord, calendar: BusinessCalendar, *, until: datetime | None = None) -> ReplayResult:
     return _Replay(tx, record, calendar, until).run()
 
 
@@ -155,7 +121,7 @@ def command_runs(events: list[dict]) -> list[list[dict]]:
     """Consecutive events with the same time and actor: what one transaction appended."""
     runs: list[list[dict]] = []
     for event in events:
-        if runs and event["type"] != "case_started" and event["at"] == runs[-1][-1]["at"] \
+        if runs and event["type"] != EventType.CASE_STARTED and event["at"] == runs[-1][-1]["at"] \
                 and event["actor"] == runs[-1][-1]["actor"]:
             runs[-1].append(event)
         else:
@@ -170,10 +136,9 @@ class _Replay:
         self.until = until
         started = require_started(record)
         self.clock = FixedClock(started["at"])
-        self.mem = _ReplayTx(tx, self.clock)
-        # Service without a store: only its store-free helpers are used (see the module docstring).
-        self.service = Service(None, None, self.clock, calendar)  # type: ignore[arg-type]
-        self.runtime: Runtime = self.service._runtime(self.mem)  # type: ignore[arg-type]
+        self.definitions = _Definitions(tx, self.clock)
+        self.runtime = Runtime(self.clock, calendar, decider(self.definitions.latest))
+        self.tasks: dict[str, dict] = {}  # the task rows, by replayed task id
         self.result = ReplayResult(record.case_id, until=until)
         self.to_stored: dict[str, str] = {}  # replayed task id -> stored task id
         self.to_replayed: dict[str, str] = {}
@@ -245,13 +210,13 @@ class _Replay:
     def _apply(self, event: dict, actor: str) -> list[dict]:
         self._current_seq = event["seq"]
         kind = event["type"]
-        if kind == "case_started":
+        if kind == EventType.CASE_STARTED:
             return self._start(event)
-        if kind == "task_completed":
+        if kind == EventType.TASK_COMPLETED:
             return self._complete(event, actor)
-        if kind == "case_withdrawn":
+        if kind == EventType.CASE_WITHDRAWN:
             return self._withdraw(event, actor)
-        if kind in ("task_claimed", "task_unclaimed"):
+        if kind in (EventType.TASK_CLAIMED, EventType.TASK_UNCLAIMED):
             return self._assign(event, actor)
         return self._note(event)
 
@@ -259,45 +224,22 @@ class _Replay:
     def _start(self, event: dict) -> list[dict]:
         p = event["payload"]
         now = self.clock.now()
-        received = datetime.fromisoformat(p["received_at"])
-        total = as_decimal(p.get("total_working_days"))
-        transferred = self.calendar.transfer_time(received)
-        due = self.calendar.case_due(received, total) if total is not None else None
-        apology_at = self.calendar.back(due, 1) if due is not None else None
         extra = dict(p.get("data") or {})
-        case_id = self.record.case_id
-        start_data = {
-            **extra, **start_variables(self.compiled.spec, event["actor"]),
-            "case_id": case_id, "procedure_code": p["procedure_code"], "applicant_name": p["applicant_name"],
-            "received_at": received.isoformat(), "transferred_at": transferred.isoformat(),
-            "due_at": due.isoformat() if due else None, "apology_at": apology_at.isoformat() if apology_at else None,
-        }
-        self.workflow, derived = self.runtime.start(self.compiled, start_data)
         policy = self.calendar.policy()
-        self.case = {
-            "id": case_id, "procedure_code": p["procedure_code"], "process_id": self.compiled.info.process_id,
-            "definition_id": self.definition["id"], "status": "active", "stage": "processing", "outcome": None,
-            "applicant_name": p["applicant_name"], "channel": extra.get("channel"), "received_at": received,
-            "transferred_at": transferred, "due_at": due, "first_due_at": due, "apology_due_at": None,
-            "resolved_at": None, "result_at": None, "ended_at": None, "timing": None, "total_working_days": total,
-            "restarts": 0, "supplement_rounds": 0, "rework_rounds": 0, "apologies": 0, "next_timer_at": None,
-            "policy": plain(policy),
-        }
-        started = {
-            "type": "case_started", "procedure_code": p["procedure_code"], "process_id": self.case["process_id"],
-            "definition_version": self.definition["version"], "definition_hash": self.definition["content_hash"],
-            "calendar_policy": policy, "received_at": received, "transferred_at": transferred, "due_at": due,
-            "total_working_days": total, "applicant_name": p["applicant_name"], "data": extra,
-        }
+        self.case = case_row(self.record.case_id, p["procedure_code"], self.compiled, self.definition,
+                             applicant=p["applicant_name"], received=datetime.fromisoformat(p["received_at"]),
+                             total=as_decimal(p.get("total_working_days")), extra=extra, calendar=self.calendar,
+                             calendar_policy=policy)
+        initiator = start_variables(self.compiled.spec, event["actor"])  # camunda:initiator, as the live start sets it
+        self.workflow, derived = self.runtime.start(self.compiled,
+                                                    workflow_start_data(self.case, {**extra, **initiator}, self.calendar))
         recorded = p.get("calendar_policy") or {}
         if recorded.get("fingerprint") != policy.get("fingerprint"):
             self.result.warnings.append(
                 f"Lịch làm việc hiện tại (dấu {policy.get('fingerprint')}) khác lịch đã áp dụng khi tiếp nhận hồ sơ "
                 f"(dấu {recorded.get('fingerprint')}); phát lại dùng lịch hiện tại và so sánh các thời hạn tính ra.")
-        events = [started] + self.service._follow_up(self.runtime, self.workflow, self.case, derived, now)
-        self._project(events, event["actor"], now)
-        self.case["next_timer_at"] = self.runtime.next_timer_at(self.workflow)
-        return events
+        events = [started_event(self.case, self.definition, policy, extra)] + self._follow(derived, now)
+        return self._commit(events, event["actor"], now)
 
     def _complete(self, event: dict, actor: str) -> list[dict]:
         p = event["payload"]
@@ -309,31 +251,26 @@ class _Replay:
             self.result.stopped_at = event["seq"]
             raise _Stop
         now = self.clock.now()
-        row = self.mem.tasks[task_id]
-        values = self.service._validate_form(self.mem, self.compiled, row, dict(p.get("data") or {}))  # type: ignore[arg-type]
+        values = validate_form(self.compiled, self.tasks[task_id], dict(p.get("data") or {}), today=now.date(),
+                               latest=self.definitions.latest)
         derived = self.runtime.complete(self.workflow, task_id, values)
-        events = self.service._follow_up(self.runtime, self.workflow, self.case, derived, now)
-        return self._commit(events, actor, now)
+        return self._commit(self._follow(derived, now), actor, now)
 
     def _tick(self) -> list[dict]:
         now = self.clock.now()
-        derived = self.runtime.fire_timers(self.workflow)
-        events = self.service._follow_up(self.runtime, self.workflow, self.case, derived, now)
+        events = self._follow(self.runtime.fire_timers(self.workflow), now)
         return self._commit(events, None, now) if events else []
 
     def _withdraw(self, event: dict, actor: str) -> list[dict]:
-        now = self.clock.now()
-        derived = self.runtime.cancel(self.workflow)
-        events = [{"type": "case_withdrawn", "reason": event["payload"].get("reason"), "notice_form": "05"}] + derived
-        events.append({"type": "case_ended", "status": "withdrawn", "outcome": "withdrawn"})
-        return self._commit(events, actor, now)
+        events = withdrawal_events(event["payload"].get("reason"), self.runtime.cancel(self.workflow))
+        return self._commit(events, actor, self.clock.now())
 
     def _assign(self, event: dict, actor: str) -> list[dict]:
         """A claim or unclaim: the task row's assignee changes, the workflow does not. Who may claim is the rule of
         the day it happened (engine.assignment); the replay checks that the claimed step existed and was open."""
         p = event["payload"]
         task_id = self.to_replayed.get(p.get("task_id"))
-        row = self.mem.tasks.get(task_id) if task_id else None
+        row = self.tasks.get(task_id) if task_id else None
         if row is None or row["status"] != "open":
             self._differ("event", "task_id", p.get("task_id"), None,
                          f"Sự kiện số {event['seq']} ({event['type']}) nói về bước '{p.get('task_id')}' mà phát lại "
@@ -341,23 +278,29 @@ class _Replay:
             self.result.stopped_at = event["seq"]
             raise _Stop
         base = {"element_id": row["element_id"], "task_id": task_id, "name": row["name"]}
-        if event["type"] == "task_claimed":
-            made = {"type": "task_claimed", **base, "assignee": actor}
+        if event["type"] == EventType.TASK_CLAIMED:
+            made = {"type": EventType.TASK_CLAIMED, **base, "assignee": actor}
         else:
-            made = {"type": "task_unclaimed", **base, "previous_assignee": row["assignee"]}
+            made = {"type": EventType.TASK_UNCLAIMED, **base, "previous_assignee": row["assignee"]}
         return self._commit([made], actor, self.clock.now())
 
     def _note(self, event: dict) -> list[dict]:
-        return [{"type": "note_added", "text": event["payload"].get("text")}]
+        return [{"type": EventType.NOTE_ADDED, "text": event["payload"].get("text")}]
+
+    def _follow(self, derived: list[dict], now: datetime) -> list[dict]:
+        return follow(self.runtime, self.workflow, self.case, derived, now=now, calendar=self.calendar,
+                      definition=self.compiled)
 
     def _commit(self, events: list[dict], actor: str | None, now: datetime) -> list[dict]:
-        self._project(events, actor, now)
+        """What the live commit does to the rows, in memory."""
+        projected = project(self.case, events, actor=actor, now=now, calendar=self.calendar,
+                            policy=self.compiled.policy, tasks=self.tasks)
+        for task_id, values in projected.task_updates:
+            self.tasks[task_id].update(values)
+        for row in projected.new_tasks:
+            self.tasks[row["id"]] = row
         self.case["next_timer_at"] = self.runtime.next_timer_at(self.workflow) if self.case["status"] == "active" else None
         return events
-
-    def _project(self, events: list[dict], actor: str | None, now: datetime) -> None:
-        for row in self.service._project(self.mem, self.case, events, actor=actor, now=now):  # type: ignore[arg-type]
-            self.mem.tasks[row["id"]] = row
 
     # --- comparing -------------------------------------------------------------------------------------------
     @property
@@ -388,14 +331,14 @@ class _Replay:
                          f"lại sinh ra {made['type']} ({made.get('element_id') or '—'}).", stored["seq"])
             return
         payload = plain({k: v for k, v in made.items() if k not in ("type", "element_id", "at")})
-        if made["type"] == "task_created" and payload.get("task_id") not in self.to_stored:
+        if made["type"] == EventType.TASK_CREATED and payload.get("task_id") not in self.to_stored:
             stored_id = stored["payload"].get("task_id")
             self.to_stored[payload["task_id"]] = stored_id
             self.to_replayed[stored_id] = payload["task_id"]
         if "task_id" in payload and payload["task_id"] is not None:
             payload["task_id"] = self.to_stored.get(payload["task_id"], payload["task_id"])
         recorded = dict(stored["payload"])
-        if made["type"] == "case_started":
+        if made["type"] == EventType.CASE_STARTED:
             for part in (recorded, payload):
                 part["calendar_policy"] = {k: v for k, v in (part.get("calendar_policy") or {}).items()
                                            if k not in VOLATILE_POLICY}
@@ -413,7 +356,7 @@ class _Replay:
                              f"Hồ sơ '{self.record.case_id}': cột '{name}' đang lưu {shown(stored_case.get(name))} "
                              f"nhưng lịch sử cho ra {shown(self.case.get(name))}.")
         stored_tasks = {t["id"]: t for t in self.record.tasks}
-        replayed = {self.to_stored.get(tid, tid): row for tid, row in self.mem.tasks.items()}
+        replayed = {self.to_stored.get(tid, tid): row for tid, row in self.tasks.items()}
         for task_id in sorted(set(stored_tasks) | set(replayed)):
             mine, theirs = replayed.get(task_id), stored_tasks.get(task_id)
             if theirs is None or mine is None:
@@ -454,7 +397,7 @@ class _Replay:
         }
 
     def _snapshot(self, at: datetime) -> dict:
-        tasks = [dict(row, id=self.to_stored.get(tid, tid)) for tid, row in self.mem.tasks.items()]
+        tasks = [dict(row, id=self.to_stored.get(tid, tid)) for tid, row in self.tasks.items()]
         return {
             "at": at,
             "case": {name: self.case.get(name) for name in SNAPSHOT_CASE},

@@ -19,10 +19,10 @@ from engine.audit.labels import (
 )
 from engine.audit.records import CaseRecord
 from engine.audit.steps import Handover, Step, read_handovers, read_steps
-from engine.history import plain
+from engine.history import EventType, plain
+from engine.policy import ProcedurePolicy
+from engine.calendar import BusinessCalendar
 
-# Lanes whose units coordinate rather than handle (printed as "Cơ quan phối hợp").
-COORDINATING_LANES = ("Lane_provincial_office",)
 APPLICANT_UNIT = "Tổ chức, cá nhân nộp hồ sơ"
 COLUMNS = ("TÊN CƠ QUAN / BỘ PHẬN", "THỜI GIAN GIAO, NHẬN HỒ SƠ",
            "KẾT QUẢ GIẢI QUYẾT HỒ SƠ (Trước hạn/Đúng hạn/Quá hạn)", "GHI CHÚ")
@@ -34,12 +34,13 @@ def case_diagram(record: CaseRecord) -> ProcessDiagram | None:
     return read_diagram(record.definition["content"], record.definition["filename"])
 
 
-def reception_data(steps: list[Step]) -> dict:
-    first = next((s for s in steps if s.element_id == "receive" and s.completed_at is not None), None)
+def reception_data(steps: list[Step], policy: ProcedurePolicy) -> dict:
+    """The data of the completed reception step (`role=reception` in the diagram)."""
+    first = next((s for s in steps if policy.has_role(s.element_id, "reception") and s.completed_at is not None), None)
     return first.data if first is not None else {}
 
 
-def build_slip(record: CaseRecord, calendar, *, names: Mapping[str, str] | None = None,
+def build_slip(record: CaseRecord, calendar: BusinessCalendar, *, names: Mapping[str, str] | None = None,
                forms: OfficialForms | None = None, diagram: ProcessDiagram | None = None) -> dict:
     forms = forms or official_forms()
     names = names or {}
@@ -47,7 +48,7 @@ def build_slip(record: CaseRecord, calendar, *, names: Mapping[str, str] | None 
     case = record.case
     steps = read_steps(record.events)
     handovers = read_handovers(record.events, steps, diagram)
-    received = reception_data(steps)
+    received = reception_data(steps, record.policy)
 
     def party(unit: str | None, officer: str | None) -> dict:
         return {"unit": unit or "—", "officer": officer, "officer_name": names.get(officer, officer) if officer else None}
@@ -77,7 +78,8 @@ def build_slip(record: CaseRecord, calendar, *, names: Mapping[str, str] | None 
             "timing_label": TIMING_SLIP.get(timing or "", "—"),
             "notes": _row_notes(record, handover, case),
         })
-    coordinating = [lane.name for lane in (diagram.lanes if diagram else []) if lane.id in COORDINATING_LANES]
+    lanes = diagram.lanes if diagram else []
+    coordinating = [lane.name for lane in lanes if lane.id in record.policy.coordinating_lanes]
     return plain({
         "form": forms["slip"].to_dict(),
         "agency": forms.agency,
@@ -113,7 +115,7 @@ def _row_notes(record: CaseRecord, handover: Handover, case: Mapping[str, Any]) 
         reason = giver.data.get("reasons")
         notes.append("Yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)" + (f": {reason}" if reason else "") + ".")
     if giver.restart_deadline:
-        restarted = next((e for e in record.events if e["type"] == "deadline_restarted"
+        restarted = next((e for e in record.events if e["type"] == EventType.DEADLINE_RESTARTED
                           and e["seq"] > (giver.completed_seq or 0)), None)
         if restarted is not None:
             notes.append(f"Đã nhận đủ hồ sơ bổ sung; thời hạn tính lại, hẹn trả mới "
@@ -127,18 +129,18 @@ def _case_notes(record: CaseRecord, names: Mapping[str, str]) -> list[str]:
     notes: list[str] = []
     for e in record.events:
         p = e["payload"]
-        if e["type"] == "deadline_restarted":
+        if e["type"] == EventType.DEADLINE_RESTARTED:
             notes.append(f"{short_time(e['at'])}: nhận đủ hồ sơ bổ sung, thời hạn tính lại từ đầu; hạn trước "
                          f"{short_time(p.get('previous_due_at'))}, hạn mới {short_time(p.get('due_at'))}.")
-        elif e["type"] == "apology_issued":
+        elif e["type"] == EventType.APOLOGY_ISSUED:
             reason = f"; lý do: {p['reason']}" if p.get("reason") else ""
             notes.append(f"{short_time(e['at'])}: gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu "
                          f"{p.get('notice_form') or '04'}), hẹn lại {short_time(p.get('new_due_at'))}{reason}.")
-        elif e["type"] == "case_withdrawn":
+        elif e["type"] == EventType.CASE_WITHDRAWN:
             reason = f"; lý do: {p['reason']}" if p.get("reason") else ""
             notes.append(f"{short_time(e['at'])}: người nộp rút hồ sơ, dừng giải quyết (Thông báo Mẫu "
                          f"{p.get('notice_form') or '05'}){reason}.")
-        elif e["type"] == "note_added":
+        elif e["type"] == EventType.NOTE_ADDED:
             who = names.get(e["actor"], e["actor"]) if e["actor"] else "hệ thống"
             notes.append(f"{short_time(e['at'])}, {who}: {p.get('text')}")
     return notes

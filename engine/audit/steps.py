@@ -18,7 +18,9 @@ from typing import Any, Iterable
 from engine.audit.diagram_model import ProcessDiagram
 from engine.calendar import WorkingTime
 from engine.definitions import as_decimal
-from engine.service import judge
+from engine.projection import judge
+from engine.history import EventType
+from engine.calendar import BusinessCalendar
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Step:
         """Early / on time / late against the step's own due time, by the engine's rule (`service.judge`)."""
         return judge(self.completed_at, self.due_at) if self.completed_at is not None else None
 
-    def used(self, calendar) -> WorkingTime | None:
+    def used(self, calendar: BusinessCalendar) -> WorkingTime | None:
         if self.completed_at is None:
             return None
         return calendar.working_time_between(self.created_at, self.completed_at)
@@ -80,7 +82,7 @@ def read_steps(events: Iterable[dict]) -> list[Step]:
     for e in events:
         p = e["payload"]
         kind = e["type"]
-        if kind == "task_created":
+        if kind == EventType.TASK_CREATED:
             steps[p["task_id"]] = Step(
                 task_id=p["task_id"], element_id=e["element_id"], name=p.get("name") or e["element_id"],
                 lane=p.get("lane"), lane_id=p.get("lane_id"), groups=list(p.get("groups") or []),
@@ -89,13 +91,13 @@ def read_steps(events: Iterable[dict]) -> list[Step]:
                 created_at=e["at"], created_seq=e["seq"], created_by=e["actor"], due_at=_instant(p.get("due_at")),
                 restart_deadline=bool(p.get("restart_deadline")),
             )
-        elif kind == "task_completed" and p.get("task_id") in steps:
+        elif kind == EventType.TASK_COMPLETED and p.get("task_id") in steps:
             step = steps[p["task_id"]]
             step.completed_at, step.completed_by, step.completed_seq = e["at"], e["actor"], e["seq"]
             step.data = dict(p.get("data") or {})
-        elif kind == "task_cancelled" and p.get("task_id") in steps:
+        elif kind == EventType.TASK_CANCELLED and p.get("task_id") in steps:
             steps[p["task_id"]].cancelled_at = e["at"]
-        elif kind == "step_overdue" and p.get("task_id") in steps:
+        elif kind == EventType.STEP_OVERDUE and p.get("task_id") in steps:
             steps[p["task_id"]].overdue = True
     return list(steps.values())
 
@@ -103,7 +105,7 @@ def read_steps(events: Iterable[dict]) -> list[Step]:
 def _runs(events: list[dict]) -> list[list[dict]]:
     runs: list[list[dict]] = []
     for e in events:
-        if runs and e["at"] == runs[-1][-1]["at"] and e["actor"] == runs[-1][-1]["actor"] and e["type"] != "case_started":
+        if runs and e["at"] == runs[-1][-1]["at"] and e["actor"] == runs[-1][-1]["actor"] and e["type"] != EventType.CASE_STARTED:
             runs[-1].append(e)
         else:
             runs.append([e])
@@ -115,22 +117,22 @@ def read_handovers(events: list[dict], steps: list[Step], diagram: ProcessDiagra
     handovers: list[Handover] = []
     for run in _runs(events):
         for index, e in enumerate(run):
-            if e["type"] != "task_completed" or e["payload"].get("task_id") not in by_id:
+            if e["type"] != EventType.TASK_COMPLETED or e["payload"].get("task_id") not in by_id:
                 continue
             giver = by_id[e["payload"]["task_id"]]
             later = run[index + 1:]
             if diagram is not None:
                 created = [by_id[x["payload"]["task_id"]] for x in later
-                           if x["type"] == "task_created" and x["payload"].get("task_id") in by_id]
+                           if x["type"] == EventType.TASK_CREATED and x["payload"].get("task_id") in by_id]
                 receivers = [s for s in created if diagram.path(giver.element_id, s.element_id) is not None]
             else:
                 receivers = []
                 for x in later:
-                    if x["type"] in ("task_completed", "timer_fired"):
+                    if x["type"] in (EventType.TASK_COMPLETED, EventType.TIMER_FIRED):
                         break
-                    if x["type"] == "task_created" and x["payload"].get("task_id") in by_id:
+                    if x["type"] == EventType.TASK_CREATED and x["payload"].get("task_id") in by_id:
                         receivers.append(by_id[x["payload"]["task_id"]])
-            ended = any(x["type"] == "case_ended" for x in later)
+            ended = any(x["type"] == EventType.CASE_ENDED for x in later)
             if receivers or ended:
                 handovers.append(Handover(giver, receivers, e["at"], to_applicant=ended and not receivers))
     return handovers
@@ -153,15 +155,15 @@ def mark_path(events: list[dict], steps: list[Step], diagram: ProcessDiagram) ->
         targets: list[str] = []
         for e in run:
             kind, element = e["type"], e["element_id"]
-            if kind == "case_started":
+            if kind == EventType.CASE_STARTED:
                 sources.extend(starts)
                 marks.nodes.update(starts)
-            elif kind in ("task_completed", "timer_fired"):
+            elif kind in (EventType.TASK_COMPLETED, EventType.TIMER_FIRED):
                 sources.append(element)
-            elif kind in ("task_created", "end_reached", "decision_evaluated"):
+            elif kind in (EventType.TASK_CREATED, EventType.END_REACHED, EventType.DECISION_EVALUATED):
                 targets.append(element)
-            if element and kind in ("task_created", "task_completed", "timer_fired", "end_reached",
-                                    "decision_evaluated"):
+            if element and kind in (EventType.TASK_CREATED, EventType.TASK_COMPLETED, EventType.TIMER_FIRED, EventType.END_REACHED,
+                                    EventType.DECISION_EVALUATED):
                 marks.nodes.add(element)
         for target in targets:
             paths = [p for p in (diagram.path(s, target) for s in sources) if p is not None]

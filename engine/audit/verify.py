@@ -15,6 +15,7 @@ from engine.audit.records import iter_case_ids, load_record
 from engine.audit.replay import replay_record
 from engine.errors import NotFound
 from engine.store import Store
+from engine.calendar import BusinessCalendar
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Verdict:
         return doc
 
 
-def verify_case(store: Store, case_id: str, calendar) -> Verdict:
+def verify_case(store: Store, case_id: str, calendar: BusinessCalendar) -> Verdict:
     with store.transaction() as tx:
         record = load_record(tx, case_id)
         broken = check_chain(record.case, record.events)
@@ -54,7 +55,7 @@ def verify_case(store: Store, case_id: str, calendar) -> Verdict:
                    f"đầu tiên: {first.message}", result.differences)
 
 
-def verify_all(store: Store, calendar, on_case: Callable[[str], None] | None = None) -> Iterator[Verdict]:
+def verify_all(store: Store, calendar: BusinessCalendar, on_case: Callable[[str], None] | None = None) -> Iterator[Verdict]:
     """A verdict for every case, in id order, one short read transaction per case."""
     for case_id in iter_case_ids(store):
         if on_case is not None:

@@ -22,6 +22,7 @@ from engine.audit.records import cases_received, load_record, procedure_names
 from engine.calendar import TZ
 from engine.errors import InvalidInput
 from engine.store import Store
+from engine.history import EventType
 
 XES_NS = "http://www.xes-standard.org/"
 EXTENSIONS = (
@@ -31,7 +32,7 @@ EXTENSIONS = (
     ("Organizational", "org", "http://www.xes-standard.org/org.xesext"),
 )
 ENGINE_RESOURCE = "engine"
-SKIPPED = frozenset({"end_reached", "workflow_completed"})  # library bookkeeping, not steps of the case
+SKIPPED = frozenset({EventType.END_REACHED, EventType.WORKFLOW_COMPLETED})  # library bookkeeping, not steps of the case
 CASE_STRINGS = ("procedure_code", "process_id", "status", "outcome", "timing", "channel", "stage")
 CASE_DATES = ("received_at", "transferred_at", "due_at", "first_due_at", "apology_due_at", "resolved_at", "ended_at")
 CASE_INTS = ("restarts", "supplement_rounds", "rework_rounds", "apologies")
@@ -74,19 +75,19 @@ def _event_entries(record) -> Iterator[list[etree._Element]]:
         if kind in SKIPPED:
             continue
         attrs: list[etree._Element | None] = []
-        if kind in ("task_created", "task_completed", "task_cancelled"):
+        if kind in (EventType.TASK_CREATED, EventType.TASK_COMPLETED, EventType.TASK_CANCELLED):
             name = p.get("name") or e["element_id"]
-            transition = {"task_created": "start", "task_completed": "complete", "task_cancelled": "ate_abort"}[kind]
+            transition = {EventType.TASK_CREATED: "start", EventType.TASK_COMPLETED: "complete", EventType.TASK_CANCELLED: "ate_abort"}[kind]
             attrs.append(_typed("concept:name", name))
             attrs.append(_typed("lifecycle:transition", transition))
-            if kind == "task_completed":
+            if kind == EventType.TASK_COMPLETED:
                 attrs.append(_typed("org:resource", e["actor"] or ENGINE_RESOURCE))
             attrs.append(_typed("org:group", p.get("lane")))
             attrs.append(_typed("task_id", p.get("task_id")))
         else:
             label = EVENT_LABELS.get(kind, kind)
-            detail = p.get("name") if kind in ("timer_fired", "step_overdue") else (
-                p.get("decision") if kind == "decision_evaluated" else None)
+            detail = p.get("name") if kind in (EventType.TIMER_FIRED, EventType.STEP_OVERDUE) else (
+                p.get("decision") if kind == EventType.DECISION_EVALUATED else None)
             attrs.append(_typed("concept:name", f"{label}: {detail}" if detail else label))
             attrs.append(_typed("lifecycle:transition", "complete"))
             attrs.append(_typed("org:resource", e["actor"] or ENGINE_RESOURCE))

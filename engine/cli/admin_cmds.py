@@ -9,6 +9,7 @@ from rich.table import Table
 
 from engine.cli.output import emit
 from engine.cli.render import when
+from engine.history import EventType
 
 
 def deploy(
@@ -55,7 +56,7 @@ def tick(
 ) -> None:
     """Kích hoạt mọi hẹn giờ đã đến hạn theo đồng hồ hệ thống."""
     result = ctx.obj.service.fire_due_timers()
-    fired = [e for e in result["events"] if e["type"] == "timer_fired"]
+    fired = [e for e in result["events"] if e["type"] == EventType.TIMER_FIRED]
     doc = {"fired": result["fired"], "cases": result["cases"], "at": result["at"],
            "timers": [{"case_id": e["case_id"], "element_id": e["element_id"], "name": e.get("name"),
                        "attached_to": e.get("attached_to"), "due_at": e.get("due_at")} for e in fired],

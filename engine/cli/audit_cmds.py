@@ -61,13 +61,11 @@ def replay(
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
 ) -> None:
     """Dựng lại hồ sơ chỉ từ lịch sử sự kiện và so sánh với dữ liệu đang lưu."""
-    from engine.audit.replay import replay_case
     from engine.calendar import parse_instant
 
     app = ctx.obj
     at = parse_instant(until) if until else None
-    with app.service.store.transaction() as tx:
-        result = replay_case(tx, case_id, app.calendar, until=at)
+    result = app.service.replay(case_id, until=at)
     emit(result.to_dict(), json_, _render_replay)
     if not result.ok:
         stderr.print(f"Lỗi: phát lại hồ sơ '{case_id}' khác dữ liệu đang lưu ({len(result.differences)} khác biệt).",
@@ -108,21 +106,17 @@ def verify(
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
 ) -> None:
     """Kiểm tra chuỗi băm lịch sử và phát lại từng hồ sơ; chỉ ra hồ sơ hỏng và sự kiện hỏng đầu tiên."""
-    from engine.audit.records import count_cases
-    from engine.audit.verify import verify_all, verify_case
-
     app = ctx.obj
     if (case_id is None) == (not all_):
         raise InvalidInput("Hãy chỉ ra một mã hồ sơ hoặc dùng --all (không dùng cả hai).")
-    store, calendar = app.service.store, app.calendar
     checked, broken = 0, []
     if case_id is not None:
-        verdicts = iter([verify_case(store, case_id, calendar)])
+        verdicts = iter([app.service.verify(case_id)])
         progress = None
     else:
         progress = _progress() if not json_ and sys.stderr.isatty() else None
-        task = progress.add_task("Kiểm tra hồ sơ", total=count_cases(store)) if progress else None
-        verdicts = verify_all(store, calendar, on_case=(lambda _id: progress.advance(task)) if progress else None)
+        task = progress.add_task("Kiểm tra hồ sơ", total=app.service.count_cases()) if progress else None
+        verdicts = app.service.verify_all(on_case=(lambda _id: progress.advance(task)) if progress else None)
     if progress is not None:
         progress.start()
     try:
@@ -159,13 +153,11 @@ def slip(
     json_: bool = typer.Option(False, "--json", help="Như --format json."),
 ) -> None:
     """Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 06); --format html kèm sơ đồ quy trình đã đi qua."""
-    from engine.audit.records import load_record
     from engine.audit.slip import build_slip, case_diagram, slip_text
 
     app = ctx.obj
     chosen = _format(format_, SLIP_FORMATS, json_)
-    with app.service.store.transaction() as tx:
-        record = load_record(tx, case_id)
+    record = app.service.case_record(case_id)
     doc = build_slip(record, app.calendar, names=_names(app))
     if chosen == "json":
         _write(to_json(doc) + "\n", out)
@@ -191,12 +183,12 @@ def book(
     json_: bool = typer.Option(False, "--json", help="Như --format json."),
 ) -> None:
     """Sổ theo dõi hồ sơ (Mẫu 07), đánh số liên tục theo năm."""
-    from engine.audit.book import book_csv, book_text, build_book
+    from engine.audit.book import book_csv, book_text
     from engine.audit.html import book_html
 
     app = ctx.obj
     chosen = _format(format_, BOOK_FORMATS, json_)
-    doc = build_book(app.service.store, _day(from_, "--from"), _day(to, "--to"))
+    doc = app.service.book(_day(from_, "--from"), _day(to, "--to"))
     render = {"json": lambda d: to_json(d) + "\n", "text": book_text, "html": book_html, "csv": book_csv}[chosen]
     _write(render(doc), out)
 
@@ -212,13 +204,11 @@ def notice(
 ) -> None:
     """In giấy tiếp nhận (01), phiếu yêu cầu bổ sung (02), từ chối (03), xin lỗi (04) hoặc thông báo dừng (05)."""
     from engine.audit.html import notice_html
-    from engine.audit.notices import build_notice, notice_text
-    from engine.audit.records import load_record
+    from engine.audit.notices import notice_text
 
     app = ctx.obj
     chosen = _format(format_, SLIP_FORMATS, json_)
-    with app.service.store.transaction() as tx:
-        doc = build_notice(tx, load_record(tx, case_id), kind, names=_names(app))
+    doc = app.service.notice(case_id, kind, names=_names(app))
     render = {"json": lambda d: to_json(d) + "\n", "text": notice_text, "html": notice_html}[chosen]
     _write(render(doc), out)
 
@@ -232,9 +222,7 @@ def export_xes(
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
 ) -> None:
     """Xuất nhật ký sự kiện XES (IEEE 1849) của các hồ sơ tiếp nhận trong khoảng thời gian."""
-    from engine.audit.xes import export_xes as write
-
-    summary = write(ctx.obj.service.store, _day(from_, "--from"), _day(to, "--to"), out)
+    summary = ctx.obj.service.export_xes(_day(from_, "--from"), _day(to, "--to"), out)
     emit(summary, json_, lambda c, d: c.print(
         f"Đã xuất {d['traces']} hồ sơ, {d['events']} sự kiện vào {d['file']}.", markup=False))
 

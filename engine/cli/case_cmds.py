@@ -163,10 +163,8 @@ def history(
         emit({"case_id": case_id, "events": app.service.history(case_id)}, True, lambda c, d: None)
         return
     from engine.audit.history_view import render_timeline, timeline
-    from engine.audit.records import load_record
 
-    with app.service.store.transaction() as tx:
-        record = load_record(tx, case_id)
+    record = app.service.case_record(case_id)
     render_timeline(stdout, timeline(record, app.calendar, {u.id: u.name for u in app.settings.users.values()}))
 
 

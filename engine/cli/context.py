@@ -68,4 +68,4 @@ class AppContext:
     def close(self) -> None:
         service = self.__dict__.get("service")
         if service is not None:
-            service.store.dispose()
+            service.close()

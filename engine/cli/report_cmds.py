@@ -76,14 +76,10 @@ def report(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Ghi vào tệp thay vì in ra màn hình."),
 ) -> None:
     """Báo cáo tình hình giải quyết hồ sơ: tiếp nhận, giải quyết, tồn, tỷ lệ đúng hạn, điểm theo TT 01/2018."""
-    from engine.reports.build import build_report
-
     app = ctx.obj
     fmt = _format(fmt, json_, FORMATS)
     chosen = _period(app, from_, to, period, cutoff_day, "month")
-    doc = build_report(app.service.store, period=chosen, now=app.clock.now(), by=by, procedure=procedure,
-                       with_trend=fmt == "html", users=app.settings.users,
-                       day_minutes=int(app.calendar.policy()["standard_day_minutes"]))
+    doc = app.service.report(period=chosen, by=by, procedure=procedure, with_trend=fmt == "html")
     if fmt == "json":
         _write(to_json(doc) + "\n", output)
     elif fmt == "csv":
@@ -115,13 +111,10 @@ def overdue(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Ghi vào tệp thay vì in ra màn hình."),
 ) -> None:
     """Hồ sơ quá hạn (đang giải quyết và đã giải quyết): bước chậm, đơn vị, cán bộ, thời gian chậm, nguyên nhân."""
-    from engine.reports.overdue import overdue_cases
-
     app = ctx.obj
     fmt = _format(fmt, json_, ("table", "json", "csv"))
     chosen = _period(app, from_, to, period, cutoff_day, None)
-    doc = overdue_cases(app.service.store, app.calendar, now=app.clock.now(), period=chosen, procedure=procedure,
-                        users=app.settings.users)
+    doc = app.service.overdue(period=chosen, procedure=procedure)
     if fmt == "json":
         _write(to_json(doc) + "\n", output)
     elif fmt == "csv":

@@ -26,10 +26,10 @@ class DecisionTask(BpmnSpecMixin):
 
 
 class DecisionTaskConverter(TaskSpecConverter):
-    def to_dict(self, spec):
+    def to_dict(self, spec: DecisionTask) -> dict:
         dct = self.get_default_attributes(spec)
         dct.update(decision_ref=spec.decision_ref, result_variable=spec.result_variable, map_mode=spec.map_mode)
         return dct
 
-    def from_dict(self, dct):
+    def from_dict(self, dct: dict) -> DecisionTask:
         return self.task_spec_from_dict(dct)

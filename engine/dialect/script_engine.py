@@ -16,12 +16,12 @@ from typing import Any, Callable, Mapping
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine.calendar import TZ
-from engine.dialect.expressions import is_expression, parse_expression
+from engine.dialect.expressions import Expression, is_expression, parse_expression
 from engine.errors import EngineError, InvalidInput
 
 
 @lru_cache(maxsize=4096)
-def compiled(text: str):
+def compiled(text: str) -> Expression:
     return parse_expression(text)
 
 
@@ -40,21 +40,21 @@ class SafeScriptEngine(PythonScriptEngine):
     def validate(self, expression: str) -> None:
         compiled(expression)
 
-    def evaluate(self, task, expression: str, external_context=None) -> Any:
+    def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
         data = dict(task.data)
         if external_context:
             data.update(external_context)
         result = compiled(expression).evaluate(data)
         return result
 
-    def execute(self, task, script, external_context=None):
+    def execute(self, task: Any, script: str, external_context: Mapping[str, Any] | None = None) -> None:
         raise ScriptRefused("Hệ thống không chạy mã lệnh (script) từ sơ đồ.", element=task.task_spec.bpmn_id)
 
-    def call_service(self, task, **kwargs):
+    def call_service(self, task: Any, **kwargs: Any) -> None:
         raise ScriptRefused("Hệ thống không gọi dịch vụ (service task) từ sơ đồ.", element=task.task_spec.bpmn_id)
 
     # --- timers -----------------------------------------------------------------------------------------------
-    def timer_start(self, task) -> datetime:
+    def timer_start(self, task: Any) -> datetime:
         """Where a step's working time starts counting: now, or the case's transfer time if that is later."""
         now = self.clock.now()
         transferred = task.data.get("transferred_at")
@@ -62,7 +62,7 @@ class SafeScriptEngine(PythonScriptEngine):
             transferred = datetime.fromisoformat(transferred)
         return max(now, transferred) if isinstance(transferred, datetime) else now
 
-    def timer_value(self, task, text: str) -> str:
+    def timer_value(self, task: Any, text: str) -> str:
         text = text.strip()
         if is_expression(text):
             value = compiled(text).evaluate(dict(task.data))
@@ -73,7 +73,7 @@ class SafeScriptEngine(PythonScriptEngine):
             return value
         return text
 
-    def instant_value(self, task, text: str) -> datetime:
+    def instant_value(self, task: Any, text: str) -> datetime:
         text = text.strip()
         value: Any = compiled(text).evaluate(dict(task.data)) if is_expression(text) else text
         if isinstance(value, str):

@@ -27,6 +27,24 @@ EXPORTER_VERSION = "5.31.0"
 EXECUTION_PLATFORM = "Camunda Platform"
 EXECUTION_PLATFORM_VERSION = "7.22.0"
 HISTORY_TIME_TO_LIVE = "3650"  # days: ten years, the archive period of the control slip and tracking book
+# The procedure policy (engine.policy) the generated diagrams carry: what the one-stop pattern's elements mean, so the
+# engine never needs to know their ids. On the process, then per generated element id.
+POLICY_PROCESS = (
+    ("channel_variable", "channel"),
+    ("result_kind_variable", "routing.result_kind"),
+    ("rework_decision", "decision=rework"),
+)
+COORDINATING_LANE = "provincial_office"
+POLICY_ELEMENTS = {
+    "receive": ("role", "reception"),
+    "check_completeness": ("role", "completeness_check"),
+    "appraise": ("role", "appraisal"),
+    "approve": ("role", "result"),
+    "return_result": ("role", "returns_result"),
+    "EndEvent_refused_at_reception": ("outcome", "refused_at_reception"),
+    "EndEvent_supplement_at_reception": ("outcome", "supplement_at_reception"),
+    "EndEvent_done": ("outcome", "result"),
+}
 
 
 def _q(name: str) -> str:
@@ -76,7 +94,10 @@ def write_bpmn(graph: ProcessGraph, diagram: Diagram) -> bytes:
         ),
     )
     _sub(process, "bpmn:documentation", text=graph.documentation)
-    _properties(process, graph.properties)
+    policy = POLICY_PROCESS
+    if COORDINATING_LANE in graph.lanes:
+        policy += (("coordinating_lanes", f"Lane_{COORDINATING_LANE}"),)
+    _properties(process, graph.properties + policy)
     lane_set = _sub(process, "bpmn:laneSet", (("id", f"LaneSet_{pid}"),))
     for lane in graph.lanes:
         element = _sub(lane_set, "bpmn:lane", (("id", f"Lane_{lane}"), ("name", LANE_NAMES[lane])))
@@ -117,7 +138,7 @@ def _flow_node(process: etree._Element, node: Node, graph: ProcessGraph) -> None
     element = _sub(process, f"bpmn:{node.kind}", tuple(attributes))
     if node.documentation:
         _sub(element, "bpmn:documentation", text=node.documentation)
-    _properties(element, node.properties)
+    _properties(element, node.properties + ((POLICY_ELEMENTS[node.id],) if node.id in POLICY_ELEMENTS else ()))
     for flow in graph.incoming(node.id):
         _sub(element, "bpmn:incoming", text=flow.id)
     for flow in graph.outgoing(node.id):

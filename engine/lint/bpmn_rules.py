@@ -358,6 +358,14 @@ def reserved_id(doc: BpmnDocument) -> Iterator[Finding]:
             )
 
 
+def procedure_policy(doc: BpmnDocument) -> Iterator[Finding]:
+    """The procedure policy properties (`engine.policy`: outcome, role, rework_decision, coordinating_lanes)."""
+    from engine.policy import problems
+
+    for element_id, message, line in problems(doc.root):
+        yield Finding("procedure-policy", element_id, message[0].upper() + message[1:] + ".", line)
+
+
 RULES: dict[str, Rule] = {
     "executable-process": executable_process,
     "modeler-header": modeler_header,
@@ -372,6 +380,7 @@ RULES: dict[str, Rule] = {
     "missing-di": missing_di,
     "no-script-task": no_script_task,
     "reserved-id": reserved_id,
+    "procedure-policy": procedure_policy,
 }
 
 

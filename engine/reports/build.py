@@ -13,6 +13,7 @@ from engine.reports.queries import (
 )
 from engine.reports.reading import read_snapshot
 from engine.reports.scores import average, unit_score_rows
+from engine.store import Store
 
 GROUPINGS = ("procedure", "field", "lane", "officer", "month")
 
@@ -79,7 +80,7 @@ def _months(table: FlowTable, buckets: list[Period], now: datetime) -> list[dict
             for b, f in zip(buckets, table.per_bucket()) if b.start <= now]
 
 
-def build_report(store, *, period: Period, now: datetime, by: str = "procedure", procedure: str | None = None,
+def build_report(store: Store, *, period: Period, now: datetime, by: str = "procedure", procedure: str | None = None,
                  with_trend: bool = False, users: Mapping[str, Any] | None = None, day_minutes: int = 480) -> dict:
     """The report of `period` as one JSON-able document (definitions in the `engine.reports` docstring)."""
     if by not in GROUPINGS:

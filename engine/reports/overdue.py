@@ -22,6 +22,9 @@ from engine.reports.periods import Period
 from engine.reports.queries import Scope, counted, finished_at, in_scope, procedure_known
 from engine.reports.reading import read_snapshot
 from engine.schema import cases, events, tasks
+from engine.history import EventType
+from engine.store import Store
+from engine.calendar import BusinessCalendar
 
 
 def _late_case_filter(scope: Scope, start: datetime | None, as_of: datetime):
@@ -34,7 +37,7 @@ def _late_case_filter(scope: Scope, start: datetime | None, as_of: datetime):
     return and_(or_(resolved_late, open_overdue), counted(), *in_scope(scope))
 
 
-def overdue_cases(store, calendar, *, now: datetime, period: Period | None = None, procedure: str | None = None,
+def overdue_cases(store: Store, calendar: BusinessCalendar, *, now: datetime, period: Period | None = None, procedure: str | None = None,
                   users: Mapping[str, Any] | None = None) -> dict:
     start = period.start if period is not None else None
     as_of = period.as_of(now) if period is not None else now
@@ -63,7 +66,7 @@ def overdue_cases(store, calendar, *, now: datetime, period: Period | None = Non
         notes = defaultdict(list)
         for r in conn.execute(
                 select(events.c.case_id, events.c.at, events.c.actor, events.c.payload)
-                .where(events.c.case_id.in_(late_ids), events.c.type == "note_added", events.c.at < as_of)
+                .where(events.c.case_id.in_(late_ids), events.c.type == EventType.NOTE_ADDED, events.c.at < as_of)
                 .order_by(events.c.case_id, events.c.seq)).mappings():
             notes[r["case_id"]].append({"at": r["at"], "actor": r["actor"], "text": (r["payload"] or {}).get("text")})
 

@@ -30,6 +30,8 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from engine.reports.daily import local_day
 from engine.schema import cases, events, procedures, step_days, tasks
+from engine.history import EventType
+from sqlalchemy.sql.elements import ColumnElement
 
 AT_DESK = ("refused_at_reception", "supplement_at_reception")
 # An empty string written into the SQL: a bound parameter would make PostgreSQL see two different GROUP BY expressions.
@@ -43,13 +45,13 @@ class Scope:
     procedure: str | None = None  # only this procedure code
 
 
-def bucket(column, bounds: Sequence[datetime]):
+def bucket(column: ColumnElement, bounds: Sequence[datetime]) -> ColumnElement:
     """-1 before bounds[0], i inside [bounds[i], bounds[i+1]), K = len(bounds) - 1 after the last bound or NULL."""
     whens = [(column < bounds[0], -1)] + [(column < b, i) for i, b in enumerate(bounds[1:])]
     return case(*whens, else_=len(bounds) - 1)
 
 
-def due_bucket(column, as_of: Sequence[datetime]):
+def due_bucket(column: ColumnElement, as_of: Sequence[datetime]) -> ColumnElement:
     """The first j with `column` < as_of[j] (as_of is non-decreasing); len(as_of) if none or NULL."""
     return case(*[(column < a, j) for j, a in enumerate(as_of)], else_=len(as_of))
 
@@ -64,12 +66,12 @@ def tasks_in_scope(scope: Scope) -> list:
     return [tasks.c.case_id.in_(select(cases.c.id).where(cases.c.procedure_code == scope.procedure))]
 
 
-def counted():
+def counted() -> ColumnElement:
     """Cases that were received: the desk neither refused them nor sent them back for completion on the spot."""
     return or_(cases.c.outcome.is_(None), cases.c.outcome.not_in(AT_DESK))
 
 
-def finished_at():
+def finished_at() -> ColumnElement:
     """When a case left the pending pile: its result reached the desk, else it ended (withdrawn, stopped)."""
     return func.coalesce(cases.c.resolved_at, cases.c.ended_at)
 
@@ -212,14 +214,14 @@ def apology_cells(conn: Connection, scope: Scope, bounds: Sequence[datetime]) ->
     """Apology letters (new appointment) issued in [b0, bK), from the history."""
     inner = (select(cases.c.procedure_code.label("code"), bucket(events.c.at, bounds).label("b"))
              .select_from(events.join(cases, cases.c.id == events.c.case_id))
-             .where(events.c.type == "apology_issued", events.c.at >= bounds[0], events.c.at < bounds[-1],
+             .where(events.c.type == EventType.APOLOGY_ISSUED, events.c.at >= bounds[0], events.c.at < bounds[-1],
                     *in_scope(scope)))
     return _grouped(conn, inner, ("code", "b"), [("n", None)])
 
 
 # --- keys and steps: where the time goes -----------------------------------------------------------------------------
 
-def distinct_keys(conn: Connection, column, *conditions) -> list:
+def distinct_keys(conn: Connection, column: ColumnElement, *conditions: ColumnElement) -> list:
     """The distinct non-NULL values of `column` (under `conditions` on the same table) by a loose index scan: each
     value is one index seek for the smallest value above the previous one, so an index led by the condition columns
     and `column` answers without reading the rows in between."""

@@ -9,7 +9,7 @@
 - Indicator 3, per case resolved in the period: supplement rounds 0 → 2 points, 1 → 1, more → 0
   (`engine.reports.queries.resolved_cells`).
 
-Indicator 2 is fixed when the case is resolved and added to daily sums (`engine.reports.daily.record_unit_scores`,
+Indicator 2 is fixed when the case is resolved and added to daily sums (`Tx.record_daily_sums`,
 called by the engine in the same transaction); a report adds up the days of its period.
 """
 
@@ -20,11 +20,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from engine.reports.daily import POINTS, local_day, record_unit_scores
+from engine.reports.daily import POINTS, local_day
 from engine.reports.queries import Scope
 from engine.schema import unit_score_days
 
-__all__ = ["POINTS", "average", "record_unit_scores", "unit_score_rows"]
+__all__ = ["POINTS", "average", "unit_score_rows"]
 
 
 def unit_score_rows(conn: Connection, scope: Scope, start: datetime, end: datetime, by: str) -> list[dict]:

@@ -6,7 +6,7 @@ replaced by nothing (patched for the duration of one case only, then put back):
   stays in this process's memory, which is all the next command of the run needs);
 - the history rows: `Tx.insert_events` writes nothing (the hash chain is still computed);
 - the case view a command returns: only the open steps' ids are read back;
-- the daily report sums: `record_step_stats` and `record_unit_scores` write nothing.
+- the daily report sums: `Tx.record_daily_sums` writes nothing.
 A database written this way is not a usable case history: only the times mean something. The variants run
 interleaved with the floor, round after round, like parts 1–3.
 """
@@ -39,14 +39,15 @@ def _patched(owner: Any, name: str, replacement: Callable) -> Iterator[None]:
         setattr(owner, name, original)
 
 
-def _short_view(service, tx, case: dict) -> dict:
+def _short_view(tx, case: dict, now) -> dict:
     rows = tx.view_tasks(case["id"])
     return {"case_id": case["id"], "status": case["status"], "outcome": case.get("outcome"), "version": case["version"],
             "tasks": [{"task_id": r["id"], "element_id": r["element_id"]} for r in rows if r["status"] == "open"]}
 
 
 def _without(stack: ExitStack, part: str) -> None:
-    import engine.service as service_module
+    import engine.usecases.complete as complete_module
+    import engine.usecases.start as start_module
     from engine.runtime import Runtime
     from engine.store import Tx
 
@@ -55,10 +56,10 @@ def _without(stack: ExitStack, part: str) -> None:
     if part in ("no_history_rows", "all_four"):
         stack.enter_context(_patched(Tx, "insert_events", lambda self, rows: None))
     if part in ("no_view", "all_four"):
-        stack.enter_context(_patched(service_module.Service, "_case_view", _short_view))
+        for module in (start_module, complete_module):
+            stack.enter_context(_patched(module, "case_view", _short_view))
     if part in ("no_daily_sums", "all_four"):
-        stack.enter_context(_patched(service_module, "record_step_stats", lambda *args: None))
-        stack.enter_context(_patched(service_module, "record_unit_scores", lambda *args: None))
+        stack.enter_context(_patched(Tx, "record_daily_sums", lambda *args, **kwargs: None))
 
 
 def measure_ablation(rounds: int) -> dict:

@@ -136,11 +136,8 @@ NAMES = {
 
 def test_injection_in_names_is_kept_as_text_and_never_run(cli, tmp_path):
     """Names and labels are text for people: accepted verbatim, stored verbatim, never evaluated."""
-    import engine.service
-
-    # On PostgreSQL the suite empties and reuses one database, so definition ids repeat across tests; the process's
-    # compiled-definition cache (keyed by URL and id) would serve another test's diagram.
-    engine.service._compiled_by_id.clear()
+    # (conftest's `db_url` fixture forgets which content each definition id held: PostgreSQL test databases are
+    # emptied and reused, so ids repeat across tests.)
     folder = tmp_path / "in"
     folder.mkdir()
     for form in FIXTURE.glob("*.form"):
