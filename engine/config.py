@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from engine.db_url import normalize as normalize_db_url
 from engine.errors import InvalidInput, NotFound
 
 GROUPS = ("reception", "department_leader", "staff", "director", "records_clerk", "provincial_office")
@@ -122,5 +123,6 @@ def load_settings(config_path: Path | None = None, db_url: str | None = None) ->
     calendar = data.get("calendar", {})
     if not isinstance(calendar, dict):
         raise InvalidInput(f"Mục [calendar] trong {source} phải là một bảng.", source=source)
-    url = db_url or (data.get("database") or {}).get("url") or default_db_url()
+    typed = db_url or (data.get("database") or {}).get("url")
+    url = normalize_db_url(typed) if typed else default_db_url()
     return Settings(db_url=url, calendar=calendar, users=users, source=source)

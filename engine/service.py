@@ -13,18 +13,11 @@ from datetime import datetime, time, timedelta
 from typing import Any, Iterable, Mapping
 
 from engine.config import GROUP_LABELS, Settings, User
-from engine.definitions import (
-    START_VARIABLES, as_decimal, cached_model, collect, load_dmn_cached, load_form_cached, parse_catalog,
-)
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.history import plain
-from engine.reports.measures import case_time_used, step_time_used
-from engine.reports.daily import record_step_stats, record_unit_scores
-from engine.runtime import Compiled, Runtime, compile_bpmn, content_hash
 from engine.store import Store, Tx
 from engine.workflow_cache import WorkflowCache
 
-RESERVED_START_KEYS = START_VARIABLES
 _compiled_by_id: dict[tuple[str, int], Compiled] = {}
 MAX_DATA_BYTES = 64 * 1024
 
@@ -71,6 +64,9 @@ class Service:
 
     # --- deploy ----------------------------------------------------------------------------------------------
     def deploy(self, paths: Iterable) -> list[dict]:
+        from engine.definitions import collect, load_dmn_cached, load_form_cached, parse_catalog
+        from engine.runtime import compile_bpmn
+
         files = collect(paths)
         now = self.clock.now()
         results: list[dict] = []
@@ -108,6 +104,8 @@ class Service:
         return results
 
     def _store_definition(self, tx: Tx, kind: str, key: str, src, name: str | None, meta: dict, now: datetime) -> dict:
+        from engine.runtime import content_hash
+
         digest = content_hash(src.content)
         existing = tx.definition_by_hash(kind, key, digest)
         latest = tx.latest_definition(kind, key)
@@ -121,6 +119,8 @@ class Service:
                 "status": status}
 
     def _check_references(self, tx: Tx, compiled: Compiled, forms: dict, decisions: dict) -> None:
+        from engine.definitions import START_VARIABLES, load_form_cached
+
         info = compiled.info
         provided = set(START_VARIABLES)
         for task in info.user_tasks:
@@ -166,6 +166,8 @@ class Service:
 
     def decide(self, decision_key: str, data: Mapping[str, Any]) -> dict:
         """Evaluate the latest deployed version of a decision for a designer, with the rules that matched."""
+        from engine.definitions import load_dmn_cached
+
         from engine.rules import evaluate_decision
 
         with self.store.transaction() as tx:
@@ -183,6 +185,8 @@ class Service:
 
     # --- runtime plumbing ------------------------------------------------------------------------------------
     def _runtime(self, tx: Tx) -> Runtime:
+        from engine.runtime import Runtime
+
         def decide(decision_ref: str, data: Mapping[str, Any], mode: str) -> Any:
             from engine.rules import evaluate_decision, map_decision_result
 
@@ -218,6 +222,8 @@ class Service:
 
     @staticmethod
     def _find_latest_model(tx: Tx, kind: str, key: str) -> tuple[dict | None, Any]:
+        from engine.definitions import cached_model, load_dmn_cached, load_form_cached
+
         ref = tx.latest_definition_ref(kind, key)
         if ref is None:
             return None, None
@@ -229,6 +235,8 @@ class Service:
 
     def _compiled(self, tx: Tx, definition_id: int) -> Compiled:
         # Definitions are immutable once stored: one read per process and database, not one per command.
+        from engine.runtime import compile_bpmn
+
         key = (self.store.url, definition_id)
         compiled = _compiled_by_id.get(key)
         if compiled is None:
@@ -255,6 +263,8 @@ class Service:
     # --- start -----------------------------------------------------------------------------------------------
     def start_case(self, code: str, *, applicant: str, received_at: datetime | None, data: Mapping[str, Any] | None,
                    actor: str | None) -> dict:
+        from engine.definitions import START_VARIABLES as RESERVED_START_KEYS, as_decimal
+
         user = self._user(actor)
         if "reception" not in user.groups:
             raise Conflict(f"Người dùng '{user.id}' không thuộc Bộ phận Một cửa nên không tiếp nhận hồ sơ được.",
@@ -328,6 +338,8 @@ class Service:
 
     # --- complete --------------------------------------------------------------------------------------------
     def task_form(self, task_id: str) -> tuple[dict, Any]:
+        from engine.definitions import load_form_cached
+
         with self.store.transaction() as tx:
             task = tx.resolve_task_id(task_id)
             case = tx.case(task["case_id"])
@@ -513,6 +525,8 @@ class Service:
     def _commit(self, tx: Tx, runtime: Runtime, workflow, case: dict, events: list[dict], *, actor: str | None,
                 now: datetime, view: bool = True, known_tasks: dict[str, dict] | None = None,
                 keep: bool = True) -> dict | None:
+        from engine.reports.daily import record_step_stats, record_unit_scores
+
         before_version = case["version"]
         original = dict(case)
         completed: list[dict] = []
@@ -543,6 +557,9 @@ class Service:
         """Apply events to the case and existing task rows (the read model; the events stay the truth).
         Returns the rows of tasks the events created, for the caller to insert. `known_tasks` are rows the caller
         already read (not read again); `completed` receives each completed task's row as updated."""
+        from engine.definitions import as_decimal
+        from engine.reports.measures import case_time_used, step_time_used
+
         pending_tasks: list[dict] = []
         for e in events:
             kind = e["type"]

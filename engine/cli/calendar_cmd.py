@@ -98,3 +98,7 @@ def _clock(at: datetime) -> str:
 def _number(value: Decimal) -> str:
     # Vietnamese decimal comma: 1,25 ngày.
     return format(value, "f").replace(".", ",")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="calendar", help="Tính thời gian làm việc theo lịch công chức.")

@@ -9,10 +9,12 @@ from typing import Optional
 import typer
 
 from engine.cli.context import AppContext
+from engine.cli.lazy import LazyGroup, install_plain_coercion
 from engine.cli.output import report_error
 from engine.errors import EngineError
 
 app = typer.Typer(
+    cls=LazyGroup,
     pretty_exceptions_show_locals=False,  # locals hold citizens' data
     no_args_is_help=True,
     add_completion=False,
@@ -36,13 +38,15 @@ _command = None
 
 
 def _click_command():
-    """The click command tree, built once per process (typer rebuilds it on every call otherwise)."""
+    """The click command tree, built once per process; each command's module is imported when it is used."""
     global _command
     if _command is None:
         from engine.cli import commands
 
-        commands.register(app)
         _command = typer.main.get_command(app)
+        _command.modules = commands.MODULES
+        _command.lazy = commands.COMMANDS
+        install_plain_coercion()
     return _command
 
 
