@@ -44,7 +44,7 @@ def normalize(text: str) -> str:
             f"tthc không hỗ trợ cơ sở dữ liệu '{dialect}' trong '{redact(typed)}': hãy ghi {EXAMPLES}.",
             url=redact(typed))
     if driver not in _DRIVERS[dialect]:
-        wanted = "sqlite:///…" if dialect == "sqlite" else "postgresql+psycopg://…"
+        wanted = redact(("sqlite://" if dialect == "sqlite" else "postgresql+psycopg://") + rest)
         raise InvalidInput(
             f"tthc không có trình điều khiển '{driver}' cho '{redact(typed)}': hãy ghi {wanted}.", url=redact(typed))
     if dialect == "postgresql":

@@ -39,9 +39,20 @@ class AppContext:
     def service(self):
         from engine.service import Service
 
-        return Service.open(self.settings, clock=self.clock, calendar=self.calendar)
+        # The calendar is built when the command first uses it: listing tasks or showing a case needs none.
+        return Service.open(self.settings, clock=self.clock, calendar=CalendarWhenUsed(lambda: self.calendar))
 
     def close(self) -> None:
         service = self.__dict__.get("service")
         if service is not None:
             service.store.dispose()
+
+
+class CalendarWhenUsed:
+    """Stands for the business calendar and builds it on first use (attribute access)."""
+
+    def __init__(self, build) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str):
+        return getattr(self._build(), name)

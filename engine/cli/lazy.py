@@ -27,6 +27,7 @@ from typer.core import TyperGroup
 
 try:  # typer's runtime-coercion contract (typer ≥ 0.2x); absent in other versions
     from typer._coercion import RuntimeParam
+    from typer._param_types import coerce_cli_path
 except ImportError:  # pragma: no cover - depends on the installed typer
     RuntimeParam = None  # type: ignore[assignment,misc]
 
@@ -51,11 +52,15 @@ def _plain_type(annotation: Any) -> tuple[type, bool] | None:
 
 
 def _convert(kind: type, value: Any, param, ctx) -> Any:
+    if kind is Path:  # typer's own path checks (exists=, dir_okay=, ...), which need no pydantic
+        return coerce_cli_path(value, param.type_descriptor.parameter_info,
+                               path_type=param.type_descriptor.parameter_info.path_type or Path, param=param, ctx=ctx)
     if isinstance(value, kind):
         return value
     if kind is bool:
-        if str(value).strip().lower() in _BOOLEANS:
-            return _BOOLEANS[str(value).strip().lower()]
+        text = str(value).strip().lower()
+        if text == "" or text in _BOOLEANS:
+            return _BOOLEANS.get(text, False)  # typer reads an empty value as False
         raise typer.BadParameter(f"'{value}' không phải giá trị đúng/sai (true/false).", ctx=ctx, param=param)
     try:
         return kind(value)

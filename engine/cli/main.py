@@ -25,7 +25,10 @@ app = typer.Typer(
 @app.callback()
 def main(
     ctx: typer.Context,
-    db: Optional[str] = typer.Option(None, "--db", envvar="TTHC_DB", help="URL cơ sở dữ liệu (mặc định: tệp SQLite)."),
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="TTHC_DB",
+        help="Cơ sở dữ liệu: sqlite:///ĐƯỜNG/DẪN.db, postgresql+psycopg://NGƯỜI_DÙNG@MÁY/CSDL, hoặc chỉ một đường dẫn "
+             "tệp (coi là SQLite; thư mục phải có sẵn). Mặc định: ~/.local/share/tthc/tthc.db."),
     config: Optional[Path] = typer.Option(None, "--config", envvar="TTHC_CONFIG", help="Tệp cấu hình TOML."),
     now: Optional[str] = typer.Option(None, "--now", envvar="TTHC_NOW", help="Đặt đồng hồ của hệ thống (ISO 8601)."),
     as_user: Optional[str] = typer.Option(None, "--as", envvar="TTHC_USER", help="Người dùng thực hiện lệnh."),

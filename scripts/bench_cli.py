@@ -1,0 +1,163 @@
+"""Benchmark: how long a `tthc` command takes from process start to exit, against the Python floors.
+
+    python3 scripts/bench_cli.py [--runs N] [--write-docs]
+
+Each `tthc` command is a process of its own, so its start-up is its cost. Measured in one run, interleaved (every
+round runs each command once, in a shuffled order, so a busy machine slows all of them alike), median of the rounds:
+
+- `python -c pass`                                        the interpreter alone;
+- `python -c 'import sqlalchemy, typer, rich.console'`   the import floor: what any command built on these pays;
+- `tthc --help`, `tthc tasks --json`, `tthc show CASE --json`, `tthc procedures --json` (read commands, target
+  ≤ 1.3× the floor) and `tthc complete TASK --data @reception.json --json` (a write command, target ≤ 1.6×).
+
+`tthc` runs this checkout's code exactly as the console script does (`from engine.cli.main import run`) on a SQLite
+database in a temporary directory, with the calendar cache warm (as on any machine after the first command). Also
+prints `python -X importtime` of `tthc tasks --json`: the top-level imports and their cumulative milliseconds.
+`--write-docs` replaces the "CLI start-up" section of docs/benchmarks.md with the tables. Numbers only: nothing here
+asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TTHC = [sys.executable, "-c", "import sys; from engine.cli.main import run; sys.exit(run())"]
+NOW = "2026-11-23T09:00:00+07:00"
+READ_TARGET, WRITE_TARGET = 1.3, 1.6
+DOCS = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Khởi động CLI (scripts/bench_cli.py)"
+
+
+def tthc(env: dict, *args: str) -> str:
+    done = subprocess.run(TTHC + list(args), env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"tthc {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def prepare(tmp: Path, cases: int) -> tuple[dict, str, list[str]]:
+    """A database with the library deployed and `cases` cases waiting at reception; returns env, a case, task ids."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TTHC_DB=f"sqlite:///{tmp / 'bench.db'}", TTHC_NOW=NOW,
+               TTHC_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1", COLUMNS="120")
+    env.pop("TTHC_CONFIG", None)
+    tthc(env, "deploy", str(ROOT / "bpmn"), str(ROOT / "forms"), "--json")
+    task_ids, case_id = [], ""
+    for i in range(cases):
+        view = json.loads(tthc(env, "--as", "lan", "start", "1.014881", "--applicant", f"Công ty Thử {i}",
+                               "--received-at", "2026-11-23T08:00", "--json"))
+        case_id = view["case_id"]
+        task_ids.append(view["tasks"][0]["task_id"])
+    sys.path.insert(0, str(ROOT))
+    from engine.demo_data import reception
+
+    (tmp / "reception.json").write_text(json.dumps(reception("Công ty Thử"), ensure_ascii=False), encoding="utf-8")
+    return env, case_id, task_ids
+
+
+def commands(tmp: Path, case_id: str, task_ids: list[str]) -> dict[str, tuple[list[str] | None, str]]:
+    """name -> (argv, kind); a `complete` argv is filled per round with a fresh task."""
+    return {
+        "python -c pass": ([sys.executable, "-c", "pass"], "floor"),
+        "import floor": ([sys.executable, "-c", "import sqlalchemy, typer, rich.console"], "floor"),
+        "tthc --help": (TTHC + ["--help"], "read"),
+        "tthc tasks --json": (TTHC + ["tasks", "--json"], "read"),
+        "tthc show CASE --json": (TTHC + ["show", case_id, "--json"], "read"),
+        "tthc procedures --json": (TTHC + ["procedures", "--json"], "read"),
+        "tthc complete TASK": (None, "write"),
+    }
+
+
+def measure(env: dict, table: dict, tmp: Path, task_ids: list[str], runs: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in table}
+    rng = random.Random(16)
+    for round_ in range(runs):
+        order = list(table)
+        rng.shuffle(order)
+        for name in order:
+            argv, _ = table[name]
+            if argv is None:
+                argv = TTHC + ["--as", "lan", "complete", task_ids[round_], "--data", f"@{tmp / 'reception.json'}",
+                               "--json"]
+            start = time.perf_counter()
+            done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+            elapsed = time.perf_counter() - start
+            if done.returncode != 0:
+                raise SystemExit(f"{name} failed ({done.returncode}): {done.stderr.decode().strip()}")
+            times[name].append(elapsed * 1000)
+    return times
+
+
+def importtime(env: dict) -> list[tuple[str, float]]:
+    """Top-level imports of `tthc tasks --json` with their cumulative milliseconds, largest first."""
+    done = subprocess.run([sys.executable, "-X", "importtime"] + TTHC[1:] + ["tasks", "--json"], env=env,
+                          capture_output=True, text=True, check=False)
+    top = []
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", line)
+        if match:  # no indentation before the name: imported by the command itself, not by another module
+            top.append((match.group(2), int(match.group(1)) / 1000))
+    return sorted(top, key=lambda item: -item[1])
+
+
+def render(times: dict[str, list[float]], table: dict, runs: int, imports: list[tuple[str, float]]) -> str:
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    floor, bare = medians["import floor"], medians["python -c pass"]
+    lines = [f"Trung vị của {runs} lượt xen kẽ, mili giây; tỷ lệ so với `python -c pass` và với mức sàn import "
+             "(`import sqlalchemy, typer, rich.console`).", "",
+             "| lệnh | loại | trung vị ms | × python -c pass | × mức sàn import | mục tiêu | đạt? |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    for name, (_, kind) in table.items():
+        target = {"read": READ_TARGET, "write": WRITE_TARGET}.get(kind)
+        ratio = medians[name] / floor
+        verdict = "—" if target is None else ("đạt" if ratio <= target else "**chưa đạt**")
+        lines.append(f"| `{name}` | {kind} | {medians[name]:.0f} | {medians[name] / bare:.2f} | {ratio:.2f} | "
+                     f"{'—' if target is None else f'≤ {target}×'} | {verdict} |")
+    total = sum(ms for _, ms in imports)
+    lines += ["", f"`python -X importtime` của `tthc tasks --json`: các import cấp cao nhất, cộng dồn {total:.0f} ms "
+              "(một lần chạy):", "", "| module | ms |", "|---|---:|"]
+    lines += [f"| `{name}` | {ms:.1f} |" for name, ms in imports[:12]]
+    return "\n".join(lines)
+
+
+def write_docs(body: str) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    section = f"{SECTION}\n\n{body}\n"
+    if SECTION in text:
+        start = text.index(SECTION)
+        following = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + ("" if following < 0 else text[following:])
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    DOCS.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="rounds (each runs every command once)")
+    parser.add_argument("--write-docs", action="store_true", help="record the tables in docs/benchmarks.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tthc-bench-cli-") as name:
+        tmp = Path(name)
+        env, case_id, task_ids = prepare(tmp, args.runs)
+        table = commands(tmp, case_id, task_ids)
+        times = measure(env, table, tmp, task_ids, args.runs)
+        body = render(times, table, args.runs, importtime(env))
+    print(body)
+    if args.write_docs:
+        write_docs(body)
+        print(f"\nĐã ghi vào {DOCS.relative_to(ROOT)}.")
+
+
+if __name__ == "__main__":
+    main()
