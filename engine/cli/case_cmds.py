@@ -7,12 +7,15 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from engine.cli.data_input import read_data
 from engine.cli.output import emit, stdout
 from engine.cli.render import (
-    OUTCOME_LABELS, STAGE_LABELS, STATUS_LABELS, TIMING_LABELS, groups_label, tasks_table, when,
+    OUTCOME_LABELS, STAGE_LABELS, STATUS_LABELS, TIMING_LABELS, LATE_SYMBOL, deploy_hint, groups_label, tasks_table,
+    when,
 )
+from engine.errors import NotFound
 
 
 def _ctx(ctx: typer.Context):
@@ -35,9 +38,10 @@ def _render_case(console, view: dict) -> None:
     if view.get("restarts"):
         console.print(f"Thời hạn đã tính lại {view['restarts']} lần (sau khi nhận hồ sơ bổ sung).")
     if view["tasks"]:
-        console.print(tasks_table(view["tasks"]))
+        console.print(tasks_table(console, view["tasks"]))
     if view.get("overdue_steps"):
-        console.print("Bước quá hạn: " + "; ".join(f"{t['name']} (hạn {when(t['due_at'])})" for t in view["overdue_steps"]))
+        steps = "; ".join(f"{t['name']} (hạn {when(t['due_at'])})" for t in view["overdue_steps"])
+        console.print(Text.assemble(Text(f"{LATE_SYMBOL} Bước quá hạn: ", style="bold red"), steps))
 
 
 def start(
@@ -53,7 +57,14 @@ def start(
 
     app = _ctx(ctx)
     received = parse_instant(received_at) if received_at else None
-    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data), actor=app.user)
+    try:
+        view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data),
+                                      actor=app.user)
+    except NotFound as err:
+        if err.details.get("procedure") != code:
+            raise
+        raise NotFound(f"{err.message} Xem các thủ tục đã triển khai: tthc procedures; triển khai thư viện quy trình: "
+                       f"{deploy_hint()}.", **err.details) from err
     emit(view, json_, _render_case)
 
 
@@ -67,7 +78,7 @@ def tasks(
     """Liệt kê các bước đang chờ xử lý."""
     app = _ctx(ctx)
     rows = app.service.list_tasks(case_id=case, lane=lane, mine=mine, actor=app.user)
-    emit(rows, json_, lambda c, r: c.print(tasks_table(r)) if r else c.print("Không có bước nào đang chờ."))
+    emit(rows, json_, lambda c, r: c.print(tasks_table(c, r)) if r else c.print("Không có bước nào đang chờ."))
 
 
 def complete(

@@ -57,8 +57,10 @@ def _without(stack: ExitStack, part: str) -> None:
     if part in ("no_view", "all_four"):
         stack.enter_context(_patched(service_module.Service, "_case_view", _short_view))
     if part in ("no_daily_sums", "all_four"):
-        stack.enter_context(_patched(service_module, "record_step_stats", lambda *args: None))
-        stack.enter_context(_patched(service_module, "record_unit_scores", lambda *args: None))
+        import engine.reports.daily as daily  # the service imports these when a command commits
+
+        stack.enter_context(_patched(daily, "record_step_stats", lambda *args: None))
+        stack.enter_context(_patched(daily, "record_unit_scores", lambda *args: None))
 
 
 def measure_ablation(rounds: int) -> dict:
