@@ -31,14 +31,18 @@ class Column:
 def fitted_table(console: Console, columns: Sequence[Column], rows: Iterable[Sequence[Any]], **table_options) -> Table:
     """A rich Table of `rows` that fits `console.width` without cutting ids or numbers (see the module docstring)."""
     rows = [[cell if cell is not None else "" for cell in row] for row in rows]
-    least = [_minimum(column, [row[i] for row in rows]) for i, column in enumerate(columns)]
-    most = [max([_width(row[i]) for row in rows] + [_width(column.header), least[i]]) for i, column in enumerate(columns)]
+    hard = [_minimum(column, [row[i] for row in rows]) for i, column in enumerate(columns)]
+    least = [max(h, min(c.least, m)) for h, c, m in zip(hard, columns, _widest(columns, rows))]
+    most = [max(m, w) for m, w in zip(_widest(columns, rows), least)]
     shown = list(range(len(columns)))
     optional = sorted((c.drop, i) for i, c in enumerate(columns) if c.drop is not None)
     # A rich table with the default box and padding takes 3 columns per column (padding and a border) plus 1.
     while optional and sum(least[i] + 3 for i in shown) + 1 > console.width:
         shown.remove(optional.pop(0)[1])
-    widths = _share(console.width - 3 * len(shown) - 1, [least[i] for i in shown], [most[i] for i in shown])
+    room = console.width - 3 * len(shown) - 1
+    if sum(least[i] for i in shown) > room:
+        least = hard  # still too wide: text columns give up their comfortable width before anything is cut
+    widths = _share(room, [least[i] for i in shown], [most[i] for i in shown])
     table = Table(**table_options)
     for i, width in zip(shown, widths):
         column = columns[i]
@@ -73,8 +77,11 @@ def _minimum(column: Column, cells: list[Any]) -> int:
     header = _longest_word(column.header)
     if column.kind in ("id", "number"):
         return max([_width(cell) for cell in cells] + [header])
-    widest = max([_width(cell) for cell in cells] + [header])
-    return max([_longest_word(cell) for cell in cells] + [header, min(column.least, widest)])
+    return max([_longest_word(cell) for cell in cells] + [header])
+
+
+def _widest(columns: Sequence[Column], rows: list[list[Any]]) -> list[int]:
+    return [max([_width(row[i]) for row in rows] + [_width(column.header)]) for i, column in enumerate(columns)]
 
 
 def _width(cell: Any) -> int:

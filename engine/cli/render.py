@@ -80,11 +80,12 @@ def shown_task_ids(tasks: list[dict]) -> dict[str, str]:
 def tasks_table(console: Console, tasks: list[dict], title: str = "Các bước đang chờ xử lý") -> Table:
     short = shown_task_ids(tasks)
     columns = [Column("Mã bước", "id"), Column("Hồ sơ", "id"), Column("Bước", least=16), Column("Làn", drop=2),
-               Column("Nhóm xử lý", drop=3), Column("Bắt đầu", drop=1), Column("Hạn"), Column("Quá hạn", "id")]
+               Column("Nhóm xử lý", drop=3), Column("Bắt đầu", drop=1), Column("Hạn")]
     rows = []
     for t in tasks:
         late = bool(t.get("overdue"))
-        due = Text(when(t.get("due_at")), style="red" if late else "")
+        due = Text(f"{LATE_SYMBOL} {when(t.get('due_at'))}", style="bold red") if late else when(t.get("due_at"))
         rows.append([short[t["task_id"]], t["case_id"], t["name"], t.get("lane") or "—",
-                     groups_label(t.get("candidate_groups", [])), when(t.get("started_at")), due, late_text(late)])
-    return fitted_table(console, columns, rows, title=title)
+                     groups_label(t.get("candidate_groups", [])), when(t.get("started_at")), due])
+    caption = Text(f"{LATE_SYMBOL} quá hạn", style="bold red") if any(t.get("overdue") for t in tasks) else None
+    return fitted_table(console, columns, rows, title=title, caption=caption, caption_justify="left")
