@@ -11,7 +11,8 @@ round runs each command once, in a shuffled order, so a busy machine slows all o
   ≤ 1.3× the floor) and `tthc complete TASK --data @reception.json --json` (a write command, target ≤ 1.6×).
 
 `tthc` runs this checkout's code exactly as the console script does (`from engine.cli.main import run`) on a SQLite
-database in a temporary directory, with the calendar cache warm (as on any machine after the first command). Also
+database in a temporary directory, with the calendar cache and compiled bytecode warm (as on any machine after the
+first command; the bytecode goes to a directory under the temporary one, whatever PYTHONDONTWRITEBYTECODE says). Also
 prints `python -X importtime` of `tthc tasks --json`: the top-level imports and their cumulative milliseconds.
 `--write-docs` replaces the "CLI start-up" section of docs/benchmarks.md with the tables. Numbers only: nothing here
 asserts a time.
@@ -49,8 +50,12 @@ def tthc(env: dict, *args: str) -> str:
 def prepare(tmp: Path, cases: int) -> tuple[dict, str, list[str]]:
     """A database with the library deployed and `cases` cases waiting at reception; returns env, a case, task ids."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), TTHC_DB=f"sqlite:///{tmp / 'bench.db'}", TTHC_NOW=NOW,
-               TTHC_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1", COLUMNS="120")
+               TTHC_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1", COLUMNS="120",
+               # Compiled bytecode kept between runs, as for any installed program (a sandbox may turn it off with
+               # PYTHONDONTWRITEBYTECODE, which would time compiling tthc's modules on every run); kept out of the tree.
+               PYTHONPYCACHEPREFIX=str(tmp / "pycache"))
     env.pop("TTHC_CONFIG", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     tthc(env, "deploy", str(ROOT / "bpmn"), str(ROOT / "forms"), "--json")
     task_ids, case_id = [], ""
     for i in range(cases):
@@ -79,6 +84,9 @@ def commands(tmp: Path, case_id: str, task_ids: list[str]) -> dict[str, tuple[li
 
 
 def measure(env: dict, table: dict, tmp: Path, task_ids: list[str], runs: int) -> dict[str, list[float]]:
+    for argv, _ in table.values():  # warm-up: bytecode written, files in the page cache
+        if argv is not None:
+            subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     times: dict[str, list[float]] = {name: [] for name in table}
     rng = random.Random(16)
     for round_ in range(runs):
