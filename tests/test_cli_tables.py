@@ -145,7 +145,11 @@ def test_late_steps_are_red_on_a_terminal_and_no_color_removes_the_colour_not_th
 def test_version_and_shell_completion(cli):
     version = cli("--version")
     assert version.code == 0 and re.fullmatch(r"tthc \S.*\n", version.out)
-    completion = _fresh(["--show-completion", "bash"])
-    assert completion.returncode == 0 and "_tthc_completion" in completion.stdout
+    # typer finds the shell among the parent processes: run it from bash, as a user would.
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), SHELL="/bin/bash")
+    completion = subprocess.run(["bash", "-c", f"{sys.executable} -c 'import sys; from engine.cli.main import run; "
+                                 "sys.exit(run())' --show-completion; exit $?"], env=environment, capture_output=True,
+                                text=True, timeout=120)
+    assert completion.returncode == 0 and "_tthc_completion" in completion.stdout, completion.stderr
     completed = _fresh([], _TTHC_COMPLETE="complete_bash", COMP_WORDS="tthc ta", COMP_CWORD="1")
     assert completed.stdout.split() == ["tasks"]
