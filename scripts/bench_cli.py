@@ -83,11 +83,22 @@ def commands(tmp: Path, case_id: str, task_ids: list[str]) -> dict[str, tuple[li
     }
 
 
-def measure(env: dict, table: dict, tmp: Path, task_ids: list[str], runs: int) -> dict[str, list[float]]:
+def run_once(argv: list[str], env: dict) -> tuple[float, float, int, str]:
+    """Wall-clock and CPU (user + system) milliseconds of one process, its exit code and stderr."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = child.stderr.read() if child.stderr else b""
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    wall = (time.perf_counter() - start) * 1000
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000, child.returncode, stderr.decode(errors="replace")
+
+
+def measure(env: dict, table: dict, tmp: Path, task_ids: list[str], runs: int) -> dict[str, dict[str, list[float]]]:
     for argv, _ in table.values():  # warm-up: bytecode written, files in the page cache
         if argv is not None:
-            subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    times: dict[str, list[float]] = {name: [] for name in table}
+            run_once(argv, env)
+    times: dict[str, dict[str, list[float]]] = {name: {"wall": [], "cpu": []} for name in table}
     rng = random.Random(16)
     for round_ in range(runs):
         order = list(table)
@@ -97,12 +108,11 @@ def measure(env: dict, table: dict, tmp: Path, task_ids: list[str], runs: int) -
             if argv is None:
                 argv = TTHC + ["--as", "lan", "complete", task_ids[round_], "--data", f"@{tmp / 'reception.json'}",
                                "--json"]
-            start = time.perf_counter()
-            done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-            elapsed = time.perf_counter() - start
-            if done.returncode != 0:
-                raise SystemExit(f"{name} failed ({done.returncode}): {done.stderr.decode().strip()}")
-            times[name].append(elapsed * 1000)
+            wall, cpu, code, stderr = run_once(argv, env)
+            if code != 0:
+                raise SystemExit(f"{name} failed ({code}): {stderr.strip()}")
+            times[name]["wall"].append(wall)
+            times[name]["cpu"].append(cpu)
     return times
 
 
@@ -118,18 +128,21 @@ def importtime(env: dict) -> list[tuple[str, float]]:
     return sorted(top, key=lambda item: -item[1])
 
 
-def render(times: dict[str, list[float]], table: dict, runs: int, imports: list[tuple[str, float]]) -> str:
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    floor, bare = medians["import floor"], medians["python -c pass"]
+def render(times: dict[str, dict[str, list[float]]], table: dict, runs: int, imports: list[tuple[str, float]],
+           load: str) -> str:
+    med = {kind: {name: statistics.median(v[kind]) for name, v in times.items()} for kind in ("wall", "cpu")}
     lines = [f"Trung vị của {runs} lượt xen kẽ, mili giây; tỷ lệ so với `python -c pass` và với mức sàn import "
-             "(`import sqlalchemy, typer, rich.console`).", "",
-             "| lệnh | loại | trung vị ms | × python -c pass | × mức sàn import | mục tiêu | đạt? |",
-             "|---|---|---:|---:|---:|---:|---|"]
+             "(`import sqlalchemy, typer, rich.console`), theo thời gian thực (wall) và theo thời gian CPU của tiến "
+             f"trình (user + sys, ít phụ thuộc vào việc máy bận). Tải máy lúc đo (loadavg 1/5/15 phút): {load}.", "",
+             "| lệnh | loại | wall ms | CPU ms | wall × pass | wall × sàn | CPU × sàn | mục tiêu | đạt (wall / CPU) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for name, (_, kind) in table.items():
         target = {"read": READ_TARGET, "write": WRITE_TARGET}.get(kind)
-        ratio = medians[name] / floor
-        verdict = "—" if target is None else ("đạt" if ratio <= target else "**chưa đạt**")
-        lines.append(f"| `{name}` | {kind} | {medians[name]:.0f} | {medians[name] / bare:.2f} | {ratio:.2f} | "
+        wall = med["wall"][name] / med["wall"]["import floor"]
+        cpu = med["cpu"][name] / med["cpu"]["import floor"]
+        verdict = "—" if target is None else " / ".join("đạt" if r <= target else "**chưa đạt**" for r in (wall, cpu))
+        lines.append(f"| `{name}` | {kind} | {med['wall'][name]:.0f} | {med['cpu'][name]:.0f} | "
+                     f"{med['wall'][name] / med['wall']['python -c pass']:.2f} | {wall:.2f} | {cpu:.2f} | "
                      f"{'—' if target is None else f'≤ {target}×'} | {verdict} |")
     total = sum(ms for _, ms in imports)
     lines += ["", f"`python -X importtime` của `tthc tasks --json`: các import cấp cao nhất, cộng dồn {total:.0f} ms "
@@ -160,7 +173,8 @@ def main() -> None:
         env, case_id, task_ids = prepare(tmp, args.runs)
         table = commands(tmp, case_id, task_ids)
         times = measure(env, table, tmp, task_ids, args.runs)
-        body = render(times, table, args.runs, importtime(env))
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        body = render(times, table, args.runs, importtime(env), load)
     print(body)
     if args.write_docs:
         write_docs(body)
