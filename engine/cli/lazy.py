@@ -128,19 +128,27 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx, cmd_name: str):
         if cmd_name not in self.commands and cmd_name in self.lazy:
-            self._load(self.lazy[cmd_name])
+            self._load(self.lazy[cmd_name], only=cmd_name)
         if cmd_name not in self.commands:
             self.list_commands(ctx)  # a command the table does not name yet: look everywhere
         return self.commands.get(cmd_name)
 
-    def _load(self, module_name: str) -> None:
+    def _load(self, module_name: str, only: str | None = None) -> None:
+        """Build the commands `module_name` registers (only `only`, when just that one will run)."""
         if module_name in self._loaded:
             return
-        self._loaded.add(module_name)
         sub = typer.Typer()
         importlib.import_module(module_name).register(sub)
-        group = typer.main.get_group(sub)
-        for name, command in group.commands.items():
+        if only is not None:
+            # Building a command reads its function's signature and types: for one command, build only that one.
+            for info in sub.registered_commands:
+                if (info.name or typer.main.get_command_name(info.callback.__name__)) == only:
+                    self.commands[only] = typer.main.get_command_from_info(
+                        info, pretty_exceptions_short=sub.pretty_exceptions_short,
+                        rich_markup_mode=sub.rich_markup_mode)
+                    return
+        self._loaded.add(module_name)
+        for name, command in typer.main.get_group(sub).commands.items():
             self.commands.setdefault(name, command)
 
     @property
