@@ -49,7 +49,7 @@ def normalize(text: str) -> str:
             f"tthc không có trình điều khiển '{driver}' cho '{redact(typed)}': hãy ghi {wanted}.", url=redact(typed))
     if dialect == "postgresql":
         return "postgresql+psycopg://" + rest
-    return typed
+    return f"sqlite{'+' + driver if driver else ''}://{rest}"  # the scheme as SQLAlchemy spells it (lower case)
 
 
 def sqlite_path(url: str) -> Path | None:

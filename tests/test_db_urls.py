@@ -56,6 +56,7 @@ def test_postgresql_without_a_driver_means_psycopg():
     assert normalize("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalize("postgresql+psycopg://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalize("sqlite://") == "sqlite://"
+    assert normalize("SQLite:///x.db") == "sqlite:///x.db"
 
 
 def test_the_default_database_directory_is_created_on_first_use(in_tmp):
