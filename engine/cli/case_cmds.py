@@ -6,7 +6,6 @@ import sys
 from typing import Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from engine.cli.data_input import read_data
@@ -16,6 +15,12 @@ from engine.cli.render import (
     when,
 )
 from engine.errors import NotFound
+from engine.fit_table import Column, fitted_table
+
+# The form field types of Camunda Forms, as an officer reads them (the keys stay as the form defines them).
+FIELD_TYPE_LABELS = {"textfield": "chữ", "textarea": "đoạn văn", "number": "số", "select": "chọn trong danh sách",
+                     "radio": "chọn một", "checkbox": "có/không", "checklist": "chọn nhiều", "taglist": "chọn nhiều (thẻ)",
+                     "datetime": "ngày giờ"}
 
 
 def _ctx(ctx: typer.Context):
@@ -115,13 +120,14 @@ def form(
         if d["form"] is None:
             console.print("Bước này không có biểu mẫu.")
             return
-        table = Table(title=f"Biểu mẫu {d['form'].get('id')}")
-        for col in ("Khóa", "Nhãn", "Kiểu", "Bắt buộc", "Giá trị cho phép"):
-            table.add_column(col)
+        columns = [Column("Khóa", "id"), Column("Nhãn", least=16), Column("Kiểu", drop=2), Column("Bắt buộc", drop=1),
+                   Column("Giá trị cho phép", least=12)]
+        rows = []
         for f in d["form"].get("fields", []):
             values = ", ".join(f"{v.get('value')}={v.get('label')}" for v in f.get("values") or [])
-            table.add_row(f["key"], f.get("label") or "", f.get("type") or "", "có" if f.get("required") else "", values)
-        console.print(table)
+            rows.append([f["key"], f.get("label") or "", FIELD_TYPE_LABELS.get(f.get("type"), f.get("type") or ""),
+                         "có" if f.get("required") else "", values])
+        console.print(fitted_table(console, columns, rows, title=f"Biểu mẫu {d['form'].get('id')}"))
 
     emit(doc, json_, render)
 
