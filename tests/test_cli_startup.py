@@ -133,3 +133,25 @@ def test_the_schema_head_read_from_the_migration_files_is_alembics_head():
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert schema_head() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_a_database_at_an_older_revision_is_still_migrated_on_open(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from engine.store import Store, _alembic_config, schema_head
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0001")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    engine.dispose()
+    Store.open(url).dispose()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == schema_head()
+        columns = {row[1] for row in conn.execute(text("PRAGMA table_info(cases)"))}
+    engine.dispose()
+    assert "used_working_minutes" in columns  # added by 0002
