@@ -52,7 +52,8 @@ def fitted_table(console: Console, columns: Sequence[Column], rows: Iterable[Seq
         table.add_column(column.header, width=width, overflow="fold",
                          style=column.style, justify=column.justify or ("right" if column.kind == "number" else "left"))
     for row in rows:
-        table.add_row(*[str(row[i]) if isinstance(row[i], (int, float)) else row[i] for i in shown])
+        # Plain text, never rich markup: a name like "Bước [2]" from a diagram or a form is shown as written.
+        table.add_row(*[row[i] if isinstance(row[i], Text) else Text(str(row[i])) for i in shown])
     return table
 
 

@@ -153,3 +153,9 @@ def test_version_and_shell_completion(cli):
     assert completion.returncode == 0 and "_tthc_completion" in completion.stdout, completion.stderr
     completed = _fresh([], _TTHC_COMPLETE="complete_bash", COMP_WORDS="tthc ta", COMP_CWORD="1")
     assert completed.stdout.split() == ["tasks"]
+
+
+def test_cells_are_shown_as_written_never_read_as_markup():
+    text = rendered(80, lambda c: fitted_table(c, [Column("Mã", "id"), Column("Tên")],
+                                               [["A-1", "Bước [2] và [bold]x[/bold]"]]))
+    assert "Bước [2] và [bold]x[/bold]" in text
