@@ -6,11 +6,11 @@ thousands from scripts). Two things here keep that to what the command uses:
 - `LazyGroup` knows which module defines each command and imports that module only when the command is asked for
   (`tthc tasks` never imports the importer, the linter or the audit package; `tthc --help` imports the command
   modules, which keep their own heavy imports inside the functions).
-- typer ≥ 0.2x converts parameters with a pydantic TypeAdapter, and importing pydantic alone costs more
-  than the rest of a read command. Our parameters are strings, paths, numbers and flags; for those
-  `install_plain_coercion` makes typer use a converter that does what the adapter does for them (`Optional[...]` keeps None, a bad number is a usage error,
-  exit 2). Any other annotation is left to typer. If typer's internals change, nothing is installed and typer's own
-  conversion runs: slower, never wrong.
+- typer ≥ 0.2x converts parameters with a pydantic TypeAdapter, and importing pydantic alone costs more than the rest
+  of a read command. Our parameters are strings, paths, numbers and flags; for those `install_plain_coercion` makes
+  typer use a converter that does what the adapter does for them (`Optional[...]` keeps None, a bad number is a usage
+  error, exit 2; a test compares the two on every parameter). Any other annotation is left to typer. If typer's
+  internals change, nothing is installed and typer's own conversion runs: slower, never wrong.
 """
 
 from __future__ import annotations
