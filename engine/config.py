@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from engine.db_url import normalize as normalize_db_url
 from engine.errors import InvalidInput, NotFound
 from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, parse_limits
 
@@ -169,7 +170,8 @@ def load_settings(config_path: Path | None = None, db_url: str | None = None) ->
     if not isinstance(calendar, dict):
         raise InvalidInput(f"Mục [calendar] trong {source} phải là một bảng.", source=source)
     security = parse_security(data.get("security", {}), users, source)
-    url = db_url or (data.get("database") or {}).get("url") or default_db_url()
+    typed = db_url or (data.get("database") or {}).get("url")
+    url = normalize_db_url(typed) if typed else default_db_url()
     limits = parse_limits(data.get("limits"), source)
     return Settings(db_url=url, calendar=calendar, users=users, source=source, security=security,
                     limits=limits, case_id_prefix=parse_case_id_prefix(data.get("cases", {}), source))

@@ -7,6 +7,8 @@ hash, so every case on a version shares one parsed definition.
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -15,7 +17,6 @@ from typing import Any, Iterable
 
 from engine.errors import InvalidInput, NotFound
 from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_form_depth, check_json_depth, check_xml_shape, read_bounded
-from engine.runtime import compile_bpmn, content_hash
 from engine.workflow_cache import DEFINITIONS
 
 # What the engine itself puts into every case's data at start: conditions may read these without a form.
@@ -32,7 +33,7 @@ _dmn = DEFINITIONS.decisions  # content hash -> parsed DMN model
 def load_form_cached(content: bytes, filename: str):
     from engine.forms import load_form
 
-    digest = content_hash(content)
+    digest = hashlib.sha256(content).hexdigest()  # engine.runtime.content_hash, without loading the runtime
     if digest not in _forms:
         _forms[digest] = load_form(content, filename)
     return _forms[digest]
@@ -41,7 +42,7 @@ def load_form_cached(content: bytes, filename: str):
 def load_dmn_cached(content: bytes, filename: str):
     from engine.rules import load_dmn
 
-    digest = content_hash(content)
+    digest = hashlib.sha256(content).hexdigest()  # engine.runtime.content_hash, without loading the runtime
     if digest not in _dmn:
         _dmn[digest] = load_dmn(content, filename)
     return _dmn[digest]

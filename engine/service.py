@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from engine.calendar import BusinessCalendar, Clock
 from engine.config import Settings
-from engine.definitions import load_dmn_cached
 from engine.errors import NotFound
-from engine.projection import judge  # noqa: F401 - re-exported: the slip and reports judge steps with it
 from engine.store import Store
 from engine.origin import Origin
-from engine.usecases import audit, base, claim, complete, deploy, note, read, start, timers, withdraw
+# Use-case modules are imported by the method that runs them: a command loads only its own (start-up time).
+from engine.usecases import base
 from engine.usecases.base import nfc_data
-from engine.usecases.start import RESERVED_START_KEYS  # noqa: F401 - re-exported for the CLI's start data
 from engine.workflow_cache import WorkflowCache
 
 if TYPE_CHECKING:
@@ -76,52 +74,79 @@ class Service:
 
     # --- commands ----------------------------------------------------------------------------------------------
     def deploy(self, paths: Iterable) -> list[dict]:
+        from engine.usecases import deploy
+
         return deploy.deploy(self.ctx, paths)
 
     def start_case(self, code: str, *, applicant: str, received_at: datetime | None, data: Mapping[str, Any] | None,
                    actor: str | None) -> dict:
+        from engine.usecases import start
+
         return start.start_case(self.ctx, code, applicant=applicant, received_at=received_at, data=data, actor=actor)
 
     def complete_task(self, task_id: str, data: Mapping[str, Any] | None, *, actor: str | None) -> dict:
+        from engine.usecases import complete
+
         return complete.complete_task(self.ctx, task_id, data, actor=actor)
 
     def fire_due_timers(self, *, batch: int = 200, limit: int | None = None) -> dict:
         """Fire every timer due at the engine clock. Touches only cases whose next timer is due (indexed)."""
+        from engine.usecases import timers
+
         return timers.fire_due_timers(self.ctx, batch=batch, limit=limit)
 
     def withdraw(self, case_id: str, reason: str, *, actor: str | None) -> dict:
+        from engine.usecases import withdraw
+
         return withdraw.withdraw(self.ctx, case_id, reason, actor=actor)
 
     def add_note(self, case_id: str, text: str, *, actor: str | None) -> dict:
+        from engine.usecases import note
+
         return note.add_note(self.ctx, case_id, text, actor=actor)
 
     def claim_task(self, task_id: str, *, actor: str | None) -> dict:
         """Take an unassigned step as its assignee (a candidate user or a member of a candidate group)."""
+        from engine.usecases import claim
+
         return claim.claim_task(self.ctx, task_id, actor=actor)
 
     def unclaim_task(self, task_id: str, *, actor: str | None) -> dict:
         """Give a claimed step back to its candidates (its assignee, or an administrator)."""
+        from engine.usecases import claim
+
         return claim.unclaim_task(self.ctx, task_id, actor=actor)
 
     # --- reads -------------------------------------------------------------------------------------------------
     def procedures(self) -> list[dict]:
+        from engine.usecases import read
+
         return read.procedures(self.ctx)
 
     def task_form(self, task_id: str, *, actor: str | None = None) -> tuple[dict, Any]:
+        from engine.usecases import read
+
         return read.task_form(self.ctx, task_id, actor=actor)
 
     def show_case(self, case_id: str) -> dict:
+        from engine.usecases import read
+
         return read.show_case(self.ctx, case_id)
 
     def list_tasks(self, *, case_id: str | None = None, lane: str | None = None, mine: bool = False,
                    actor: str | None = None) -> list[dict]:
+        from engine.usecases import read
+
         return read.list_tasks(self.ctx, case_id=case_id, lane=lane, mine=mine, actor=actor)
 
     def history(self, case_id: str) -> list[dict]:
+        from engine.usecases import read
+
         return read.history(self.ctx, case_id)
 
     def decide(self, decision_key: str, data: Mapping[str, Any]) -> dict:
         """Evaluate the latest deployed version of a decision for a designer, with the rules that matched."""
+        from engine.definitions import load_dmn_cached
         from engine.rules import evaluate_decision
 
         with self.store.transaction() as tx:
@@ -142,32 +167,52 @@ class Service:
 
     # --- audit and reports (read-only) -------------------------------------------------------------------------
     def replay(self, case_id: str, *, until: datetime | None = None) -> ReplayResult:
+        from engine.usecases import audit
+
         return audit.replay(self.ctx, case_id, until=until)
 
     def verify(self, case_id: str) -> Verdict:
+        from engine.usecases import audit
+
         return audit.verify(self.ctx, case_id)
 
     def verify_all(self, on_case: Callable[[str], None] | None = None) -> Iterator:
+        from engine.usecases import audit
+
         return audit.verify_all(self.ctx, on_case)
 
     def count_cases(self) -> int:
+        from engine.usecases import audit
+
         return audit.count_cases(self.ctx)
 
     def case_record(self, case_id: str) -> CaseRecord:
+        from engine.usecases import audit
+
         return audit.case_record(self.ctx, case_id)
 
     def notice(self, case_id: str, kind: str, *, names: Mapping[str, str]) -> dict:
+        from engine.usecases import audit
+
         return audit.notice(self.ctx, case_id, kind, names=names)
 
     def book(self, start: date, end: date) -> dict:
+        from engine.usecases import audit
+
         return audit.book(self.ctx, start, end)
 
     def export_xes(self, start: date, end: date, out: Path) -> dict:
+        from engine.usecases import audit
+
         return audit.export_xes(self.ctx, start, end, out)
 
     def report(self, *, period: Any, by: str = "procedure", procedure: str | None = None,
                with_trend: bool = False) -> dict:
+        from engine.usecases import audit
+
         return audit.report(self.ctx, period=period, by=by, procedure=procedure, with_trend=with_trend)
 
     def overdue(self, *, period: Any, procedure: str | None = None) -> dict:
+        from engine.usecases import audit
+
         return audit.overdue(self.ctx, period=period, procedure=procedure)

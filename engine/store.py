@@ -7,20 +7,19 @@ instead of failing half-way on a lock upgrade. PostgreSQL uses the same code; wo
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import and_, bindparam, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
+from engine import db_url
 from engine.driver_sql import Prepared, run
 from engine.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from engine.history import GENESIS, event_hash, plain
@@ -74,7 +73,9 @@ def _update_statement(table, keys: tuple[str, ...], versioned: bool):
     return cached
 
 
-def _alembic_config(connection: Connection) -> Config:
+def _alembic_config(connection: Connection):
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -82,12 +83,44 @@ def _alembic_config(connection: Connection) -> Config:
 
 
 def _redact(url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
+    return db_url.redact(url)
 
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<URL không hợp lệ>"
+
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?([\w.-]+|None)['\"]?\s*$", re.M)
+
+
+@lru_cache(maxsize=1)
+def schema_head() -> str | None:
+    """The newest migration's revision, read from the migration files' `revision = "…"` lines without Alembic.
+
+    Importing Alembic costs more than a whole read command, and is needed only when a database must be migrated; the
+    store reads the database's revision with one query and compares it with this. None when the files do not give
+    exactly one head: then Alembic decides (a test checks this agrees with Alembic's own head)."""
+    revisions: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        found = dict((key, value) for key, value in _REVISION.findall(path.read_text(encoding="utf-8")))
+        if "revision" in found:
+            down = found.get("down_revision")
+            revisions[found["revision"]] = None if down in (None, "None") else down
+    heads = set(revisions) - set(revisions.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _current_revision(conn: Connection) -> str | None:
+    """The database's Alembic revision in one query; None for a new database (no version table yet)."""
+    try:
+        rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    except DBAPIError:
+        conn.rollback()
+        return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def _in_default_location(url: str) -> bool:
+    from engine.config import default_db_url
+
+    path, default = db_url.sqlite_path(url), db_url.sqlite_path(default_db_url())
+    return path is not None and default is not None and path.parent == default.parent
 
 
 class Store:
@@ -101,6 +134,8 @@ class Store:
     # --- opening ---------------------------------------------------------------------------------------------
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> "Store":
+        # A typo in --db must not leave directories behind; only the default location is made on first use.
+        db_url.check_directory(url, create=_in_default_location(url))
         try:
             engine = cls._create_engine(url)
         except (ArgumentError, NoSuchModuleError) as exc:
@@ -120,9 +155,6 @@ class Store:
         """The one engine factory, with its PRAGMAs. Writers (`transaction`) begin IMMEDIATE; a reader
         (`read_snapshot`) begins DEFERRED on an unpooled, query-only connection."""
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:" and not read_only:
-                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             # Pooled: opening a SQLite connection (and closing the last one, which checkpoints the WAL with an fsync)
             # cost more than the rest of a command together. A reader is rare and long: not pooled.
             options: dict[str, Any] = {"poolclass": NullPool} if read_only else {}
@@ -154,6 +186,13 @@ class Store:
         return create_engine(url, pool_pre_ping=True, future=True)
 
     def _check_schema(self, conn: Connection, migrate: bool) -> None:
+        current = _current_revision(conn)
+        if current is not None and current == schema_head():
+            return  # the usual case: one query, no Alembic
+        from alembic import command
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(_alembic_config(conn))
         current = MigrationContext.configure(conn).get_current_revision()
         known = {rev.revision for rev in script.walk_revisions()}

@@ -32,6 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
 from typing import Any, Mapping
 
+from engine.calendar.cache import cached_tables
 from engine.calendar.clock import TZ
 from engine.calendar.parsing import as_local, parse_days, parse_duration
 from engine.calendar.settings import CalendarSettings, DayEntry, Schedule, read_settings
@@ -76,13 +77,18 @@ class BusinessCalendar:
         """`cfg` is the `[calendar]` table of the TOML configuration; {} gives the official defaults."""
         settings = read_settings(cfg)
         shipped = shipped_data()
-        # A year named only by the config is added on top of the package's statutory days, like a provisional one.
-        years = set(shipped.years) | {e.day.year for e in settings.extra_days_off + settings.extra_working_days}
-        tables = {}
-        for year in years:
-            table = shipped.years.get(year)
-            tables[year] = table if table and table.status == "official" else package_table(year)
-        return cls(settings, tables, shipped.version)
+
+        def build() -> dict[int, YearTable]:
+            # A year named only by the config is added on top of the package's statutory days, like a provisional one.
+            years = set(shipped.years) | {e.day.year for e in settings.extra_days_off + settings.extra_working_days}
+            tables = {}
+            for year in years:
+                table = shipped.years.get(year)
+                tables[year] = table if table and table.status == "official" else package_table(year)
+            return tables
+
+        # Built once per machine (the `holidays` package is slow to load and walk), then read from the cache file.
+        return cls(settings, cached_tables(cfg, build), shipped.version)
 
     @classmethod
     def default(cls) -> "BusinessCalendar":

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from engine.cli.output import emit
-from engine.cli.render import when
+from engine.cli.output import emit, stderr
+from engine.cli.render import KIND_LABELS, deploy_hint, number, when
+from engine.db_url import redact
+from engine.fit_table import Column, fitted_table
 from engine.history import EventType
 
 
@@ -21,13 +22,13 @@ def deploy(
     results = ctx.obj.service.deploy(paths)
 
     def render(console, rows):
-        table = Table(title="Triển khai")
-        for col in ("Loại", "Khóa", "Phiên bản", "Trạng thái", "Băm", "Tệp"):
-            table.add_column(col)
-        for r in rows:
-            status = {"deployed": "phiên bản mới", "unchanged": "không đổi", "loaded": "đã nạp"}.get(r["status"], r["status"])
-            table.add_row(r["kind"], r["key"], str(r.get("version", "")), status, (r.get("hash") or "")[:12], r["file"])
-        console.print(table)
+        columns = [Column("Loại"), Column("Khóa", "id"), Column("Phiên bản", "number"), Column("Trạng thái"),
+                   Column("Băm", "id", drop=2), Column("Tệp", drop=1)]
+        labels = {"deployed": "phiên bản mới", "unchanged": "không đổi", "loaded": "đã nạp"}
+        console.print(fitted_table(console, columns, [
+            [KIND_LABELS.get(r["kind"], r["kind"]), r["key"], number(r.get("version")),
+             labels.get(r["status"], r["status"]), (r.get("hash") or "")[:12], r["file"]] for r in rows],
+            title="Triển khai"))
 
     emit({"definitions": results}, json_, lambda c, d: render(c, d["definitions"]))
 
@@ -38,14 +39,18 @@ def procedures(
 ) -> None:
     """Danh mục thủ tục hành chính đã triển khai."""
     rows = ctx.obj.service.procedures()
+    if not rows:  # on stderr, so that --json stays one document
+        stderr.print(f"Cơ sở dữ liệu {redact(ctx.obj.settings.db_url)} chưa có thủ tục nào: hãy triển khai thư viện quy "
+                     f"trình bằng `{deploy_hint()}` (hoặc chạy `tthc demo` và dùng cơ sở dữ liệu nó in ra).", markup=False)
 
     def render(console, items):
-        table = Table(title="Danh mục thủ tục")
-        for col in ("Mã", "Tên thủ tục", "Quy trình", "Thời hạn (ngày làm việc)", "Phiên bản"):
-            table.add_column(col)
-        for p in items:
-            table.add_row(p["code"], p["name"], p["process_id"], str(p["total_working_days"]), str(p["version"] or "—"))
-        console.print(table)
+        if not items:
+            return  # the hint on stderr says what to do
+        columns = [Column("Mã", "id"), Column("Tên thủ tục", least=24), Column("Quy trình", "id", drop=1),
+                   Column("Thời hạn (ngày LV)", "number"), Column("Phiên bản", "number", drop=2)]
+        console.print(fitted_table(console, columns, [
+            [p["code"], p["name"], p["process_id"], number(p["total_working_days"]), number(p["version"])]
+            for p in items], title="Danh mục thủ tục"))
 
     emit(rows, json_, render)
 

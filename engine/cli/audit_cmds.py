@@ -149,7 +149,7 @@ def slip(
     ctx: typer.Context,
     case_id: str = typer.Argument(..., help="Mã hồ sơ."),
     format_: str = typer.Option("text", "--format", help="text, json hoặc html (trang kiểm tra có sơ đồ)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Ghi ra tệp thay vì in ra màn hình."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Ghi ra tệp thay vì in ra màn hình."),
     json_: bool = typer.Option(False, "--json", help="Như --format json."),
 ) -> None:
     """Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 06); --format html kèm sơ đồ quy trình đã đi qua."""
@@ -179,7 +179,7 @@ def book(
     from_: str = typer.Option(..., "--from", help="Từ ngày (YYYY-MM-DD)."),
     to: str = typer.Option(..., "--to", help="Đến ngày (YYYY-MM-DD), tính cả ngày này."),
     format_: str = typer.Option("text", "--format", help="text, json, html hoặc csv."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Ghi ra tệp thay vì in ra màn hình."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Ghi ra tệp thay vì in ra màn hình."),
     json_: bool = typer.Option(False, "--json", help="Như --format json."),
 ) -> None:
     """Sổ theo dõi hồ sơ (Mẫu 07), đánh số liên tục theo năm."""
@@ -199,7 +199,7 @@ def notice(
     case_id: str = typer.Argument(..., help="Mã hồ sơ."),
     kind: str = typer.Argument(..., help="receipt (01), supplement (02), refusal (03), apology (04), stop (05)."),
     format_: str = typer.Option("text", "--format", help="text, json hoặc html."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Ghi ra tệp thay vì in ra màn hình."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Ghi ra tệp thay vì in ra màn hình."),
     json_: bool = typer.Option(False, "--json", help="Như --format json."),
 ) -> None:
     """In giấy tiếp nhận (01), phiếu yêu cầu bổ sung (02), từ chối (03), xin lỗi (04) hoặc thông báo dừng (05)."""
@@ -216,13 +216,17 @@ def notice(
 # --- XES -------------------------------------------------------------------------------------------------------
 def export_xes(
     ctx: typer.Context,
-    out: Path = typer.Argument(..., help="Tệp .xes sẽ ghi."),
+    out_file: Optional[Path] = typer.Argument(None, help="Tệp .xes sẽ ghi (hoặc -o/--out)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Tệp .xes sẽ ghi."),
     from_: str = typer.Option(..., "--from", help="Hồ sơ tiếp nhận từ ngày (YYYY-MM-DD)."),
     to: str = typer.Option(..., "--to", help="Đến ngày (YYYY-MM-DD), tính cả ngày này."),
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
 ) -> None:
     """Xuất nhật ký sự kiện XES (IEEE 1849) của các hồ sơ tiếp nhận trong khoảng thời gian."""
-    summary = ctx.obj.service.export_xes(_day(from_, "--from"), _day(to, "--to"), out)
+    if (out_file is None) == (out is None):
+        raise typer.BadParameter("hãy cho đúng một tệp để ghi: tthc export-xes TỆP.xes … hoặc -o TỆP.xes.",
+                                 param_hint="OUT_FILE / -o")
+    summary = ctx.obj.service.export_xes(_day(from_, "--from"), _day(to, "--to"), out or out_file)
     emit(summary, json_, lambda c, d: c.print(
         f"Đã xuất {d['traces']} hồ sơ, {d['events']} sự kiện vào {d['file']}.", markup=False))
 

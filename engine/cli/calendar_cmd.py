@@ -8,10 +8,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from engine.calendar import parse_days, parse_instant
 from engine.cli.output import emit
+from engine.fit_table import Column, fitted_table
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -19,6 +19,7 @@ app = typer.Typer(
     help="Tính thời gian làm việc theo lịch công chức.",
 )
 
+SOURCE_LABELS = {"official": "lịch chính thức", "holidays": "ngày lễ luật định (gói holidays)", "config": "cấu hình"}
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 JSON_HELP = "In kết quả dưới dạng JSON."
 
@@ -80,15 +81,11 @@ def _render_days(console: Console, data: dict[str, Any]) -> None:
     note = " (tạm tính theo ngày lễ luật định, Chính phủ chưa công bố lịch nghỉ)" if data["provisional"] else ""
     console.print(f"Lịch làm việc năm {data['year']}{note}.", markup=False)
     for title, rows in (("Ngày nghỉ", data["days_off"]), ("Ngày làm bù", data["working_days"])):
-        table = Table(title=title, title_justify="left")
-        for column in ("Ngày", "Thứ", "Tên", "Nguồn"):
-            table.add_column(column)
-        for row in rows:
-            day = date.fromisoformat(row["date"])
-            table.add_row(day.strftime("%d/%m/%Y"), WEEKDAYS[day.weekday()], row["name"], row["source"])
-        if not rows:
-            table.add_row("—", "", "Không có", "")
-        console.print(table)
+        cells = [[date.fromisoformat(row["date"]).strftime("%d/%m/%Y"),
+                  WEEKDAYS[date.fromisoformat(row["date"]).weekday()], row["name"],
+                  SOURCE_LABELS.get(row["source"], row["source"])] for row in rows] or [["—", "", "Không có", ""]]
+        columns = [Column("Ngày", "id"), Column("Thứ", "id"), Column("Tên", least=16), Column("Nguồn", drop=1)]
+        console.print(fitted_table(console, columns, cells, title=title, title_justify="left"))
 
 
 def _clock(at: datetime) -> str:
@@ -98,3 +95,7 @@ def _clock(at: datetime) -> str:
 def _number(value: Decimal) -> str:
     # Vietnamese decimal comma: 1,25 ngày.
     return format(value, "f").replace(".", ",")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="calendar", help="Tính thời gian làm việc theo lịch công chức.")

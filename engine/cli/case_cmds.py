@@ -6,13 +6,21 @@ import sys
 from typing import Optional
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from engine.cli.data_input import read_data
 from engine.cli.output import emit, stdout
 from engine.cli.render import (
-    OUTCOME_LABELS, STAGE_LABELS, STATUS_LABELS, TIMING_LABELS, groups_label, tasks_table, when,
+    OUTCOME_LABELS, STAGE_LABELS, STATUS_LABELS, TIMING_LABELS, LATE_SYMBOL, deploy_hint, groups_label, tasks_table,
+    when,
 )
+from engine.errors import NotFound
+from engine.fit_table import Column, fitted_table
+
+# The form field types of Camunda Forms, as an officer reads them (the keys stay as the form defines them).
+FIELD_TYPE_LABELS = {"textfield": "chữ", "textarea": "đoạn văn", "number": "số", "select": "chọn trong danh sách",
+                     "radio": "chọn một", "checkbox": "có/không", "checklist": "chọn nhiều", "taglist": "chọn nhiều (thẻ)",
+                     "datetime": "ngày giờ"}
 
 
 def _ctx(ctx: typer.Context):
@@ -35,9 +43,10 @@ def _render_case(console, view: dict) -> None:
     if view.get("restarts"):
         console.print(f"Thời hạn đã tính lại {view['restarts']} lần (sau khi nhận hồ sơ bổ sung).")
     if view["tasks"]:
-        console.print(tasks_table(view["tasks"]))
+        console.print(tasks_table(console, view["tasks"]))
     if view.get("overdue_steps"):
-        console.print("Bước quá hạn: " + "; ".join(f"{t['name']} (hạn {when(t['due_at'])})" for t in view["overdue_steps"]))
+        steps = "; ".join(f"{t['name']} (hạn {when(t['due_at'])})" for t in view["overdue_steps"])
+        console.print(Text.assemble(Text(f"{LATE_SYMBOL} Bước quá hạn: ", style="bold red"), steps))
 
 
 def start(
@@ -53,8 +62,14 @@ def start(
 
     app = _ctx(ctx)
     received = parse_instant(received_at) if received_at else None
-    view = app.service.start_case(code, applicant=applicant, received_at=received,
-                                  data=read_data(data, app.settings.limits), actor=app.actor)
+    try:
+        view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data, app.settings.limits),
+                                      actor=app.actor)
+    except NotFound as err:
+        if err.details.get("procedure") != code:
+            raise
+        raise NotFound(f"{err.message} Xem các thủ tục đã triển khai: tthc procedures; triển khai thư viện quy trình: "
+                       f"{deploy_hint()}.", **err.details) from err
     emit(view, json_, _render_case)
 
 
@@ -68,7 +83,7 @@ def tasks(
     """Liệt kê các bước đang chờ xử lý."""
     app = _ctx(ctx)
     rows = app.service.list_tasks(case_id=case, lane=lane, mine=mine, actor=app.actor)
-    emit(rows, json_, lambda c, r: c.print(tasks_table(r)) if r else c.print("Không có bước nào đang chờ."))
+    emit(rows, json_, lambda c, r: c.print(tasks_table(c, r)) if r else c.print("Không có bước nào đang chờ."))
 
 
 def _render_assignment(console, d: dict) -> None:
@@ -132,13 +147,14 @@ def form(
         if d["form"] is None:
             console.print("Bước này không có biểu mẫu.")
             return
-        table = Table(title=f"Biểu mẫu {d['form'].get('id')}")
-        for col in ("Khóa", "Nhãn", "Kiểu", "Bắt buộc", "Giá trị cho phép"):
-            table.add_column(col)
+        columns = [Column("Khóa", "id"), Column("Nhãn", least=16), Column("Kiểu", drop=2), Column("Bắt buộc", drop=1),
+                   Column("Giá trị cho phép", least=12)]
+        rows = []
         for f in d["form"].get("fields", []):
             values = ", ".join(f"{v.get('value')}={v.get('label')}" for v in f.get("values") or [])
-            table.add_row(f["key"], f.get("label") or "", f.get("type") or "", "có" if f.get("required") else "", values)
-        console.print(table)
+            rows.append([f["key"], f.get("label") or "", FIELD_TYPE_LABELS.get(f.get("type"), f.get("type") or ""),
+                         "có" if f.get("required") else "", values])
+        console.print(fitted_table(console, columns, rows, title=f"Biểu mẫu {d['form'].get('id')}"))
 
     emit(doc, json_, render)
 

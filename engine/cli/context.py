@@ -63,9 +63,21 @@ class AppContext:
 
         if self.user:
             self.actor  # noqa: B018 - refuses a foreign --as before any command runs
-        return Service.open(self.settings, clock=self.clock, calendar=self.calendar, origin=self.origin)
+        # The calendar is built when the command first uses it: listing tasks or showing a case needs none.
+        return Service.open(self.settings, clock=self.clock, calendar=CalendarWhenUsed(lambda: self.calendar),
+                            origin=self.origin)
 
     def close(self) -> None:
         service = self.__dict__.get("service")
         if service is not None:
             service.close()
+
+
+class CalendarWhenUsed:
+    """Stands for the business calendar and builds it on first use (attribute access)."""
+
+    def __init__(self, build) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str):
+        return getattr(self._build(), name)

@@ -73,7 +73,7 @@ def report(
     by: str = typer.Option("procedure", "--by", help="Nhóm theo: procedure, field, lane, officer, month."),
     fmt: str = typer.Option("table", "--format", help="Định dạng: table, json, csv, html."),
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON (như --format json)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Ghi vào tệp thay vì in ra màn hình."),
+    output: Optional[Path] = typer.Option(None, "-o", "--out", "--output", help="Ghi vào tệp thay vì in ra màn hình."),
 ) -> None:
     """Báo cáo tình hình giải quyết hồ sơ: tiếp nhận, giải quyết, tồn, tỷ lệ đúng hạn, điểm theo TT 01/2018."""
     app = ctx.obj
@@ -108,7 +108,7 @@ def overdue(
     procedure: Optional[str] = typer.Option(None, "--procedure", help="Chỉ một thủ tục (mã TTHC)."),
     fmt: str = typer.Option("table", "--format", help="Định dạng: table, json, csv."),
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON (như --format json)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Ghi vào tệp thay vì in ra màn hình."),
+    output: Optional[Path] = typer.Option(None, "-o", "--out", "--output", help="Ghi vào tệp thay vì in ra màn hình."),
 ) -> None:
     """Hồ sơ quá hạn (đang giải quyết và đã giải quyết): bước chậm, đơn vị, cán bộ, thời gian chậm, nguyên nhân."""
     app = ctx.obj

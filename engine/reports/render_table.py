@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from engine.fit_table import Column, fitted_table
 from engine.reports.labels import FLOW_COLUMNS, GROUP_TITLES, number, when, with_days
 
 # The columns that fit a terminal, with the short headings of the provinces' tables (GQ = giải quyết, CS = chỉ số);
@@ -17,6 +18,10 @@ NARROW_UNIT = (("steps", "Số bước"), ("early", "Trước hạn"), ("on_time
                ("on_time_rate", "% đúng hạn"), ("avg_used_days", "TB dùng (ngày)"),
                ("avg_allotted_days", "TB giao (ngày)"), ("late_working_days", "Chậm (ngày)"),
                ("open_overdue", "Đang quá hạn"), ("score", "Điểm CS2"))
+# On a narrow terminal these columns give way, lowest first, so that no figure is cut (CSV/HTML keep them all).
+FLOW_DROP = {"carried_over": 1, "resolved_early": 2, "resolved_on_time": 3, "withdrawn": 4, "case_score": 5,
+             "pending_overdue": 6}
+UNIT_DROP = {"early": 1, "on_time": 2, "avg_allotted_days": 3, "open_overdue": 4, "late_working_days": 5, "score": 6}
 
 
 def balance_line(t: dict) -> str:
@@ -44,17 +49,16 @@ def render_report(console: Console, doc: dict) -> None:
     console.print(balance_line(doc["totals"]), markup=False)
 
     if doc["by"] in ("procedure", "field", "month"):
-        table = Table(title=f"Theo {GROUP_TITLES[doc['by']].lower()}")
-        table.add_column(GROUP_TITLES[doc["by"]])
-        for _, heading in NARROW_FLOW:
-            table.add_column(heading, justify="right")
+        columns = [Column(GROUP_TITLES[doc["by"]], "text" if doc["by"] == "field" else "id")]
+        columns += [Column(heading, "number", drop=FLOW_DROP.get(key)) for key, heading in NARROW_FLOW]
+        rows = []
         for g in doc["groups"]:
             label = g["label"] if doc["by"] == "field" else g["key"]  # procedure names are too long for a terminal
-            table.add_row(label or "—", *[number(g.get(k), k) for k, _ in NARROW_FLOW])
-        console.print(table)
+            rows.append([label or "—", *[number(g.get(k), k) for k, _ in NARROW_FLOW]])
+        console.print(fitted_table(console, columns, rows, title=f"Theo {GROUP_TITLES[doc['by']].lower()}"))
     for rows, title, first in ((doc["lanes"], "Thời gian xử lý theo đơn vị (làn)", "Đơn vị"),
                                (doc["officers"], "Thời gian xử lý theo cán bộ", "Cán bộ")):
-        console.print(units_table(rows, title, first, day, with_open=rows is doc["lanes"]))
+        console.print(units_table(rows, title, first, day, with_open=rows is doc["lanes"], console=console))
     s = doc["scores"]
     console.print(
         f"Điểm theo Thông tư 01/2018/TT-VPCP — chỉ số 1 (thời gian giải quyết): {number(s['case']['average'], 'score')} "
@@ -62,17 +66,15 @@ def render_report(console: Console, doc: dict) -> None:
         f"chỉ số 3 (số lần yêu cầu bổ sung): {number(s['supplement']['average'], 'score')}.", markup=False)
 
 
-def units_table(rows: list[dict], title: str, first: str, day: int, with_open: bool = True) -> Table:
-    table = Table(title=title)
-    table.add_column(first)
-    columns = [(k, h) for k, h in NARROW_UNIT if with_open or k != "open_overdue"]
-    keys = [k for k, _ in columns]
-    for _, heading in columns:
-        table.add_column(heading, justify="right")
+def units_table(rows: list[dict], title: str, first: str, day: int, with_open: bool = True,
+                console: Console | None = None) -> Table:
+    shown = [(k, h) for k, h in NARROW_UNIT if with_open or k != "open_overdue"]
+    columns = [Column(first, least=12)] + [Column(h, "number", drop=UNIT_DROP.get(k)) for k, h in shown]
+    cells = []
     for r in rows:
         r = with_days(r, day)
-        table.add_row(r["label"], *[number(r.get(k), k) for k in keys])
-    return table
+        cells.append([r["label"], *[number(r.get(k), k) for k, _ in shown]])
+    return fitted_table(console or Console(), columns, cells, title=title)
 
 
 def render_overdue(console: Console, doc: dict) -> None:
@@ -80,16 +82,17 @@ def render_overdue(console: Console, doc: dict) -> None:
     if not items:
         console.print(f"Không có hồ sơ quá hạn (số liệu lúc {when(doc['as_of'])}).", markup=False)
         return
-    table = Table(title=f"Hồ sơ quá hạn — {len(items)} hồ sơ (số liệu lúc {when(doc['as_of'])})")
-    table.add_column("Hồ sơ", no_wrap=True)
-    for col in ("Thủ tục", "Tình trạng", "Hạn trả", "Chậm (ngày LV)", "Bước chậm", "Đơn vị", "Cán bộ"):
-        table.add_column(col)
+    columns = [Column("Hồ sơ", "id"), Column("Thủ tục", "id"), Column("Tình trạng"), Column("Hạn trả", drop=3),
+               Column("Chậm (ngày LV)", "number"), Column("Bước chậm", least=12), Column("Đơn vị", drop=1),
+               Column("Cán bộ", drop=2)]
+    rows = []
     for i in items:
         state = "đã GQ quá hạn" if i["state"] == "resolved_late" else "đang GQ, quá hạn"
-        table.add_row(i["case_id"], i["procedure_code"], state, when(i["due_at"]),
-                      number(float(i["late_working_days"]), "late_working_days"), i["late_step"] or "—",
-                      i["lane"] or "—", i["officer_name"] or ("đang chờ xử lý" if i["late_step"] else "—"))
-    console.print(table)
+        rows.append([i["case_id"], i["procedure_code"], state, when(i["due_at"]),
+                     number(float(i["late_working_days"]), "late_working_days"), i["late_step"] or "—",
+                     i["lane"] or "—", i["officer_name"] or ("đang chờ xử lý" if i["late_step"] else "—")])
+    console.print(fitted_table(console, columns, rows,
+                               title=f"Hồ sơ quá hạn — {len(items)} hồ sơ (số liệu lúc {when(doc['as_of'])})"))
     # Causes below the table: sentences too long for a column.
     console.print("Nguyên nhân đã ghi nhận:", markup=False)
     for i in items:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from engine.calendar import BusinessCalendar, Clock, FixedClock
 from engine.config import Settings, User
@@ -21,9 +21,11 @@ from engine.errors import InvalidInput, NotFound
 from engine.origin import Origin
 from engine.projection import consequences, project, workflow_completed
 from engine.rows import CaseRow, Event, TaskRow
-from engine.runtime import Compiled, Runtime, compile_bpmn
 from engine.store import Store, Tx
 from engine.workflow_cache import DEFINITIONS, WorkflowCache
+
+if TYPE_CHECKING:  # the runtime (SpiffWorkflow) is imported by the functions that run it: reads never load it
+    from engine.runtime import Compiled, Runtime
 
 
 @dataclass
@@ -70,6 +72,8 @@ def nfc_text(value: str | None) -> str:
 def compiled(ctx: Context, tx: Tx, definition_id: int) -> Compiled:
     """The compiled BPMN of a stored definition: read from the store once per process and id (definitions never
     change), compiled once per content (`DEFINITIONS`)."""
+    from engine.runtime import compile_bpmn
+
     key = (ctx.store.url, definition_id)
     digest = DEFINITIONS.bpmn_hash.get(key)
     found = DEFINITIONS.compiled.get(digest) if digest is not None else None
@@ -131,6 +135,8 @@ def decider(latest: Callable[[str, str], tuple[dict | None, Any]]) -> Callable[[
 
 def runtime_at(ctx: Context, tx: Tx, now: datetime) -> Runtime:
     """A runtime whose clock is the command's one `now` (timers and expressions read it, never the wall clock)."""
+    from engine.runtime import Runtime
+
     return Runtime(FixedClock(now), ctx.calendar, decider(lambda kind, key: latest_model(ctx, tx, kind, key)))
 
 
