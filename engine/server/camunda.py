@@ -92,7 +92,10 @@ def parse_date(text: Any, what: str) -> datetime:
 
     if not isinstance(text, str):
         raise InvalidInput(f"{what} phải là một chuỗi ngày giờ (ví dụ 2026-12-03T08:00:00.000+0700).")
-    return parse_instant(text)
+    try:
+        return parse_instant(text)
+    except InvalidInput as err:
+        raise InvalidInput(f"{what}: {err.message}") from None
 
 
 # --- typed variables ----------------------------------------------------------------------------------------------

@@ -82,4 +82,5 @@ def sort(request: Request, items: list, keys: dict[str, Callable[[Any], Any]]) -
     key = keys[by]
     present = [i for i in items if key(i) is not None]
     missing = [i for i in items if key(i) is None]  # no value sorts last, as SQL's NULLS LAST
-    return sorted(present, key=key, reverse=order == "desc") + missing
+    # Ties broken by id, so that a page boundary never depends on the order rows came from the database.
+    return sorted(present, key=lambda i: (key(i), str(i.get("id"))), reverse=order == "desc") + missing
