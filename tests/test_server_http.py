@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -475,3 +476,43 @@ def test_the_openapi_document_describes_exactly_the_served_resources_with_camund
     for name in ("ExceptionDto", "TaskDto", "ProcessDefinitionDto", "DeploymentDto", "VariableValueDto"):
         jsonschema.Draft202012Validator.check_schema(camunda_validator(name).schema)
         assert name in doc["components"]["schemas"]
+
+
+def test_a_stopping_server_finishes_the_requests_in_flight_before_it_exits(server_for):
+    server = server_for(extra_env={"TTHC_SERVER_FAILED_LOGIN_DELAY": "2"})
+    answers: list[int] = []
+    # A failed login is held for two seconds: a request in flight when the server is told to stop.
+    slow = threading.Thread(target=lambda: answers.append(
+        server.call("GET", "/task", user="lan", password="sai-mat-khau-9")[0]))
+    slow.start()
+    time.sleep(0.7)
+    server.proc.terminate()
+    slow.join(timeout=30)
+    assert answers == [401]
+    # uvicorn re-raises the signal once shut down, so the exit status is the signal's; the log shows the clean stop.
+    assert server.proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in server.stop()
+    with pytest.raises(OSError):
+        server.call("GET", "/version")
+
+
+def test_claim_and_unclaim_use_the_services_assignment_rules_or_say_they_are_not_available(server_for):
+    from engine.service import Service
+
+    server = server_for()
+    assert deploy_as_modeler(server)[0] == 200
+    case_id = start_case(server, "review_fixture:1")[2]["id"]
+    [task] = open_tasks(server, case_id)
+    status, _, body = server.call("POST", f"/task/{task['id']}/claim", user="lan", json_body={"userId": "mai"})
+    assert status == 400 and "mai" in body["message"]  # nobody claims a step for someone else
+    status, _, body = server.call("POST", f"/task/{task['id']}/claim", user="lan", json_body={"userId": "lan"})
+    if not hasattr(Service, "claim_task"):
+        assert status == 501 and body["type"] == "RestException" and "claim" in body["message"]
+        return
+    assert status == 204
+    assert open_tasks(server, case_id)[0]["assignee"] == "lan"
+    assert [t["id"] for t in server.call("GET", "/task?assignee=lan", user="lan")[2]] == [task["id"]]
+    status, _, body = server.call("POST", f"/task/{task['id']}/claim", user="mai", json_body={})
+    assert status in (403, 409) and body["message"]
+    assert server.call("POST", f"/task/{task['id']}/unclaim", user="lan", json_body={})[0] == 204
+    assert open_tasks(server, case_id)[0]["assignee"] is None
