@@ -12,7 +12,7 @@ from engine.definitions import CATALOG_NAME, KINDS
 from engine.errors import EngineError, InvalidInput, NotFound
 from engine.server import queries, shapes
 from engine.server.camunda import decode_variables, json_response, parse_date
-from engine.server.requests import bool_param, ctx, int_param, json_body, page, run, sort, user
+from engine.server.requests import act, bool_param, ctx, int_param, json_body, page, run, sort, user
 
 # Multipart text fields Camunda's /deployment/create reads. The engine always deploys changed files only (content
 # hashes), so both duplicate-filtering switches are accepted and change nothing.
@@ -82,7 +82,7 @@ async def deployment_create(request: Request):
         raise InvalidInput("Máy chủ không chia tenant: hãy bỏ trống Tenant ID khi triển khai.")
     if not files:
         raise InvalidInput("Yêu cầu triển khai không kèm tệp .bpmn, .form hay .dmn nào.")
-    results, rows = await run(request, _deploy_files, files)
+    results, rows = await act(request, _deploy_files, files)
     keys = {(r["kind"], r["key"], r["version"]) for r in results if r["kind"] in ("bpmn", "form", "dmn")}
     deployed = [r for r in rows if (r["kind"], r["key"], r["version"]) in keys]
     newest = max(deployed, key=lambda r: r["deployed_at"]) if deployed else None
@@ -217,7 +217,7 @@ async def definition_start(request: Request):
         values = _variables(svc.history(view["case_id"])) if with_variables else None
         return row, view, values
 
-    row, view, values = await run(request, start)
+    row, view, values = await act(request, start)
     return json_response(shapes.process_instance(view["case_id"], shapes.definition_id(row["key"], row["version"]),
                                                  ended=view["status"] != "active", variables=values))
 

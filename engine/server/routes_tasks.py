@@ -18,7 +18,7 @@ from engine.server import queries, shapes
 from engine.server.camunda import (
     decode_variables, encode_variable, error_response, json_response, parse_date,
 )
-from engine.server.requests import ctx, json_body, page, run, sort, user
+from engine.server.requests import act, ctx, json_body, page, run, sort, user
 
 _SORT = {
     "id": lambda t: t["id"], "name": lambda t: t["name"], "created": lambda t: t["_created"],
@@ -213,7 +213,7 @@ async def _assign(request: Request, method: str):
     if not available:
         return error_response(501, "RestException",
                               "Nhận/bỏ nhận bước (claim/unclaim) chưa có trong phiên bản máy chủ này.")
-    await run(request, lambda svc: getattr(svc, method)(task_id, actor=actor))
+    await act(request, lambda svc: getattr(svc, method)(task_id, actor=actor))
     return Response(status_code=204)
 
 
@@ -228,11 +228,11 @@ async def complete(request: Request):
     if with_variables not in (None, True, False):
         raise InvalidInput("withVariablesInReturn phải là true hoặc false.")
 
-    def act(svc):
+    def complete_it(svc):
         view = svc.complete_task(task_id, data, actor=actor)
         return case_variables(svc.history(view["case_id"])) if with_variables else None
 
-    values = await run(request, act)
+    values = await act(request, complete_it)
     if not with_variables:
         return Response(status_code=204)
     return json_response({name: encode_variable(name, value) for name, value in values.items()})

@@ -13,7 +13,8 @@ import time
 
 import anyio
 
-from engine.server.camunda import error_response
+from engine.errors import EngineError
+from engine.server.camunda import engine_error_response, error_response
 
 log = logging.getLogger("tthc.server")
 
@@ -40,7 +41,10 @@ class Security:
         if not header:
             return await self._deny(scope, send, "Cần đăng nhập: gửi HTTP Basic (người dùng, mật khẩu) hoặc "
                                                  "Bearer (mã truy cập).")
-        user, claimed = await self.ctx.pool.run(lambda svc: self.ctx.authenticator.user_for(svc.store, header))
+        try:
+            user, claimed = await self.ctx.pool.run(lambda svc: self.ctx.authenticator.user_for(svc.store, header))
+        except EngineError as err:  # the database is unreachable: say so, as for any other request
+            return await engine_error_response(err)(scope, _no_body, send)
         client = (scope.get("client") or ("?", 0))[0]
         if user is None:
             count = self._failed(client)
