@@ -310,6 +310,10 @@ def test_a_case_runs_over_http_with_the_clis_rules_for_users_groups_and_forms_an
     assert [(v["name"], v["value"]) for v in variables] == [("score", 8)]
     status, _, history = server.call("GET", f"/tthc/cases/{case_id}/history", user="lan")
     assert [e["actor"] for e in history["events"] if e["type"] == "task_completed"] == ["lan", "mai", "son"]
+    if "origin" in history["events"][0]:  # an engine that records where commands came from (engine.origin)
+        commands = [e for e in history["events"] if e["type"] in ("case_started", "task_completed")]
+        assert {(e["origin"]["channel"], e["origin"]["account"] == e["actor"], e["origin"]["host"])
+                for e in commands} == {("http", True, "127.0.0.1")}
     assert server.call("GET", f"/tthc/cases/{case_id}/verify", user="lan")[2] == {"case_id": case_id, "ok": True}
     status, headers, page = server.call("GET", f"/tthc/cases/{case_id}/view", user="lan")
     assert status == 200 and headers["content-type"].startswith("text/html") and case_id.encode() in page
