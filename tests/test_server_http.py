@@ -436,6 +436,8 @@ def test_unknown_ids_unimplemented_resources_and_bad_requests_get_camunda_shaped
     assert status == 400 and body["type"] == "InvalidRequestException"
     status, _, body = _deploy_files(server, {"a.form": b"{}"}, **{"tenant-id": "t1"})
     assert status == 400 and "Tenant" in body["message"]
+    status, _, body = _deploy_files(server, {"a.form": b"{}"}, **{"deployment-activation-time": "2026-03-03"})
+    assert status == 400 and "deployment-activation-time" in body["message"]
     status, _, body = server.call("GET", "/task?sortBy=dueDate", user="lan")
     assert status == 400 and "sortOrder" in body["message"]
     assert [t["id"] for t in open_tasks(server, case_id)] == [task["id"]]  # nothing changed
@@ -456,6 +458,7 @@ def test_task_queries_sort_page_and_filter_by_due_date_as_camunda_does(server_fo
     status, _, soon = server.call("GET", "/task?dueBefore=2026-03-02T12:00:00.000%2B0700", user="lan")
     assert {t["taskDefinitionKey"] for t in soon} == {"receive"} and len(soon) == 2
     assert server.call("GET", "/task/count?candidateGroup=staff", user="lan")[2] == {"count": 1}
+    assert server.call("GET", "/task?processInstanceId=SKHCN-000000-0000", user="lan")[:3:2] == (200, [])
     status, _, running = server.call("GET", "/process-instance", user="lan")
     assert sorted(p["id"] for p in running) == sorted(cases)
     for item in running:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.auth.authenticate import Authenticator
@@ -24,9 +24,6 @@ class ServerOptions:
     max_upload_bytes: int = 10 * MIB  # a deployment: the diagram with its forms and decision tables
     pool_size: int = 8
     failed_login_delay: float = 1.0  # seconds, before a 401 for credentials that did not match
-    extra: dict = field(default_factory=dict)
-
-    ENV = {"db_url": "TTHC_DB", "config_path": "TTHC_CONFIG", "now": "TTHC_NOW"}
 
     @classmethod
     def from_env(cls) -> "ServerOptions":

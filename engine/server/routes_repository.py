@@ -80,6 +80,9 @@ async def deployment_create(request: Request):
         await form.close()
     if fields.get("tenant-id"):
         raise InvalidInput("Máy chủ không chia tenant: hãy bỏ trống Tenant ID khi triển khai.")
+    if fields.get("deployment-activation-time"):
+        raise InvalidInput("Máy chủ không hẹn giờ kích hoạt định nghĩa: hãy bỏ deployment-activation-time; "
+                           "định nghĩa dùng được ngay khi triển khai.")
     if not files:
         raise InvalidInput("Yêu cầu triển khai không kèm tệp .bpmn, .form hay .dmn nào.")
     results, rows = await act(request, _deploy_files, files)
