@@ -4,6 +4,9 @@ Lookup order for the file: `--config PATH`, then `$TTHC_CONFIG`, then `$XDG_CONF
 (`~/.config/tthc/config.toml`). Without a file the built-in defaults apply: the embedded SQLite database at
 `$XDG_DATA_HOME/tthc/tthc.db` (`~/.local/share/tthc/tthc.db`), the Vietnamese civil-service calendar, and the demo users
 of `engine/data/demo_users.toml` so that `tthc demo` works on a fresh machine.
+
+Officers may list the operating-system accounts allowed to act as them (`[users.lan] os_users = ["lan"]`), and
+`[security] admin_os_users = [...]` the accounts allowed to act as anyone (see `Security` and engine.origin).
 """
 
 from __future__ import annotations
@@ -35,6 +38,20 @@ class User:
     id: str
     name: str
     groups: tuple[str, ...]
+    os_users: tuple[str, ...] = ()  # operating-system accounts allowed to act as this officer from the CLI
+
+
+@dataclass(frozen=True)
+class Security:
+    """Who may act as whom from the command line (engine.origin).
+
+    `[security] admin_os_users = ["root", ...]` lists the operating-system accounts that may act as any officer and
+    unclaim any task. `enforce` is on when the configuration maps any officer to an OS account (`os_users`) or names
+    an administrator account; `[security] enforce = true | false` overrides that. The built-in demo users map no
+    account, so `tthc demo` and first steps work as any officer."""
+
+    admin_os_users: tuple[str, ...] = ()
+    enforce: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,7 @@ class Settings:
     calendar: dict[str, Any] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     source: str = "built-in defaults"
+    security: Security = field(default_factory=Security)
 
     def user(self, user_id: str | None) -> User:
         if not user_id:
@@ -104,8 +122,31 @@ def parse_users(raw: Any, source: str) -> dict[str, User]:
                 f"(các nhóm hợp lệ: {', '.join(GROUPS)}).",
                 user=user_id,
             )
-        users[user_id] = User(id=user_id, name=nfc(entry["name"]), groups=tuple(groups))
+        os_users = _names(entry.get("os_users", []), f"'os_users' của người dùng '{user_id}'", user=user_id)
+        users[user_id] = User(id=user_id, name=nfc(entry["name"]), groups=tuple(groups), os_users=os_users)
     return users
+
+
+def _names(raw: Any, what: str, **details: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+        raise InvalidInput(f"{what} phải là danh sách tên tài khoản hệ điều hành (chuỗi khác rỗng).", **details)
+    return tuple(v.strip() for v in raw)
+
+
+def parse_security(raw: Any, users: dict[str, User], source: str) -> Security:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"Mục [security] trong {source} phải là một bảng.", source=source)
+    unknown = sorted(set(raw) - {"admin_os_users", "enforce"})
+    if unknown:
+        raise InvalidInput(f"Mục [security] trong {source} có khóa không hỗ trợ '{unknown[0]}' "
+                           "(chỉ có admin_os_users, enforce).", source=source, key=unknown[0])
+    admins = _names(raw.get("admin_os_users", []), f"[security] admin_os_users trong {source}", source=source)
+    enforce = raw.get("enforce")
+    if enforce is None:
+        enforce = bool(admins) or any(u.os_users for u in users.values())
+    elif not isinstance(enforce, bool):
+        raise InvalidInput(f"[security] enforce trong {source} phải là true hoặc false.", source=source)
+    return Security(admin_os_users=admins, enforce=enforce)
 
 
 def load_settings(config_path: Path | None = None, db_url: str | None = None) -> Settings:
@@ -122,5 +163,6 @@ def load_settings(config_path: Path | None = None, db_url: str | None = None) ->
     calendar = data.get("calendar", {})
     if not isinstance(calendar, dict):
         raise InvalidInput(f"Mục [calendar] trong {source} phải là một bảng.", source=source)
+    security = parse_security(data.get("security", {}), users, source)
     url = db_url or (data.get("database") or {}).get("url") or default_db_url()
-    return Settings(db_url=url, calendar=calendar, users=users, source=source)
+    return Settings(db_url=url, calendar=calendar, users=users, source=source, security=security)

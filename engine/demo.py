@@ -16,6 +16,7 @@ from engine.calendar import TZ, BusinessCalendar, FixedClock
 from engine.config import Settings, parse_users, _demo_users
 from engine.labels import OUTCOME_LABELS, TIMING_LABELS
 from engine.library import library_paths
+from engine.origin import process_origin
 from engine.service import Service
 
 GROUP_OF_ELEMENT = {
@@ -101,7 +102,8 @@ def _step_data(element: str, override: dict | None, story: Story, when: datetime
 def run_demo(db_url: str, say: Callable[[str], None]) -> dict:
     clock = FixedClock(at("2026-11-16T07:30"))
     settings = Settings(db_url=db_url, users=parse_users(_demo_users(), "demo"), source="demo")
-    service = Service.open(settings, clock=clock, calendar=BusinessCalendar.default())
+    service = Service.open(settings, clock=clock, calendar=BusinessCalendar.default(),
+                           origin=process_origin(settings, "demo"))
     deployed = service.deploy(library_paths())
     say(f"Đã triển khai {len([d for d in deployed if d['kind'] != 'catalog'])} định nghĩa "
         f"({len(service.procedures())} thủ tục) từ thư viện quy trình.")

@@ -1,8 +1,9 @@
 """Append-only case history: event records and the SHA-256 hash chain that makes any change detectable.
 
-Each event's hash covers its case, sequence number, type, engine time, actor, element and payload, and the previous
-event's hash, in one canonical JSON encoding (sorted keys, no insignificant whitespace, UTF-8, NFC text). Changing,
-deleting, inserting or swapping any event breaks the chain from that event on.
+Each event's hash covers its case, sequence number, type, engine time, actor, element and payload, the origin of the
+command (the OS account and host, or an HTTP server's authenticated user and client address; engine.origin) when it
+was recorded, and the previous event's hash, in one canonical JSON encoding (sorted keys, no insignificant whitespace,
+UTF-8, NFC text). Changing, deleting, inserting or swapping any event breaks the chain from that event on.
 """
 
 from __future__ import annotations
@@ -46,10 +47,13 @@ def canonical(record: Mapping[str, Any]) -> bytes:
 
 def event_hash(
     case_id: str, seq: int, type_: str, at: datetime, actor: str | None, element_id: str | None,
-    payload: Mapping[str, Any], prev_hash: str,
+    payload: Mapping[str, Any], prev_hash: str, origin: Mapping[str, Any] | None = None,
 ) -> str:
     record = {
         "case_id": case_id, "seq": seq, "type": type_, "at": at.isoformat(timespec="microseconds"),
         "actor": actor, "element_id": element_id, "payload": payload, "prev_hash": prev_hash,
     }
+    if origin is not None:
+        # Only when recorded: events written before origins existed keep the hashes they were chained with.
+        record["origin"] = origin
     return hashlib.sha256(canonical(record)).hexdigest()

@@ -24,6 +24,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine import assignment
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
@@ -70,6 +71,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
             file=filename,
             element=element,
         ) from exc
+    assignment.check_definition(spec, filename)
     compiled = Compiled(digest, info, spec)
     _compiled[digest] = compiled
     return compiled
@@ -104,6 +106,7 @@ class OpenTask:
     name: str
     lane: str | None
     lane_id: str | None
+    # As the diagram declares them, `${...}` unevaluated: engine.assignment resolves them when the task is created.
     candidate_groups: tuple[str, ...]
     candidate_users: tuple[str, ...]
     assignee: str | None
@@ -295,19 +298,27 @@ class Runtime:
             if isinstance(spec, UserTask):
                 if task.state == TaskState.READY:
                     view = self._open_task(task)
-                    events.append({
+                    # Evaluated once, here, over the data the task is created with; the event carries the result.
+                    assigned = assignment.resolve(view.element_id, spec.extensions or {}, task.data)
+                    created = {
                         "type": "task_created",
                         "element_id": view.element_id,
                         "task_id": view.task_id,
                         "name": view.name,
                         "lane": view.lane,
                         "lane_id": view.lane_id,
-                        "groups": list(view.candidate_groups),
+                        "groups": list(assigned.candidate_groups),
                         "step": view.properties.get("step"),
                         "allotted_working_days": view.properties.get("allotted_working_days"),
                         "restart_deadline": view.properties.get("restart_deadline") == "true",
                         "due_at": _iso(view.due_at),
-                    })
+                    }
+                    # Only when there is one: histories of tasks assigned by group alone keep their exact payload.
+                    if assigned.assignee is not None:
+                        created["assignee"] = assigned.assignee
+                    if assigned.candidate_users:
+                        created["candidate_users"] = list(assigned.candidate_users)
+                    events.append(created)
                 elif task.state == TaskState.COMPLETED and str(task.id) in completed:
                     events.append({
                         "type": "task_completed",

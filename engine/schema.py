@@ -187,6 +187,8 @@ events = Table(
     Column("payload", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # Where the command came from (engine.origin; revision 0003): {"channel", "account", "host"}; in the hash.
+    Column("origin", JSON),
     UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
     Index("ix_events_type_at", "type", "at"),
 )

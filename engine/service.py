@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Iterable, Mapping
 
-from engine.config import GROUP_LABELS, Settings, User
+from engine import assignment
+from engine.config import Settings, User
 from engine.definitions import (
     START_VARIABLES, as_decimal, cached_model, collect, load_dmn_cached, load_form_cached, parse_catalog,
 )
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.history import plain
+from engine.origin import Origin
 from engine.reports.measures import case_time_used, step_time_used
 from engine.reports.daily import record_step_stats, record_unit_scores
 from engine.runtime import Compiled, Runtime, compile_bpmn, content_hash
@@ -56,18 +58,20 @@ class CommandResult:
 
 
 class Service:
-    def __init__(self, store: Store, settings: Settings, clock, calendar) -> None:
+    def __init__(self, store: Store, settings: Settings, clock, calendar, origin: Origin | None = None) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         self.calendar = calendar
+        self.origin = origin  # where the commands come from: recorded on every event (engine.origin)
+        self._origin_record = origin.record() if origin is not None else None
         self.workflows = WorkflowCache.shared(store.url) if store is not None else WorkflowCache()
         self._latest: dict[tuple[str, str], tuple[dict | None, Any]] = {}  # newest form/decision per key, at:
         self._latest_head: tuple | None = None  # the definitions head they were looked up at
 
     @classmethod
-    def open(cls, settings: Settings, *, clock, calendar) -> "Service":
-        return cls(Store.open(settings.db_url), settings, clock, calendar)
+    def open(cls, settings: Settings, *, clock, calendar, origin: Origin | None = None) -> "Service":
+        return cls(Store.open(settings.db_url), settings, clock, calendar, origin)
 
     # --- deploy ----------------------------------------------------------------------------------------------
     def deploy(self, paths: Iterable) -> list[dict]:
@@ -142,6 +146,7 @@ class Service:
                     "triển khai.", element=ref.task_id, decision=ref.decision_ref)
             if ref.result_variable:
                 provided.add(ref.result_variable)
+        provided |= assignment.check_variables(compiled.spec, info.filename, provided)
         for cond in info.conditions:
             missing = sorted(v for v in cond.variables if v not in provided)
             if missing:
@@ -170,11 +175,14 @@ class Service:
 
         with self.store.transaction() as tx:
             row = tx.latest_definition("dmn", decision_key)
+            if row is None:  # DMN names decisions too: `tthc decide "Approval Status"`
+                named = [r for r in tx.latest_definitions("dmn") if r.get("name") == decision_key]
+                row = tx.latest_definition("dmn", named[0]["key"]) if len(named) == 1 else None
             if row is None:
                 raise NotFound(f"Không có bảng quyết định '{decision_key}' đã triển khai.", decision=decision_key)
             model = load_dmn_cached(row["content"], row["filename"])
-            decision = model.decisions[decision_key]
-            result = evaluate_decision(model.decisions, decision_key, nfc_data(dict(data)))
+            decision = model.decisions[row["key"]]
+            result = evaluate_decision(model.decisions, decision.id, nfc_data(dict(data)))
             descriptions = {rule.id: rule.description for rule in decision.rules}
             doc = result.to_dict()
             doc["version"] = row["version"]
@@ -277,13 +285,17 @@ class Service:
             if definition is None:
                 raise NotFound(f"Không có thủ tục hay quy trình '{code}' đã triển khai.", procedure=code)
             compiled = self._compiled(tx, definition["id"])
+            initiator = assignment.start_variables(compiled.spec, user.id)
+            if set(initiator) & set(extra):
+                raise InvalidInput(f"Dữ liệu khởi tạo không được đặt biến '{next(iter(initiator))}': hệ thống ghi vào "
+                                   "đó người tiếp nhận hồ sơ (camunda:initiator).", variable=next(iter(initiator)))
             total = procedure["total_working_days"] if procedure else as_decimal(compiled.info.properties.get("total_working_days"))
             transferred = self.calendar.transfer_time(received)
             due = self.calendar.case_due(received, total) if total is not None else None
             apology_at = self.calendar.back(due, 1) if due is not None else None
             case_id = self._new_case_id(tx, received)
             start_data = {
-                **extra,
+                **extra, **initiator,
                 "case_id": case_id, "procedure_code": code if procedure else compiled.info.process_id,
                 "applicant_name": applicant, "received_at": received.isoformat(),
                 "transferred_at": transferred.isoformat(),
@@ -312,7 +324,8 @@ class Service:
             new_tasks = self._project(tx, case, events, actor=user.id, now=now)
             case["state"] = runtime.dump(workflow)
             case["next_timer_at"] = runtime.next_timer_at(workflow)
-            case["event_seq"], case["event_hash"] = tx.append_events(case_id, 0, "", events, user.id, now)
+            case["event_seq"], case["event_hash"] = tx.append_events(case_id, 0, "", events, user.id, now,
+                                                                     self._origin_record)
             tx.insert_case(case)
             for row in new_tasks:  # after the case row: tasks reference it
                 tx.insert_task(row)
@@ -327,9 +340,11 @@ class Service:
         return f"SKHCN-{day}-{number:04d}"
 
     # --- complete --------------------------------------------------------------------------------------------
-    def task_form(self, task_id: str) -> tuple[dict, Any]:
+    def task_form(self, task_id: str, *, actor: str | None = None) -> tuple[dict, Any]:
         with self.store.transaction() as tx:
             task = tx.resolve_task_id(task_id)
+            if not assignment.is_open_to_all(task):
+                assignment.authorize(self._user(actor), task)  # a step's form only for who may work on it
             case = tx.case(task["case_id"])
             compiled = self._compiled(tx, case["definition_id"])
             info = compiled.info.user_task(task["element_id"])
@@ -355,9 +370,13 @@ class Service:
                 raise Conflict(f"Hồ sơ '{case['id']}' đã kết thúc ({case['status']}); không xử lý thêm được.", case=case["id"])
             if task_row["status"] != "open":
                 raise Conflict(f"Bước '{task_row['name']}' của hồ sơ '{case['id']}' đã được xử lý rồi.", task=task_row["id"])
-            self._authorize(user, task_row)
+            assignment.authorize(user, task_row)
             compiled = self._compiled(tx, case["definition_id"])
             values = self._validate_form(tx, compiled, task_row, submitted)
+            initiator = assignment.initiator_variable(compiled.spec)
+            if initiator in values:
+                raise InvalidInput(f"Dữ liệu của bước không được đặt biến '{initiator}' (người tiếp nhận hồ sơ).",
+                                   variable=initiator)
             runtime = self._runtime(tx)
             workflow = self._workflow(tx, runtime, compiled, case)
             now = self.clock.now()
@@ -366,18 +385,46 @@ class Service:
             return self._commit(tx, runtime, workflow, case, events, actor=user.id, now=now,
                                 known_tasks={task_row["id"]: task_row})
 
-    def _authorize(self, user: User, task_row: dict) -> None:
-        groups = [g for g in task_row["groups"].split(",") if g]
-        users = [u for u in task_row["candidate_users"].split(",") if u]
-        assignee = task_row["assignee"]
-        if not (groups or users or assignee):
-            return
-        if set(groups) & set(user.groups) or user.id in users or user.id == assignee:
-            return
-        who = ", ".join(GROUP_LABELS.get(g, g) for g in groups) or assignee or ", ".join(users)
-        raise Conflict(
-            f"Người dùng '{user.id}' không được xử lý bước '{task_row['name']}' (dành cho: {who}).",
-            user=user.id, task=task_row["id"])
+    # --- claim / unclaim (engine.assignment has the rules) ----------------------------------------------------
+    def claim_task(self, task_id: str, *, actor: str | None) -> dict:
+        """Take an unassigned step as its assignee (a candidate user or a member of a candidate group)."""
+        user = self._user(actor)
+        return self._assign(task_id, user, claim=True)
+
+    def unclaim_task(self, task_id: str, *, actor: str | None) -> dict:
+        """Give a claimed step back to its candidates (its assignee, or an administrator)."""
+        user = self._user(actor)
+        return self._assign(task_id, user, claim=False)
+
+    def _assign(self, task_id: str, user: User, *, claim: bool) -> dict:
+        with self.store.transaction() as tx:
+            task_row = tx.resolve_task_id(task_id)
+            case = tx.case(task_row["case_id"], lock=True, with_head=True)
+            task_row = tx.task(task_row["id"])  # as of the lock: a concurrent claim has committed or waits
+            if case["status"] != "active" or task_row["status"] != "open":
+                raise Conflict(f"Bước '{task_row['name']}' của hồ sơ '{case['id']}' không còn chờ xử lý.",
+                               task=task_row["id"])
+            base = {"element_id": task_row["element_id"], "task_id": task_row["id"], "name": task_row["name"]}
+            if claim:
+                if not assignment.check_claim(user, task_row):
+                    return {"case_id": case["id"], **self._task_view(task_row), "changed": False}
+                events = [{"type": "task_claimed", **base, "assignee": user.id}]
+            else:
+                assignment.check_unclaim(user, task_row, admin=bool(self.origin and self.origin.admin))
+                events = [{"type": "task_unclaimed", **base, "previous_assignee": task_row["assignee"]}]
+            now = self.clock.now()
+            self._project(tx, case, events, actor=user.id, now=now)
+            rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, user.id,
+                                                now, self._origin_record)
+            version = tx.save_case(case["id"], case["version"], {"event_seq": seq, "event_hash": digest,
+                                                                  "updated_at": now})
+            tx.insert_events(rows)
+            # The workflow did not change: one this process holds stays valid under the case's new version.
+            workflow = self.workflows.take(case["id"], (case["version"], case["event_hash"]))
+            if workflow is not None:
+                tx.after_commit[("workflow", case["id"])] = lambda: self.workflows.put(case["id"], (version, digest),
+                                                                                     workflow)
+            return {"case_id": case["id"], **self._task_view(tx.task(task_row["id"])), "changed": True}
 
     def _validate_form(self, tx: Tx, compiled: Compiled, task_row: dict, submitted: dict) -> dict:
         info = compiled.info.user_task(task_row["element_id"])
@@ -467,7 +514,8 @@ class Service:
             case = tx.case(case_id, lock=True)
             now = self.clock.now()
             rows, seq, digest = tx.chain_events(case_id, case["event_seq"], case["event_hash"],
-                                                [{"type": "note_added", "text": text}], user.id, now)
+                                                [{"type": "note_added", "text": text}], user.id, now,
+                                                self._origin_record)
             tx.save_case(case_id, case["version"], {"event_seq": seq, "event_hash": digest, "updated_at": now})
             tx.insert_events(rows)
             return {"case_id": case_id, "seq": seq, "text": text}
@@ -521,7 +569,8 @@ class Service:
         record_step_stats(tx, case, completed)
         if original.get("resolved_at") is None and case.get("resolved_at") is not None:
             record_unit_scores(tx, case, now)  # indicator 2, fixed when the case is resolved
-        rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now)
+        rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now,
+                                            self._origin_record)
         case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow) if case["status"] == "active" else None,
                     event_seq=seq, event_hash=digest, updated_at=now)
         # Only the columns that changed: every written column costs its index entries.
@@ -588,6 +637,8 @@ class Service:
                     created.update(status="cancelled", completed_at=now)
                 else:
                     tx.update_task(e["task_id"], {"status": "cancelled", "completed_at": now})
+            elif kind in ("task_claimed", "task_unclaimed"):
+                tx.update_task(e["task_id"], {"assignee": e.get("assignee")})
             elif kind == "step_overdue":
                 created = next((t for t in pending_tasks if t["id"] == e["task_id"]), None)
                 if created is not None:
@@ -640,6 +691,8 @@ class Service:
             "task_id": row["id"], "case_id": row["case_id"], "element_id": row["element_id"], "name": row["name"],
             "lane": row.get("lane"), "lane_id": row.get("lane_id"),
             "candidate_groups": [g for g in row["groups"].split(",") if g], "step": row.get("step"),
+            "assignee": row.get("assignee"),
+            "candidate_users": [u for u in (row.get("candidate_users") or "").split(",") if u],
             "status": row["status"], "started_at": row["created_at"], "due_at": due,
             "completed_at": row.get("completed_at"), "completed_by": row.get("completed_by"),
             "overdue": bool(row["overdue"]) or (row["status"] == "open" and due is not None and now > due),
@@ -655,25 +708,20 @@ class Service:
 
     def list_tasks(self, *, case_id: str | None = None, lane: str | None = None, mine: bool = False,
                    actor: str | None = None) -> list[dict]:
-        groups = None
-        user = None
-        if mine:
-            user = self._user(actor)
-            groups = user.groups
+        user = self._user(actor) if mine else None
         with self.store.transaction() as tx:
             if case_id:
                 tx.case(case_id)
             rows = tx.open_tasks(case_id=case_id, lane=lane)
             if user is not None:
-                rows = [r for r in rows if set(filter(None, r["groups"].split(","))) & set(groups)
-                        or user.id in r["candidate_users"].split(",") or r["assignee"] == user.id]
+                rows = [r for r in rows if assignment.is_mine(user, r)]
             return [self._task_view(r) for r in rows]
 
     def history(self, case_id: str) -> list[dict]:
         with self.store.transaction() as tx:
             tx.case(case_id)
             return [
-                {"seq": e["seq"], "type": e["type"], "at": e["at"], "actor": e["actor"], "element_id": e["element_id"],
-                 "payload": e["payload"], "hash": e["hash"]}
+                {"seq": e["seq"], "type": e["type"], "at": e["at"], "actor": e["actor"], "origin": e.get("origin"),
+                 "element_id": e["element_id"], "payload": e["payload"], "hash": e["hash"]}
                 for e in tx.case_events(case_id)
             ]

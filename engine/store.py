@@ -379,16 +379,20 @@ class Tx:
 
     # --- events ----------------------------------------------------------------------------------------------
     def chain_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
-                     actor: str | None, at: datetime) -> tuple[list[dict], int, str]:
-        """The event rows for `items`, numbered and hash-chained after (`last_seq`, `last_hash`); nothing written."""
+                     actor: str | None, at: datetime, origin: Mapping[str, Any] | None = None,
+                     ) -> tuple[list[dict], int, str]:
+        """The event rows for `items`, numbered and hash-chained after (`last_seq`, `last_hash`); nothing written.
+        `origin` (engine.origin.Origin.record()) is kept on each row and covered by its hash."""
         seq, prev = last_seq, last_hash or GENESIS
+        origin = plain(origin) if origin is not None else None
         rows = []
         for item in items:
             payload = plain({k: v for k, v in item.items() if k not in ("type", "element_id", "at")})
             seq += 1
-            digest = event_hash(case_id, seq, item["type"], at, actor, item.get("element_id"), payload, prev)
+            digest = event_hash(case_id, seq, item["type"], at, actor, item.get("element_id"), payload, prev, origin)
             rows.append(dict(case_id=case_id, seq=seq, type=item["type"], at=at, actor=actor,
-                             element_id=item.get("element_id"), payload=payload, prev_hash=prev, hash=digest))
+                             element_id=item.get("element_id"), payload=payload, prev_hash=prev, hash=digest,
+                             origin=origin))
             prev = digest
         return rows, seq, prev
 
@@ -397,8 +401,8 @@ class Tx:
             self.execute_fixed(_INSERT_EVENTS, many=rows, columns=sorted(rows[0]))
 
     def append_events(self, case_id: str, last_seq: int, last_hash: str, items: Iterable[Mapping[str, Any]],
-                      actor: str | None, at: datetime) -> tuple[int, str]:
-        rows, seq, prev = self.chain_events(case_id, last_seq, last_hash, items, actor, at)
+                      actor: str | None, at: datetime, origin: Mapping[str, Any] | None = None) -> tuple[int, str]:
+        rows, seq, prev = self.chain_events(case_id, last_seq, last_hash, items, actor, at, origin)
         self.insert_events(rows)
         return seq, prev
 

@@ -27,6 +27,10 @@ def main() -> int:
         return err.exit_code
     for path in result.files:
         print(f"Đã ghi {path.relative_to(ROOT)}")
+    for failure in result.plan.failures:  # the library must hold every procedure of the seed
+        print(f"Lỗi {failure.file}:{failure.line} [{failure.code}] {failure.message_vi}", file=sys.stderr)
+    if result.plan.failures:
+        return 4
     print(f"{len(result.plan.warnings)} cảnh báo trong {SEED.name} (xem: tthc import-procedures ... --json)")
     return 0
 

@@ -98,6 +98,11 @@ def db_url(tmp_path):
     # The in-process CLI keeps workflows between the commands of one test, like a long-running process; each test
     # starts with none (a PostgreSQL database is emptied and reused, so case ids repeat across tests).
     WorkflowCache.clear_shared()
+    # Compiled diagrams are kept per (database URL, definition id); an emptied PostgreSQL database repeats both with
+    # other content (a test that deploys its own diagrams, then one that deploys the library).
+    import engine.service
+
+    getattr(engine.service, "_compiled_by_id", {}).clear()
     if PG_ADMIN:
         name, head = _session_database()
         _reset(name, head)

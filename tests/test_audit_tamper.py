@@ -114,7 +114,7 @@ def test_a_rewritten_chain_that_hashes_correctly_is_still_caught_by_replay(clone
         if e["seq"] == seq:
             payload = {**payload, "data": {**payload["data"], "document_number": "999/QĐ-SKHCN"}}
         digest = event_hash(case_id, e["seq"], e["type"], datetime.fromisoformat(e["at"]), e["actor"],
-                            e["element_id"], payload, prev)
+                            e["element_id"], payload, prev, e["origin"])
         sql(clone.db_url, "UPDATE events SET payload = :p, prev_hash = :ph, hash = :h WHERE case_id = :c AND seq = :s",
             p=json.dumps(payload, ensure_ascii=False), ph=prev, h=digest, c=case_id, s=e["seq"])
         prev = digest

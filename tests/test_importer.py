@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from engine.cli.import_cmd import register
 from engine.errors import InvalidInput, NotFound
-from engine.importer import PerformerRules, import_procedures, load_catalog, plan_import
+from engine.importer import PerformerRules, import_procedures, load_catalog, plan_import, write_import
 from engine.importer.text_tables import DAYS, UNSPECIFIED, WORKING_DAYS, parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,10 +224,18 @@ def test_a_timed_return_step_is_reported_and_left_untimed(tmp_path: Path) -> Non
     assert tree.xpath("//*[@attachedToRef='return_result']") == []
 
 
-def test_a_heading_count_that_disagrees_with_the_procedures_found_is_reported(tmp_path: Path) -> None:
+def test_a_heading_count_of_internal_procedures_or_of_codes_is_not_a_mismatch(tmp_path: Path) -> None:
     two = (ITEM, "- Thủ tục khác – Mã TTHC: **1.000002**")
-    assert warning_codes(tmp_path, document(items=two)) == [("count_mismatch", 1)]
-    assert warning_codes(tmp_path, document(items=two).replace("(01 QT)", "(02 QT)")) == []
+    assert warning_codes(tmp_path, document(items=two)) == []  # (01 QT): one "Quy trình số" serving two codes
+    assert warning_codes(tmp_path, document(items=two).replace("(01 QT)", "(02 QT)")) == []  # two codes
+
+
+def test_a_heading_count_that_matches_neither_is_reported_with_both_numbers(tmp_path: Path) -> None:
+    two = (ITEM, "- Thủ tục khác – Mã TTHC: **1.000002**")
+    path = write(tmp_path, document(items=two).replace("(01 QT)", "(03 QT)"))
+    (warning,) = plan_import([path]).warnings
+    assert (warning.code, warning.line) == ("count_mismatch", 1)
+    assert warning.message_vi.endswith("ghi 3 quy trình nhưng tìm thấy 1 quy trình nội bộ cho 2 thủ tục.")
 
 
 def test_strict_import_writes_nothing_when_there_are_warnings(tmp_path: Path) -> None:
@@ -298,37 +306,45 @@ def test_an_unreadable_time_is_refused_with_its_line(tmp_path: Path) -> None:
     )
 
 
-def test_an_unknown_performer_is_refused_with_its_line(tmp_path: Path) -> None:
+def test_an_unknown_performer_fails_its_procedure_with_its_line_and_the_rule_to_add(tmp_path: Path) -> None:
     steps = [step if step[0] != "Bước 5" else (step[0], step[1], "Hội đồng thẩm định", step[3]) for step in STEPS]
-    err = refusal(tmp_path, document(steps=steps))
-    assert err.message.startswith(
+    plan = plan_import([write(tmp_path, document(steps=steps))])
+    assert plan.processes == () and plan.entries == ()
+    (failure,) = plan.failures
+    assert (failure.code, failure.line, failure.process_id) == ("unknown_performer", 13, "tdc_qt01")
+    assert failure.message_vi.startswith(
         "Không xác định được làn của người thực hiện \"Hội đồng thẩm định\" ở bước 5, dòng 13 "
-        "(QT01 lĩnh vực Tiêu chuẩn, Đo lường, Chất lượng)"
+        "(theo mẫu một cửa: làn \"Lãnh đạo Sở\") (QT01 lĩnh vực Tiêu chuẩn, Đo lường, Chất lượng)"
     )
-    assert err.details["line"] == 13
+    assert failure.suggestion == '[[lanes]]\ngroup = "director"\nstarts_with_any = ["hội đồng thẩm định"]'
+    with pytest.raises(InvalidInput, match="Không ghi tệp nào: không quy trình nào xếp được") as caught:
+        write_import(plan, tmp_path / "out")
+    assert caught.value.exit_code == 4 and not (tmp_path / "out").exists()
 
 
 def test_a_designer_extends_the_rules_to_accept_a_new_performer(tmp_path: Path) -> None:
     steps = [step if step[0] != "Bước 5" else (step[0], step[1], "Thủ trưởng cơ quan", step[3]) for step in STEPS]
     source = write(tmp_path, document(steps=steps))
-    packaged = (ROOT / "engine" / "data" / "performer_rules.toml").read_text(encoding="utf-8")
-    extended = packaged.replace(
-        'starts_with_any = ["lãnh đạo sở",', 'starts_with_any = ["thủ trưởng cơ quan", "lãnh đạo sở",'
+    assert plan_import([source]).failures[0].suggestion == (
+        '[[lanes]]\ngroup = "director"\nstarts_with_any = ["thủ trưởng cơ quan"]'
     )
-    assert extended != packaged
+    packaged = (ROOT / "engine" / "data" / "performer_rules.toml").read_text(encoding="utf-8")
+    extended = packaged + '\n[[lanes]]\ngroup = "director"\nstarts_with_any = ["thủ trưởng cơ quan"]\n'
     rules = PerformerRules.from_toml(extended, "rules.toml")
     plan = plan_import([source], rules)
+    assert plan.failures == ()
     approve = etree.fromstring(plan.processes[0].content, SAFE_PARSER).xpath("//*[@id='approve']")[0]
     assert approve.get("{http://camunda.org/schema/1.0/bpmn}candidateGroups") == "director"
 
 
-def test_a_table_that_breaks_the_one_stop_pattern_is_refused_naming_the_step(tmp_path: Path) -> None:
+def test_a_table_that_breaks_the_one_stop_pattern_fails_its_procedure_naming_the_step(tmp_path: Path) -> None:
     steps = [STEPS[0], STEPS[2], STEPS[1], *STEPS[3:]]
     steps = [(f"Bước {i}", *step[1:]) for i, step in enumerate(steps, 1)]
-    err = refusal(tmp_path, document(steps=steps))
+    (failure,) = plan_import([write(tmp_path, document(steps=steps))]).failures
+    assert (failure.code, failure.line, failure.suggestion) == ("pattern_mismatch", 10, None)
     assert (
         "bước 2 ở dòng 10 thuộc làn \"Công chức thụ lý\", cần một bước của làn \"Lãnh đạo phòng chuyên môn\""
-        in err.message
+        in failure.message_vi
     )
 
 
@@ -348,9 +364,17 @@ def test_a_missing_total_is_refused(tmp_path: Path) -> None:
     assert "không có dòng \"Tổng thời gian giải quyết TTHC\"" in refusal(tmp_path, text).message
 
 
-def test_an_unknown_field_is_refused_with_its_heading_line(tmp_path: Path) -> None:
-    err = refusal(tmp_path, document().replace("TIÊU CHUẨN, ĐO LƯỜNG, CHẤT LƯỢNG", "SỞ HỮU TRÍ TUỆ"))
-    assert err.message.startswith("Lĩnh vực \"SỞ HỮU TRÍ TUỆ\" ở dòng 1 chưa có trong tệp quy tắc")
+def test_an_unknown_field_gets_a_key_from_its_heading_reported_as_a_warning(tmp_path: Path) -> None:
+    plan = plan_import([write(tmp_path, document().replace("TIÊU CHUẨN, ĐO LƯỜNG, CHẤT LƯỢNG", "SỞ HỮU TRÍ TUỆ"))])
+    assert [p.process_id for p in plan.processes] == ["so_huu_tri_tue_qt01"]
+    assert [(e.field, e.field_name, e.reception_decision) for e in plan.entries] == [
+        ("so_huu_tri_tue", "Sở hữu trí tuệ", "reception_check_so_huu_tri_tue")
+    ]
+    warning = plan.warnings[0]
+    assert (warning.code, warning.line) == ("derived_field_key", 1)
+    # The table's units are still the TĐC department's: reported, not guessed away.
+    assert {w.code for w in plan.warnings[1:]} == {"foreign_department"}
+    assert "--field-key \"SỞ HỮU TRÍ TUỆ=KHÓA\"" in warning.message_vi
 
 
 def test_the_same_code_in_two_groups_is_refused(tmp_path: Path) -> None:
@@ -397,7 +421,8 @@ def test_the_command_prints_one_json_document_and_exits_0_with_warnings(tmp_path
     result = CliRunner().invoke(cli(), ["import-procedures", str(SEED), "--out", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"procedures", "files", "warnings"}
+    assert set(data) == {"procedures", "files", "warnings", "failed"}
+    assert data["failed"] == []
     assert len(data["procedures"]) == 22
     assert data["files"][-1] == str(tmp_path / "catalog.json")
     assert data["warnings"][7] == {

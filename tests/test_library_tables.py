@@ -5,11 +5,14 @@ forms, and a drawing where every shape sits in its lane and every flow has an or
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from lxml import etree
+
+from engine.calendar.parsing import parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "bpmn"
@@ -23,6 +26,9 @@ NS = {
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
 CAMUNDA = "{%s}" % NS["camunda"]
+# xs:duration without years and months (XML Schema 1.1 part 2, 3.3.6): only seconds may have a fraction.
+XSD_DURATION = re.compile(r"P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
+WORKING_DAY_SECONDS = 8 * 3600
 
 R, DL, ST, DI, RC, PO = "reception", "department_leader", "staff", "director", "records_clerk", "provincial_office"
 # Seed 004, step by step: (task id, lane, allotted working days or None when not counted).
@@ -117,7 +123,10 @@ def test_every_step_has_the_lane_and_allotment_of_seed_004(pid: str) -> None:
             assert timers == []
         else:
             (timer,) = timers
-            assert xp(timer, "string(bpmn:timerEventDefinition/bpmn:timeDuration)") == f"P{allotment}D"
+            duration = xp(timer, "string(bpmn:timerEventDefinition/bpmn:timeDuration)")
+            assert XSD_DURATION.fullmatch(duration), f"{task_id}: {duration} is not an xs:duration"
+            parsed = parse_duration(duration)
+            assert parsed.days + parsed.seconds / WORKING_DAY_SECONDS == Decimal(allotment)
         found.append((task_id, task.get(CAMUNDA + "candidateGroups"), allotment))
     assert found == SEED_004[pid]
 

@@ -152,12 +152,34 @@ def test_lane_reference_to_unknown_element_is_reported(tmp_path: Path) -> None:
 def test_timer_with_two_values_is_reported(tmp_path: Path) -> None:
     path = variant_of_good(
         tmp_path,
-        ("P0.25D</bpmn:timeDuration>",
-         "P0.25D</bpmn:timeDuration>\n        <bpmn:timeDate>2026-03-02T08:00:00+07:00</bpmn:timeDate>"),
+        ("PT2H</bpmn:timeDuration>",
+         "PT2H</bpmn:timeDuration>\n        <bpmn:timeDate>2026-03-02T08:00:00+07:00</bpmn:timeDate>"),
     )
     finding = lint_paths([path], use_node=False).files[0].findings
     assert [(f.rule, f.element_id) for f in finding] == [("timer-value", "Timer_AppraiseDue")]
     assert "timeDuration, timeDate" in finding[0].message_vi
+
+
+@pytest.mark.parametrize(("value", "portable"), [("P0.25D", "PT2H"), ("P1,25D", "P1DT2H"), ("P3.5D", "P3DT4H")])
+def test_a_fractional_day_timer_is_a_warning_naming_the_portable_duration(
+    tmp_path: Path, value: str, portable: str
+) -> None:
+    path = variant_of_good(tmp_path, ("PT2H</bpmn:timeDuration>", f"{value}</bpmn:timeDuration>"))
+    report = lint_paths([path], use_node=False)
+    (finding,) = report.files[0].findings
+    assert (finding.rule, finding.element_id, finding.severity) == ("timer-fractional-day", "Timer_AppraiseDue", "warning")
+    assert f"hãy viết {portable} " in finding.message_vi and "Camunda 7" in finding.message_vi
+    assert report.ok  # tthc runs it: a warning, not an error
+
+
+def test_a_lint_run_with_only_warnings_prints_them_and_exits_0(tmp_path: Path) -> None:
+    path = variant_of_good(tmp_path, ("PT2H</bpmn:timeDuration>", "P0.25D</bpmn:timeDuration>"))
+    app = typer.Typer()
+    lint_cmd.register(app)
+    app.command("noop")(lambda: None)
+    result = CliRunner().invoke(app, ["lint", str(path), "--no-node"])
+    assert result.exit_code == 0, result.output
+    assert "⚠ cảnh báo [timer-fractional-day] dòng 31: Hẹn giờ 'Timer_AppraiseDue' ghi P0.25D" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -298,7 +320,7 @@ def test_report_serialises_every_file_and_finding() -> None:
     assert data["ok"] is False
     assert [f["ok"] for f in data["files"]] == [True, False]
     assert data["files"][1]["findings"][0]["rule"] == "user-task-form"
-    assert set(data["files"][1]["findings"][0]) == {"rule", "element_id", "message_vi", "line"}
+    assert set(data["files"][1]["findings"][0]) == {"rule", "element_id", "message_vi", "line", "severity"}
 
 
 def _cli() -> typer.Typer:

@@ -39,7 +39,7 @@ def check_chain(case: dict, events: list[dict]) -> ChainBreak | None:
             return ChainBreak(seq, "link_broken",
                               f"Hồ sơ '{case_id}': sự kiện số {seq} không nối với băm của sự kiện trước nó.")
         digest = event_hash(case_id, seq, event["type"], event["at"], event["actor"], event["element_id"],
-                            event["payload"], event["prev_hash"])
+                            event["payload"], event["prev_hash"], event.get("origin"))
         if digest != event["hash"]:
             return ChainBreak(seq, "hash_mismatch",
                               f"Hồ sơ '{case_id}': nội dung sự kiện số {seq} ({event['type']}) đã bị thay đổi "

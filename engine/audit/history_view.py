@@ -29,6 +29,7 @@ def timeline(record: CaseRecord, calendar, names: Mapping[str, str] | None = Non
             "element_id": e["element_id"], "name": p.get("name") or (step.name if step else None),
             "lane": p.get("lane") or (step.lane if step else None),
             "actor": e["actor"], "actor_name": names.get(e["actor"], e["actor"]) if e["actor"] else None,
+            "origin": e.get("origin"),
             "used_working_minutes": None, "allotted_working_days": None, "timing": None, "detail": _detail(e),
         }
         if e["type"] == "task_completed" and step is not None:
@@ -52,6 +53,10 @@ def _detail(e: Mapping[str, Any]) -> str | None:
         return f"hẹn lại {short_time(p.get('new_due_at'))}"
     if kind == "case_started":
         return f"hẹn trả {short_time(p.get('due_at'))}"
+    if kind == "task_claimed":
+        return f"người giữ: {p.get('assignee')}"
+    if kind == "task_unclaimed":
+        return f"trả lại (người giữ trước: {p.get('previous_assignee')})"
     if kind in ("case_withdrawn",):
         return p.get("reason")
     if kind == "case_ended":
@@ -59,6 +64,15 @@ def _detail(e: Mapping[str, Any]) -> str | None:
     if kind == "note_added":
         return p.get("text")
     return None
+
+
+def _who(row: Mapping[str, Any]) -> str:
+    """The officer, and the account and machine the command came from (engine.origin) when recorded."""
+    who = row["actor_name"] or "hệ thống"
+    origin = row.get("origin") or {}
+    if origin.get("account") or origin.get("host"):
+        who += f" ({origin.get('account') or '?'}@{origin.get('host') or '?'})"
+    return who
 
 
 def render_timeline(console, doc: Mapping[str, Any]) -> None:
@@ -71,6 +85,6 @@ def render_timeline(console, doc: Mapping[str, Any]) -> None:
         spent = "" if used is None else working_minutes(used) + (
             f" / định mức {number_vi(row['allotted_working_days'])} ngày" if row["allotted_working_days"] else "")
         table.add_row(str(row["seq"]), short_time(row["at"]), row["label"], row["name"] or row["element_id"] or "",
-                      row["lane"] or "", row["actor_name"] or "hệ thống", spent,
+                      row["lane"] or "", _who(row), spent,
                       TIMING_SLIP.get(row["timing"] or "", ""), row["detail"] or "")
     console.print(table)

@@ -14,6 +14,8 @@ TIMING_SLIP = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Qu
 EVENT_LABELS = {
     "case_started": "Tiếp nhận hồ sơ",
     "task_created": "Giao bước",
+    "task_claimed": "Nhận bước",
+    "task_unclaimed": "Trả lại bước",
     "task_completed": "Hoàn thành bước",
     "task_cancelled": "Hủy bước",
     "timer_fired": "Hẹn giờ đến hạn",

@@ -4,7 +4,8 @@ Order of steps:
 1. find the definition the case started on (by the process id and content hash in `case_started`; stored
    definitions are kept forever, so a missing one is itself a finding);
 2. cut the history into the commands that produced it: a run of events with the same time and actor is one
-   transaction; inside it `case_started`, `task_completed`, `case_withdrawn` and `note_added` each mark one command,
+   transaction; inside it `case_started`, `task_completed`, `task_claimed`, `task_unclaimed`, `case_withdrawn` and
+   `note_added` each mark one command,
    and a run by the engine (actor None) is a timer tick;
 3. apply each command to a NEW in-memory workflow with the clock set to the event's time, through the same code the
    live engine runs (`Service._follow_up` for restarts, apologies and the end of the case, `Service._project` for the
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
+from engine.assignment import start_variables
 from engine.audit.compare import Difference, normalized, same, shown
 from engine.audit.records import CaseRecord, definition_by_hash, definition_versions, load_record, require_started
 from engine.calendar import FixedClock
@@ -36,7 +38,7 @@ from engine.runtime import Runtime, compile_bpmn
 from engine.service import Service
 from engine.store import Tx
 
-COMMAND_TYPES = ("case_started", "task_completed", "case_withdrawn", "note_added")
+COMMAND_TYPES = ("case_started", "task_completed", "task_claimed", "task_unclaimed", "case_withdrawn", "note_added")
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
 # construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
 CASE_SKIP = frozenset({"id", "state", "version", "created_at", "updated_at", "event_seq", "event_hash", "policy"})
@@ -46,8 +48,8 @@ SNAPSHOT_CASE = (
     "resolved_at", "result_at", "ended_at", "timing", "restarts", "supplement_rounds", "rework_rounds", "apologies",
     "next_timer_at",
 )
-SNAPSHOT_TASK = ("id", "element_id", "name", "lane", "step", "status", "created_at", "due_at", "completed_at",
-                 "completed_by", "overdue", "timing")
+SNAPSHOT_TASK = ("id", "element_id", "name", "lane", "step", "status", "assignee", "created_at", "due_at",
+                 "completed_at", "completed_by", "overdue", "timing")
 # Parts of the recorded calendar policy that change when calendar data is updated without changing this case's
 # deadlines; a different fingerprint is reported as a warning, the recomputed due times decide.
 VOLATILE_POLICY = ("fingerprint", "known_years", "provisional_years", "calendar_data_version")
@@ -249,6 +251,8 @@ class _Replay:
             return self._complete(event, actor)
         if kind == "case_withdrawn":
             return self._withdraw(event, actor)
+        if kind in ("task_claimed", "task_unclaimed"):
+            return self._assign(event, actor)
         return self._note(event)
 
     # --- the commands, as the service runs them --------------------------------------------------------------
@@ -263,7 +267,8 @@ class _Replay:
         extra = dict(p.get("data") or {})
         case_id = self.record.case_id
         start_data = {
-            **extra, "case_id": case_id, "procedure_code": p["procedure_code"], "applicant_name": p["applicant_name"],
+            **extra, **start_variables(self.compiled.spec, event["actor"]),
+            "case_id": case_id, "procedure_code": p["procedure_code"], "applicant_name": p["applicant_name"],
             "received_at": received.isoformat(), "transferred_at": transferred.isoformat(),
             "due_at": due.isoformat() if due else None, "apology_at": apology_at.isoformat() if apology_at else None,
         }
@@ -322,6 +327,25 @@ class _Replay:
         events = [{"type": "case_withdrawn", "reason": event["payload"].get("reason"), "notice_form": "05"}] + derived
         events.append({"type": "case_ended", "status": "withdrawn", "outcome": "withdrawn"})
         return self._commit(events, actor, now)
+
+    def _assign(self, event: dict, actor: str) -> list[dict]:
+        """A claim or unclaim: the task row's assignee changes, the workflow does not. Who may claim is the rule of
+        the day it happened (engine.assignment); the replay checks that the claimed step existed and was open."""
+        p = event["payload"]
+        task_id = self.to_replayed.get(p.get("task_id"))
+        row = self.mem.tasks.get(task_id) if task_id else None
+        if row is None or row["status"] != "open":
+            self._differ("event", "task_id", p.get("task_id"), None,
+                         f"Sự kiện số {event['seq']} ({event['type']}) nói về bước '{p.get('task_id')}' mà phát lại "
+                         "không có bước đó đang chờ xử lý.", event["seq"])
+            self.result.stopped_at = event["seq"]
+            raise _Stop
+        base = {"element_id": row["element_id"], "task_id": task_id, "name": row["name"]}
+        if event["type"] == "task_claimed":
+            made = {"type": "task_claimed", **base, "assignee": actor}
+        else:
+            made = {"type": "task_unclaimed", **base, "previous_assignee": row["assignee"]}
+        return self._commit([made], actor, self.clock.now())
 
     def _note(self, event: dict) -> list[dict]:
         return [{"type": "note_added", "text": event["payload"].get("text")}]

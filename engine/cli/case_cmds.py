@@ -1,4 +1,4 @@
-"""Operators' commands: start, tasks, complete, form, show, history, withdraw, note."""
+"""Operators' commands: start, tasks, claim, unclaim, complete, form, show, history, withdraw, note."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def start(
 
     app = _ctx(ctx)
     received = parse_instant(received_at) if received_at else None
-    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data), actor=app.user)
+    view = app.service.start_case(code, applicant=applicant, received_at=received, data=read_data(data),
+                                  actor=app.actor)
     emit(view, json_, _render_case)
 
 
@@ -66,8 +67,35 @@ def tasks(
 ) -> None:
     """Liệt kê các bước đang chờ xử lý."""
     app = _ctx(ctx)
-    rows = app.service.list_tasks(case_id=case, lane=lane, mine=mine, actor=app.user)
+    rows = app.service.list_tasks(case_id=case, lane=lane, mine=mine, actor=app.actor)
     emit(rows, json_, lambda c, r: c.print(tasks_table(r)) if r else c.print("Không có bước nào đang chờ."))
+
+
+def _render_assignment(console, d: dict) -> None:
+    who = d.get("assignee")
+    state = f"do '{who}' giữ" if who else "chưa ai nhận"
+    unchanged = "" if d.get("changed", True) else " (không thay đổi)"
+    console.print(f"Bước {d['name']} ({d['task_id'][:8]}) của hồ sơ {d['case_id']}: {state}{unchanged}.")
+
+
+def claim(
+    ctx: typer.Context,
+    task_id: str = typer.Argument(..., help="Mã bước (đủ 36 ký tự hoặc ít nhất 8 ký tự đầu)."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Nhận một bước chưa ai giữ để tự xử lý (người hoặc nhóm ứng viên của bước)."""
+    app = _ctx(ctx)
+    emit(app.service.claim_task(task_id, actor=app.actor), json_, _render_assignment)
+
+
+def unclaim(
+    ctx: typer.Context,
+    task_id: str = typer.Argument(..., help="Mã bước (đủ 36 ký tự hoặc ít nhất 8 ký tự đầu)."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Trả lại một bước đã nhận cho các ứng viên (người đang giữ hoặc quản trị viên)."""
+    app = _ctx(ctx)
+    emit(app.service.unclaim_task(task_id, actor=app.actor), json_, _render_assignment)
 
 
 def complete(
@@ -80,12 +108,12 @@ def complete(
     app = _ctx(ctx)
     submitted = read_data(data)
     if submitted is None and sys.stdin.isatty() and not json_:
-        task, form = app.service.task_form(task_id)
+        task, form = app.service.task_form(task_id, actor=app.actor)
         if form is not None:
             from engine.cli.form_prompt import prompt_form
 
             submitted = prompt_form(form, {}, today=app.clock.now().date())
-    view = app.service.complete_task(task_id, submitted or {}, actor=app.user)
+    view = app.service.complete_task(task_id, submitted or {}, actor=app.actor)
     emit(view, json_, _render_case)
 
 
@@ -96,7 +124,7 @@ def form(
 ) -> None:
     """In biểu mẫu mà một bước cần."""
     app = _ctx(ctx)
-    task, form_ = app.service.task_form(task_id)
+    task, form_ = app.service.task_form(task_id, actor=app.actor)
     doc = {"task_id": task["id"], "name": task["name"], "form": form_.describe() if form_ is not None else None}
 
     def render(console, d):
@@ -150,7 +178,7 @@ def withdraw(
 ) -> None:
     """Rút hồ sơ theo yêu cầu của người nộp (trước khi có kết quả) và lập thông báo dừng giải quyết."""
     app = _ctx(ctx)
-    emit(app.service.withdraw(case_id, reason, actor=app.user), json_, _render_case)
+    emit(app.service.withdraw(case_id, reason, actor=app.actor), json_, _render_case)
 
 
 def note(
@@ -161,10 +189,11 @@ def note(
 ) -> None:
     """Ghi chú vào lịch sử hồ sơ (nguyên nhân chậm muộn …)."""
     app = _ctx(ctx)
-    emit(app.service.add_note(case_id, text, actor=app.user), json_, lambda c, d: c.print(f"Đã ghi chú vào hồ sơ {d['case_id']}."))
+    emit(app.service.add_note(case_id, text, actor=app.actor), json_,
+         lambda c, d: c.print(f"Đã ghi chú vào hồ sơ {d['case_id']}."))
 
 
 def register(app: typer.Typer) -> None:
-    for fn, name in ((start, "start"), (tasks, "tasks"), (complete, "complete"), (form, "form"), (show, "show"),
-                     (history, "history"), (withdraw, "withdraw"), (note, "note")):
+    for fn, name in ((start, "start"), (tasks, "tasks"), (claim, "claim"), (unclaim, "unclaim"), (complete, "complete"),
+                     (form, "form"), (show, "show"), (history, "history"), (withdraw, "withdraw"), (note, "note")):
         app.command(name)(fn)

@@ -26,7 +26,12 @@ class AppContext:
     def clock(self):
         from engine.calendar import FixedClock, SystemClock, parse_instant
 
-        return FixedClock(parse_instant(self.now)) if self.now else SystemClock()
+        if not self.now:
+            return SystemClock()
+        from engine.origin import check_clock_override
+
+        check_clock_override(self.settings, self.origin)
+        return FixedClock(parse_instant(self.now))
 
     @cached_property
     def calendar(self):
@@ -36,10 +41,29 @@ class AppContext:
         return BusinessCalendar.from_config(self.settings.calendar) if self.settings.calendar else BusinessCalendar.default()
 
     @cached_property
+    def origin(self):
+        from engine.origin import process_origin
+
+        return process_origin(self.settings)
+
+    @cached_property
+    def actor(self) -> str | None:
+        """The officer a command acts as: `--as` (or TTHC_USER) when the OS account may act as that officer, else the
+        one officer the OS account is mapped to (engine.origin)."""
+        from engine.origin import check_officer, default_officer
+
+        if self.user:
+            check_officer(self.settings, self.user, self.origin)
+            return self.user
+        return default_officer(self.settings, self.origin)
+
+    @cached_property
     def service(self):
         from engine.service import Service
 
-        return Service.open(self.settings, clock=self.clock, calendar=self.calendar)
+        if self.user:
+            self.actor  # noqa: B018 - refuses a foreign --as before any command runs
+        return Service.open(self.settings, clock=self.clock, calendar=self.calendar, origin=self.origin)
 
     def close(self) -> None:
         service = self.__dict__.get("service")

@@ -31,7 +31,7 @@ def lint(
     if not report.ok:
         # The findings are already printed; the error adds the verdict on stderr and exit code 4.
         bad = [file for file in report.files if not file.ok]
-        count = sum(len(file.findings) for file in bad)
+        count = sum(finding.severity == "error" for file in bad for finding in file.findings)
         raise InvalidInput(
             f"Có {count} lỗi trong {len(bad)}/{len(report.files)} tệp; hãy sửa theo danh sách ở trên.",
             files=[str(file.path) for file in bad],
@@ -46,10 +46,11 @@ def _render(console: Console, report: LintReport) -> None:
         console.print(f"  Đã kiểm tra: {', '.join(ran)}", markup=False)
         for check in skipped:
             console.print(f"  Không chạy: {check}", markup=False)
-        if not file.findings:
+        if file.ok:
             console.print("  Không có lỗi.", markup=False)
         for finding in file.findings:
             where = f"dòng {finding.line}: " if finding.line else ""
-            console.print(f"  ✗ [{finding.rule}] {where}{finding.message_vi}", markup=False)
+            mark = "⚠ cảnh báo" if finding.severity == "warning" else "✗"
+            console.print(f"  {mark} [{finding.rule}] {where}{finding.message_vi}", markup=False)
     if report.ok:
         console.print(f"{len(report.files)} tệp đã kiểm tra: không có lỗi.", markup=False)

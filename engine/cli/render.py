@@ -25,10 +25,10 @@ def groups_label(groups: Iterable[str]) -> str:
 
 def tasks_table(tasks: list[dict], title: str = "Các bước đang chờ xử lý") -> Table:
     table = Table(title=title, show_lines=False)
-    for col in ("Mã bước", "Hồ sơ", "Bước", "Làn", "Nhóm xử lý", "Bắt đầu", "Hạn", "Quá hạn"):
+    for col in ("Mã bước", "Hồ sơ", "Bước", "Làn", "Nhóm xử lý", "Người giữ", "Bắt đầu", "Hạn", "Quá hạn"):
         table.add_column(col)
     for t in tasks:
         table.add_row(t["task_id"][:8], t["case_id"], t["name"], t.get("lane") or "—",
-                      groups_label(t.get("candidate_groups", [])), when(t.get("started_at")), when(t.get("due_at")),
-                      "có" if t.get("overdue") else "")
+                      groups_label(t.get("candidate_groups", [])), t.get("assignee") or "—",
+                      when(t.get("started_at")), when(t.get("due_at")), "có" if t.get("overdue") else "")
     return table

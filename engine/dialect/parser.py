@@ -2,8 +2,9 @@
 
 What the stock parser ignores and we read (into `task_spec.extensions`, which the library keeps and serializes):
 `camunda:candidateGroups`, `camunda:candidateUsers`, `camunda:assignee`, `camunda:formRef` + `camunda:formRefBinding`,
-`camunda:formKey="camunda-forms:deployment:NAME.form"`, the lane id (the library keeps only the lane name), and
-`camunda:properties`. Business rule tasks get our DMN engine; timers get the engine clock and working-time calendar.
+`camunda:formKey="camunda-forms:deployment:NAME.form"`, the lane id (the library keeps only the lane name),
+`camunda:properties`, and `camunda:initiator` on the start event. Business rule tasks get our DMN engine; timers get
+the engine clock and working-time calendar.
 Everything the engine does not support was already refused by `validate.check_bpmn` before this parser runs.
 """
 
@@ -22,14 +23,11 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
 
 FORM_KEY_PREFIX = "camunda-forms:deployment:"
-
-
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
 def form_ref_of(node, camunda_ns: str) -> str | None:
@@ -56,8 +54,9 @@ class TthcUserTaskParser(_LaneMixin, UserTaskParser):
         properties = super().parse_extensions(node)
         return {
             "properties": properties,
-            "candidate_groups": _split(self.node.get(f"{{{ns}}}candidateGroups")),
-            "candidate_users": _split(self.node.get(f"{{{ns}}}candidateUsers")),
+            # Literal names, or `${...}` texts evaluated when the task is created (engine.assignment).
+            "candidate_groups": split_list(self.node.get(f"{{{ns}}}candidateGroups")),
+            "candidate_users": split_list(self.node.get(f"{{{ns}}}candidateUsers")),
             "assignee": self.node.get(f"{{{ns}}}assignee"),
             "form_ref": form_ref_of(self.node, ns),
             "form_binding": self.node.get(f"{{{ns}}}formRefBinding") or "latest",
@@ -108,7 +107,11 @@ class _EngineTimerMixin:
 
 
 class StartEventParser(_EngineTimerMixin, CamundaStartEventParser):
-    pass
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)
+        # The variable that receives the officer who starts the case (`${initiator}` in assignments).
+        extensions["initiator"] = (self.node.get(f"{{{self.nsmap['camunda']}}}initiator") or "").strip() or None
+        return extensions
 
 
 class EndEventParser(_EngineTimerMixin, CamundaEndEventParser):

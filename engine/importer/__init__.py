@@ -5,9 +5,11 @@
 
 from engine.importer.catalog import CatalogEntry, load_catalog
 from engine.importer.checks import ImportWarning
+from engine.importer.fields import FieldKeys
 from engine.importer.importing import (
     ImportPlan,
     ImportResult,
+    ProcedureFailure,
     import_procedures,
     plan_import,
     refuse_if_strict,
@@ -17,10 +19,12 @@ from engine.importer.lanes import PerformerRules
 
 __all__ = [
     "CatalogEntry",
+    "FieldKeys",
     "ImportPlan",
     "ImportResult",
     "ImportWarning",
     "PerformerRules",
+    "ProcedureFailure",
     "import_procedures",
     "load_catalog",
     "plan_import",

@@ -42,7 +42,7 @@ _ENTRY_SCHEMA: dict[str, Any] = {
         "code": {"type": "string", "minLength": 1},
         "code_source": {"enum": [NATIONAL, LOCAL]},
         "name": {"type": "string", "minLength": 1},
-        "field": {"type": "string", "pattern": "^[a-z][a-z0-9]*$"},
+        "field": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
         "field_name": {"type": "string", "minLength": 1},
         "process_id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
         "internal_procedure": {"type": "string", "pattern": "^QT[0-9]+$"},

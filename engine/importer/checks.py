@@ -13,10 +13,12 @@ from decimal import Decimal
 
 from engine.importer.catalog import procedure_codes
 from engine.importer.lanes import PerformerRules
-from engine.importer.process_graph import RETURN_TASK, RoleStep, format_days_vi
-from engine.importer.text_tables import DAYS, UNSPECIFIED, InternalProcedure, ProcedureDocument
+from engine.importer.one_stop import RETURN_TASK, RoleStep
+from engine.importer.process_graph import format_days_vi
+from engine.importer.text_tables import DAYS, UNSPECIFIED, FieldSection, InternalProcedure, ProcedureDocument
 
 CODES = (
+    "derived_field_key",
     "draft_decision",
     "count_mismatch",
     "ocr_typo",
@@ -42,6 +44,9 @@ class ImportWarning:
         return {"code": self.code, "line": self.line, "message_vi": self.message_vi, "file": self.file}
 
 
+Warn = Callable[[str, int, str], None]
+
+
 def check_document(
     doc: ProcedureDocument, rules: PerformerRules, roles: dict[str, tuple[RoleStep, ...]]
 ) -> list[ImportWarning]:
@@ -58,15 +63,44 @@ def check_document(
             f"Văn bản phê duyệt chưa có số hoặc ngày (\"{doc.approval}\", dòng {doc.approval_line}): "
             "có thể đây là bản dự thảo.",
         )
+    _check_sections(doc, warn)
+    _check_typos(doc, rules, warn)
+    for procedure in doc.procedures:
+        if procedure.process_id in roles:  # a procedure that could not be placed is reported as a failure instead
+            _check_procedure(procedure, rules, roles[procedure.process_id], warn)
+    return sorted(found, key=lambda w: (w.line, CODES.index(w.code)))
+
+
+def _check_sections(doc: ProcedureDocument, warn: Warn) -> None:
     for section in doc.sections:
-        found_count = sum(len(p.items) for p in doc.procedures if p.field.key == section.rule.key)
-        if section.declared_count is not None and section.declared_count != found_count:
+        if section.derived:
             warn(
-                "count_mismatch",
+                "derived_field_key",
                 section.line,
-                f"Đề mục lĩnh vực {section.rule.name} (dòng {section.line}) ghi {section.declared_count} quy trình "
-                f"nhưng tìm thấy {found_count} thủ tục.",
+                f"Lĩnh vực \"{section.heading}\" (dòng {section.line}) chưa có trong tệp quy tắc: dùng khóa "
+                f"'{section.rule.key}' (quy trình {section.rule.key}_qt01, bảng quyết định "
+                f"reception_check_{section.rule.key}). Đặt khóa khác bằng --field-key \"{section.heading}=KHÓA\" "
+                "hoặc thêm mục [fields.KHÓA] vào tệp quy tắc.",
             )
+        _check_count(doc, section, warn)
+
+
+def _check_count(doc: ProcedureDocument, section: FieldSection, warn: Warn) -> None:
+    """The heading's "(N QT)": documents count internal procedures ("Quy trình số"), some count procedure codes."""
+    if section.declared_count is None:
+        return
+    procedures = [p for p in doc.procedures if p.field.key == section.rule.key]
+    codes = sum(len(p.items) for p in procedures)
+    if section.declared_count not in (len(procedures), codes):
+        warn(
+            "count_mismatch",
+            section.line,
+            f"Đề mục lĩnh vực {section.rule.name} (dòng {section.line}) ghi {section.declared_count} quy trình "
+            f"nhưng tìm thấy {len(procedures)} quy trình nội bộ cho {codes} thủ tục.",
+        )
+
+
+def _check_typos(doc: ProcedureDocument, rules: PerformerRules, warn: Warn) -> None:
     for number, line in enumerate(doc.lines, 1):
         for typo in rules.typos_in(line):
             warn(
@@ -75,18 +109,20 @@ def check_document(
                 f"Dòng {number} có \"{typo.wrong}\", có lẽ là lỗi nhận dạng chữ của \"{typo.right}\": đã đối chiếu "
                 f"theo \"{typo.right}\", văn bản gốc được giữ nguyên.",
             )
-    for procedure in doc.procedures:
-        _check_procedure(procedure, rules, roles[procedure.process_id], warn)
-    return sorted(found, key=lambda w: (w.line, CODES.index(w.code)))
 
 
 def _check_procedure(
-    procedure: InternalProcedure,
-    rules: PerformerRules,
-    roles: tuple[RoleStep, ...],
-    warn: Callable[[str, int, str], None],
+    procedure: InternalProcedure, rules: PerformerRules, roles: tuple[RoleStep, ...], warn: Warn
 ) -> None:
     label = f"{procedure.key} lĩnh vực {procedure.field.name}"
+    _check_codes(procedure, label, warn)
+    _check_units(procedure, label, warn)
+    _check_total(procedure, roles, label, warn)
+    for role in roles:
+        _check_step(procedure, role, rules, label, warn)
+
+
+def _check_codes(procedure: InternalProcedure, label: str, warn: Warn) -> None:
     for item, code in zip(procedure.items, procedure_codes(procedure)):
         if code.local:
             warn(
@@ -96,8 +132,11 @@ def _check_procedure(
                 "cho đến khi có mã quốc gia.",
             )
 
+
+def _check_units(procedure: InternalProcedure, label: str, warn: Warn) -> None:
     timed = [(step.line, step.duration) for step in procedure.steps if step.duration.days is not None]
-    calendar = [line for line, duration in timed + [(procedure.total_line, procedure.total)] if duration.unit == DAYS]
+    timed.append((procedure.total_line, procedure.total))
+    calendar = [line for line, duration in timed if duration.unit == DAYS]
     if calendar:
         warn(
             "unit_is_calendar_days",
@@ -105,7 +144,7 @@ def _check_procedure(
             f"{label} ghi thời gian bằng \"ngày\" thay vì \"ngày làm việc\" (từ dòng {calendar[0]}): là ngày làm việc "
             "hay ngày theo lịch? Cần cơ quan ban hành xác nhận; tạm tính là ngày làm việc.",
         )
-    for line, duration in timed + [(procedure.total_line, procedure.total)]:
+    for line, duration in timed:
         if duration.unit == UNSPECIFIED:
             warn(
                 "unit_missing",
@@ -114,6 +153,8 @@ def _check_procedure(
                 "tạm tính là ngày làm việc.",
             )
 
+
+def _check_total(procedure: InternalProcedure, roles: tuple[RoleStep, ...], label: str, warn: Warn) -> None:
     counted = sum((role.step.duration.days for role in roles if role.timed), Decimal(0))
     if counted != procedure.total.days:
         warn(
@@ -123,32 +164,33 @@ def _check_procedure(
             f"(dòng {procedure.total_line}) ghi {format_days_vi(procedure.total.days)} ngày.",
         )
 
-    for role in roles:
-        step = role.step
-        others = [f for f in rules.fields_named_in(step.performer) if f.key != procedure.field.key]
-        if others:
-            warn(
-                "foreign_department",
-                step.line,
-                f"Bước {step.number} của {label} (dòng {step.line}): người thực hiện \"{step.performer}\" thuộc "
-                f"lĩnh vực {others[0].name}, không phải {procedure.field.name}; có thể do sao chép từ quy trình khác.",
-            )
-        if role.task_id == "assign" and role.timed and step.duration.days > rules.assignment_max_working_days:
-            warn(
-                "suspicious_allotment",
-                step.line,
-                f"Bước {step.number} (phân công thụ lý) của {label} ở dòng {step.line} được giao "
-                f"{format_days_vi(step.duration.days)} ngày, nhiều hơn mức "
-                f"{format_days_vi(rules.assignment_max_working_days)} ngày cho việc phân công: "
-                "cần đối chiếu với văn bản gốc.",
-            )
-        if role.task_id == RETURN_TASK and step.duration.days is not None:
-            warn(
-                "timed_return_step",
-                step.line,
-                f"Bước trả kết quả (bước {step.number}, dòng {step.line}) của {label} ghi \"{step.duration.text}\"; "
-                "bước này không tính vào thời hạn nên không được hẹn giờ.",
-            )
+
+def _check_step(procedure: InternalProcedure, role: RoleStep, rules: PerformerRules, label: str, warn: Warn) -> None:
+    step = role.step
+    others = [f for f in rules.fields_named_in(step.performer) if f.key != procedure.field.key]
+    if others:
+        warn(
+            "foreign_department",
+            step.line,
+            f"Bước {step.number} của {label} (dòng {step.line}): người thực hiện \"{step.performer}\" thuộc "
+            f"lĩnh vực {others[0].name}, không phải {procedure.field.name}; có thể do sao chép từ quy trình khác.",
+        )
+    if role.task_id == "assign" and role.timed and step.duration.days > rules.assignment_max_working_days:
+        warn(
+            "suspicious_allotment",
+            step.line,
+            f"Bước {step.number} (phân công thụ lý) của {label} ở dòng {step.line} được giao "
+            f"{format_days_vi(step.duration.days)} ngày, nhiều hơn mức "
+            f"{format_days_vi(rules.assignment_max_working_days)} ngày cho việc phân công: "
+            "cần đối chiếu với văn bản gốc.",
+        )
+    if role.task_id == RETURN_TASK and step.duration.days is not None:
+        warn(
+            "timed_return_step",
+            step.line,
+            f"Bước trả kết quả (bước {step.number}, dòng {step.line}) của {label} ghi \"{step.duration.text}\"; "
+            "bước này không tính vào thời hạn nên không được hẹn giờ.",
+        )
 
 
 def check_duplicate_names(documents: list[ProcedureDocument]) -> list[ImportWarning]:

@@ -1,8 +1,10 @@
 """Performer → lane rules: which of the six lanes a step's "Người thực hiện" text belongs to.
 
-The rules live in `engine/data/performer_rules.toml` (or a designer's own copy passed with `--rules`) so that a new
-wording is one added phrase, not a code change. The file also names the fields (lĩnh vực) with the phrases that identify
-each field's department, and the known OCR typos, because all three are matched the same way.
+The role patterns of `roles.py` place most performers whatever unit they name. A rules file adds the rest: the
+packaged `engine/data/performer_rules.toml`, or a designer's own file passed with `--rules` (documented in
+`docs/performer_rules.sample.toml`), whose `[[lanes]]` phrases are tried before the role patterns, so a new wording is
+one added phrase, not a code change. The file also names the fields (lĩnh vực) with the phrases that identify each
+field's department, and the known OCR typos, because all three are matched the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from engine.config import GROUPS
 from engine.errors import InvalidInput, NotFound
+from engine.importer.roles import role_group
 
 # Lane ids and names in the order the bands are stacked; the generated BPMN uses exactly these.
 LANE_NAMES: dict[str, str] = {
@@ -29,6 +32,7 @@ LANE_NAMES: dict[str, str] = {
     "provincial_office": "Văn phòng UBND tỉnh",
 }
 
+DEFAULT_ASSIGNMENT_MAX = "2"  # working days; see [checks] in the rules file
 _PUNCTUATION = re.compile(r"[\s,.;:()\[\]\"“”'‘’/\\\-–—_*•]+")
 
 
@@ -98,13 +102,14 @@ class PerformerRules:
             raise InvalidInput(f"Tệp quy tắc '{source}' sai cú pháp TOML: {exc}.", path=source) from exc
         return cls(
             lanes=tuple(_lane_rule(entry, i, source) for i, entry in enumerate(_list(data, "lanes", source), 1)),
+            # Fields, typos and checks are optional: a designer's file may hold a few lane phrases only.
             fields=tuple(_field_rule(key, entry, source) for key, entry in _table(data, "fields", source).items()),
             ocr_typos=tuple(
                 OcrTypo(normalise(wrong), normalise(_str(right, f"ocr_typos.{wrong}", source)))
                 for wrong, right in _table(data, "ocr_typos", source).items()
             ),
             assignment_max_working_days=_decimal(
-                _table(data, "checks", source).get("assignment_max_working_days"),
+                _table(data, "checks", source).get("assignment_max_working_days", DEFAULT_ASSIGNMENT_MAX),
                 "checks.assignment_max_working_days",
                 source,
             ),
@@ -123,12 +128,12 @@ class PerformerRules:
         return [typo for typo in self.ocr_typos if f" {typo.wrong} " in padded]
 
     def lane_for(self, performer: str) -> str | None:
-        """The lane group of a performer text, or None when no rule matches."""
+        """The lane group of a performer text: the file's phrases first, then the role patterns; None if neither."""
         text = self.matching_text(performer)
         for rule in self.lanes:
             if rule.matches(text):
                 return rule.group
-        return None
+        return role_group(text)
 
     def field_for_heading(self, heading: str) -> FieldRule | None:
         text = self.matching_text(heading)
@@ -151,9 +156,9 @@ def _table(data: dict[str, Any], key: str, source: str) -> dict[str, Any]:
 
 
 def _list(data: dict[str, Any], key: str, source: str) -> list[Any]:
-    value = data.get(key)
-    if not isinstance(value, list) or not value:
-        raise InvalidInput(f"Tệp quy tắc {source} phải có ít nhất một mục [[{key}]].", path=source, key=key)
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise InvalidInput(f"Mục [[{key}]] trong tệp quy tắc {source} phải là danh sách các bảng.", path=source, key=key)
     return value
 
 
@@ -197,8 +202,12 @@ def _lane_rule(entry: Any, index: int, source: str) -> LaneRule:
 
 def _field_rule(key: str, entry: Any, source: str) -> FieldRule:
     where = f"lĩnh vực '{key}'"
-    if not re.fullmatch(r"[a-z][a-z0-9]*", key):
-        raise InvalidInput(f"Khóa {where} trong tệp quy tắc {source} chỉ được gồm chữ thường và số.", key=key)
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", key):
+        raise InvalidInput(
+            f"Khóa {where} trong tệp quy tắc {source} phải bắt đầu bằng chữ thường và chỉ gồm chữ thường a–z, số, "
+            "dấu gạch dưới (tối đa 32 ký tự).",
+            key=key,
+        )
     if not isinstance(entry, dict):
         raise InvalidInput(f"Mục {where} trong tệp quy tắc {source} phải là một bảng.", key=key)
     return FieldRule(

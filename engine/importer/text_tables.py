@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from engine.errors import InvalidInput, NotFound
+from engine.importer.fields import FieldResolver
 from engine.importer.lanes import FieldRule, PerformerRules, normalise
 
 WORKING_DAYS = "working_days"
@@ -103,6 +104,8 @@ class FieldSection:
     rule: FieldRule
     line: int
     declared_count: int | None  # "(18 QT)" in the heading
+    heading: str = ""  # as printed
+    derived: bool = False  # no rule names the heading: its key was made from its words
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class ProcedureDocument:
     procedures: tuple[InternalProcedure, ...]
 
 
-def read_procedure_file(path: Path, rules: PerformerRules) -> ProcedureDocument:
+def read_procedure_file(path: Path, rules: PerformerRules | FieldResolver) -> ProcedureDocument:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -127,10 +130,10 @@ def read_procedure_file(path: Path, rules: PerformerRules) -> ProcedureDocument:
     return parse_procedure_text(data, Path(path).name, rules)
 
 
-def parse_procedure_text(data: bytes, file_name: str, rules: PerformerRules) -> ProcedureDocument:
+def parse_procedure_text(data: bytes, file_name: str, rules: PerformerRules | FieldResolver) -> ProcedureDocument:
     text = decode_text(data, file_name)
     lines = tuple(line.rstrip("\r") for line in text.split("\n"))
-    parser = _Parser(file_name, rules)
+    parser = _Parser(file_name, rules if isinstance(rules, FieldResolver) else FieldResolver(rules))
     for number, line in enumerate(lines, 1):
         parser.feed(number, line)
     parser.finish()
@@ -242,9 +245,9 @@ class _OpenGroup:
 
 
 class _Parser:
-    def __init__(self, file_name: str, rules: PerformerRules) -> None:
+    def __init__(self, file_name: str, fields: FieldResolver) -> None:
         self.file_name = file_name
-        self.rules = rules
+        self.fields = fields
         self.title_lines: list[str] = []
         self.approval: str | None = None
         self.approval_line: int | None = None
@@ -300,15 +303,13 @@ class _Parser:
             self.title_lines.append(stripped)
 
     def start_section(self, match: re.Match[str], number: int) -> None:
-        rule = self.rules.field_for_heading(match["name"])
-        if rule is None:
-            raise self.error(
-                f"Lĩnh vực \"{match['name']}\" ở dòng {number} chưa có trong tệp quy tắc {self.rules.source}: "
-                "hãy thêm một mục [fields.KHÓA] với heading tương ứng.",
-                number,
-            )
+        resolved = self.fields.resolve(match["name"])
         count = int(match["count"]) if match["count"] else None
-        self.sections.append(FieldSection(rule=rule, line=number, declared_count=count))
+        self.sections.append(
+            FieldSection(
+                rule=resolved.rule, line=number, declared_count=count, heading=match["name"], derived=resolved.derived
+            )
+        )
 
     def start_group(self, group_number: str, number: int) -> None:
         if not self.sections:
@@ -366,7 +367,6 @@ class _Parser:
 
     def table_row(self, cells: list[str], stripped: str, number: int) -> None:
         group = self.group
-        columns = group.columns
         if len(cells) == 1:
             if _PAGE_NUMBER.match(stripped) or group.total is not None:
                 return  # a page number, or text after the table (notes, signatures)
@@ -374,32 +374,13 @@ class _Parser:
                 f"Dòng {number} nằm trong bảng các bước của {group.label} nhưng không có các cột ngăn bởi dấu tab.",
                 number,
             )
-        extra = [cell for position, cell in enumerate(cells) if position >= columns.width and cell]
-        if extra:
-            raise self.error(
-                f"Dòng {number} của bảng {group.label} có nhiều cột hơn dòng tiêu đề ở dòng {columns.line}.", number
-            )
-        cells = cells + [""] * (columns.width - len(cells))
+        cells = self.fit_to_header(cells, number)
         if any("tổng thời gian" in normalise(cell) for cell in cells):
             self.total_row(cells, number)
             return
-        cell = {kind: cells[position] for kind, position in columns.index.items()}
+        cell = {kind: cells[position] for kind, position in group.columns.index.items()}
         if match := _STEP.match(cell["step"]):
-            self.close_step()
-            step_number = int(match["number"])
-            if group.total is not None:
-                raise self.error(
-                    f"Bước {step_number} ở dòng {number} nằm sau dòng tổng thời gian của {group.label} "
-                    f"(dòng {group.total_line}).",
-                    number,
-                )
-            if step_number != len(group.steps) + 1:
-                raise self.error(
-                    f"Bước {step_number} ở dòng {number} của {group.label} không đúng thứ tự: "
-                    f"cần Bước {len(group.steps) + 1}.",
-                    number,
-                )
-            group.step = _OpenStep(number=step_number, line=number)
+            self.open_step(int(match["number"]), number)
         elif cell["step"]:
             raise self.error(
                 f"Cột \"{COLUMN_LABELS['step']}\" ở dòng {number} ({group.label}) ghi \"{cell['step']}\"; "
@@ -414,6 +395,35 @@ class _Parser:
         for kind in ("content", "performer", "time"):
             if cell[kind]:
                 getattr(group.step, kind).append(cell[kind])
+
+    def fit_to_header(self, cells: list[str], number: int) -> list[str]:
+        """The row padded to the header's width; a row wider than its header is refused."""
+        columns = self.group.columns
+        extra = [cell for position, cell in enumerate(cells) if position >= columns.width and cell]
+        if extra:
+            raise self.error(
+                f"Dòng {number} của bảng {self.group.label} có nhiều cột hơn dòng tiêu đề ở dòng {columns.line}.",
+                number,
+            )
+        return cells + [""] * (columns.width - len(cells))
+
+    def open_step(self, step_number: int, number: int) -> None:
+        """A "Bước N" row closes the step above and opens the next one, which must come in order."""
+        group = self.group
+        self.close_step()
+        if group.total is not None:
+            raise self.error(
+                f"Bước {step_number} ở dòng {number} nằm sau dòng tổng thời gian của {group.label} "
+                f"(dòng {group.total_line}).",
+                number,
+            )
+        if step_number != len(group.steps) + 1:
+            raise self.error(
+                f"Bước {step_number} ở dòng {number} của {group.label} không đúng thứ tự: "
+                f"cần Bước {len(group.steps) + 1}.",
+                number,
+            )
+        group.step = _OpenStep(number=step_number, line=number)
 
     def total_row(self, cells: list[str], number: int) -> None:
         group = self.group

@@ -6,11 +6,14 @@ bpmn-js: a shape belongs to the lane that contains its centre.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from lxml import etree
 
+from engine.durations import working_days_duration
 from engine.lint.header import check_platform
 from engine.lint.report import Finding
 from engine.lint.timer_values import CHECKS, EXAMPLES, is_valid_timer_value
@@ -256,6 +259,28 @@ def timer_value(doc: BpmnDocument) -> Iterator[Finding]:
             )
 
 
+_FRACTIONAL_DAYS = re.compile(r"(?<![\w.,])P(?P<days>\d+[.,]\d+)D(?![\w])")
+
+
+def fractional_day_timer(doc: BpmnDocument) -> Iterator[Finding]:
+    """`P0.25D` is ISO 8601 and tthc runs it, but XML Schema durations (Camunda 7's parser) allow no fraction of a day."""
+    for value in doc.root.iter(_bpmn("timeDuration"), _bpmn("timeCycle")):
+        match = _FRACTIONAL_DAYS.search(value.text or "")
+        if match is None:
+            continue
+        owner = value.getparent().getparent() if value.getparent() is not None else None
+        owner_id = owner.get("id") if owner is not None else None
+        portable = working_days_duration(Decimal(match["days"].replace(",", ".")))
+        yield Finding(
+            "timer-fractional-day",
+            owner_id,
+            f"Hẹn giờ '{owner_id}' ghi {match[0]}: tthc chạy được, nhưng Camunda 7 không nhận phần lẻ của ngày; "
+            f"hãy viết {portable} (ngày làm việc 8 giờ), cùng thời điểm đến hạn.",
+            value.sourceline,
+            severity="warning",
+        )
+
+
 def boundary_event_definition(doc: BpmnDocument) -> Iterator[Finding]:
     for event in doc.root.iter(_bpmn("boundaryEvent")):
         has_definition = any(
@@ -340,6 +365,7 @@ RULES: dict[str, Rule] = {
     "lane-drawing": lane_drawing,
     "empty-lane": empty_lane,
     "timer-value": timer_value,
+    "timer-fractional-day": fractional_day_timer,
     "boundary-event-definition": boundary_event_definition,
     "user-task-assignee": user_task_assignee,
     "user-task-form": user_task_form,

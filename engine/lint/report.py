@@ -12,9 +12,16 @@ class Finding:
     element_id: str | None
     message_vi: str
     line: int | None = None
+    severity: str = "error"  # "error" fails the run (exit 4); "warning" is printed and does not
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "element_id": self.element_id, "message_vi": self.message_vi, "line": self.line}
+        return {
+            "rule": self.rule,
+            "element_id": self.element_id,
+            "message_vi": self.message_vi,
+            "line": self.line,
+            "severity": self.severity,
+        }
 
 
 @dataclass
@@ -26,7 +33,7 @@ class FileReport:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not any(finding.severity == "error" for finding in self.findings)
 
     def to_dict(self) -> dict:
         return {

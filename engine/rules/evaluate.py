@@ -6,9 +6,13 @@ Order of steps in `evaluate_decision`:
    a multi-row policy — RULE ORDER, OUTPUT ORDER, COLLECT without aggregation — always gives a list of those; no
    row → None), and, as Camunda 7 does, under its output names (one row → the values; several rows or a multi-row
    policy → a list per output name; no row → nothing). The second form lets DRDs drawn for Camunda 7 run unchanged.
-2. Every input is read from the data by its path (a missing key is an error; an explicit null is a value), checked
-   against its typeRef and against its allowed values (`inputValues`), and put in normal form once.
-3. Rules are matched in table order; FIRST stops at the first match.
+   It is also added under the decision's name, as DMN has it (a dependent table reads `Approval Status`).
+2. Every input is read from the data by its path (or computed, when its expression is an S-FEEL expression),
+   checked against its typeRef and against its allowed values (`inputValues`), and put in normal form once.
+   Strict tables (saved for Camunda 7, see engine.rules.dmn) refuse a missing key or a value of the wrong kind with
+   an error naming the decision and input; other tables follow FEEL: the input is null.
+3. Rules are matched in table order; FIRST stops at the first match. A name in a cell is read from the data and the
+   required decisions' results. In a FEEL table a test meeting a value of another kind does not match.
 4. The hit policy turns the matches into rows:
    UNIQUE   at most one match, a second is an error naming both rules;
    FIRST    the first match;
@@ -18,8 +22,9 @@ Order of steps in `evaluate_decision`:
    RULE ORDER   all matches in rule order;
    COLLECT  all matches, or with SUM/MIN/MAX one row {output: aggregate} (no row when nothing was collected) and
             with COUNT one row {output: number of non-null values}.
-   A table where no rule matches gives no rows; deciding whether that is an error is the caller's business (a
-   business-rule task maps with singleResult and treats None as "no decision").
+   A table where no rule matches gives the outputs' default values (`defaultOutputEntry`) as its one row when it has
+   any, else no rows; deciding whether that is an error is the caller's business (a business-rule task maps with
+   singleResult and treats None as "no decision").
 `matched_rules` lists the rules behind the rows: the single rule for UNIQUE, FIRST and PRIORITY, every match
 otherwise (for ANY they all agree; for COLLECT with aggregation they were folded into one row).
 """
@@ -33,7 +38,8 @@ from typing import Any, Mapping, NoReturn
 
 from engine.errors import InvalidInput, NotFound
 from engine.rules.dmn import Decision, Input, Rule
-from engine.rules.feel import FeelTypeError, coerce_input
+from engine.rules.feel import FeelTypeError, MissingName, StrictScope, coerce_input
+from engine.rules.feel_types import YearsMonths, coerce_value
 
 __all__ = ["MAP_MODES", "DecisionResult", "evaluate_decision", "map_decision_result", "required_value"]
 
@@ -62,11 +68,28 @@ class DecisionResult:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return _iso_duration(value)
+    if isinstance(value, YearsMonths):
+        return str(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def _iso_duration(delta: dt.timedelta) -> str:
+    """A days-and-time duration as FEEL writes it: P1DT2H30M, -PT0.5S, PT0S."""
+    sign = "-" if delta < dt.timedelta(0) else ""
+    delta = abs(delta)
+    hours, rest = divmod(delta.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    seconds_text = f"{seconds + delta.microseconds / 1e6:g}" if delta.microseconds else str(seconds)
+    time_part = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M")) if n)
+    time_part += f"{seconds_text}S" if seconds or delta.microseconds else ""
+    text = (f"{delta.days}D" if delta.days else "") + (f"T{time_part}" if time_part else "")
+    return f"{sign}P{text or 'T0S'}"
 
 
 def evaluate_decision(decisions: Mapping[str, Decision], key: str, data: Mapping[str, Any]) -> DecisionResult:
@@ -84,12 +107,14 @@ def evaluate_decision(decisions: Mapping[str, Decision], key: str, data: Mapping
 
 
 def _find(decisions: Mapping[str, Decision], key: str) -> Decision:
-    try:
-        return decisions[key]
-    except KeyError:
-        raise NotFound(
-            f"Không tìm thấy bảng quyết định '{key}'; hãy triển khai tệp DMN chứa nó.", decision=key
-        ) from None
+    """The decision with id `key`, else the only one named `key` (DMN refers to decisions by name)."""
+    decision = decisions.get(key)
+    if decision is not None:
+        return decision
+    named = [d for d in decisions.values() if d.name == key]
+    if len(named) == 1:
+        return named[0]
+    raise NotFound(f"Không tìm thấy bảng quyết định '{key}'; hãy triển khai tệp DMN chứa nó.", decision=key)
 
 
 def _dependencies(decisions: Mapping[str, Decision], root: Decision) -> list[Decision]:
@@ -133,7 +158,9 @@ def required_value(decision: Decision, result: DecisionResult) -> Any:
 
 
 def _publish(context: dict[str, Any], decision: Decision, result: DecisionResult) -> None:
-    context[decision.id] = required_value(decision, result)
+    value = context[decision.id] = required_value(decision, result)
+    if decision.name != decision.id:
+        context[decision.name] = value  # DMN: a decision's value is a variable named after the decision
     # Camunda 7 (DefaultDmnDecisionContext): the outputs also become variables of the dependent decision.
     rows = result.entries
     if not rows:
@@ -151,9 +178,20 @@ def _input_phrase(decision: Decision, column: Input) -> str:
 
 
 def _read(data: Mapping[str, Any], decision: Decision, column: Input) -> Any:
+    if column.compiled is not None:
+        return column.compiled.evaluate(data)[0]
     value: Any = data
+    try:  # the common case, without an isinstance per step (typing.Mapping checks are slow)
+        for name in column.path:
+            value = value[name]
+        return value  # only mappings are indexed by a name; anything else raised TypeError
+    except (KeyError, TypeError, IndexError):
+        pass  # the slow path below says what is missing, or gives FEEL's null
+    value = data
     for depth, name in enumerate(column.path):
         if not isinstance(value, Mapping):
+            if not decision.strict:
+                return None
             parent = ".".join(column.path[:depth])
             raise InvalidInput(
                 f"Không đọc được {_input_phrase(decision, column)} vì '{parent}' không phải đối tượng.",
@@ -162,6 +200,8 @@ def _read(data: Mapping[str, Any], decision: Decision, column: Input) -> Any:
         try:
             value = value[name]
         except KeyError:
+            if not decision.strict:
+                return None  # FEEL: a missing input is null
             raise InvalidInput(
                 f"Dữ liệu thiếu {_input_phrase(decision, column)}; hãy cung cấp '{column.expression}' "
                 "(null nếu không có giá trị).",
@@ -171,6 +211,20 @@ def _read(data: Mapping[str, Any], decision: Decision, column: Input) -> Any:
 
 
 def _evaluate_table(decision: Decision, data: Mapping[str, Any]) -> DecisionResult:
+    if not (decision.strict and decision.reads_names):
+        return _match(decision, data)
+    try:
+        return _match(decision, StrictScope(data))
+    except MissingName as exc:
+        where = f", {exc.rule.title}" if getattr(exc, "rule", None) else ""
+        raise InvalidInput(
+            f"Quyết định '{decision.id}'{where} đọc tên '{exc.name}' nhưng dữ liệu không có '{exc.name}'; nếu đó là "
+            f"một giá trị chữ, hãy đặt trong dấu nháy kép (\"{exc.name}\").",
+            decision=decision.id, name=exc.name,
+        ) from None
+
+
+def _match(decision: Decision, data: Mapping[str, Any]) -> DecisionResult:
     values: list[Any] = []
     kinds: list[str] = []
     for column in decision.inputs:
@@ -178,11 +232,14 @@ def _evaluate_table(decision: Decision, data: Mapping[str, Any]) -> DecisionResu
         try:
             value, kind = coerce_input(raw, column.type_ref)
         except FeelTypeError as exc:
-            raise InvalidInput(
-                f"Giá trị của {_input_phrase(decision, column)} có kiểu {exc.actual}, không hợp với typeRef "
-                f"{column.type_ref}.",
-                decision=decision.id, input=column.id, expected=column.type_ref, actual=exc.actual,
-            ) from exc
+            if not decision.strict:
+                value, kind = None, "null"  # FEEL: a value that does not conform to the typeRef is null
+            else:
+                raise InvalidInput(
+                    f"Giá trị của {_input_phrase(decision, column)} có kiểu {exc.actual}, không hợp với typeRef "
+                    f"{column.type_ref}.",
+                    decision=decision.id, input=column.id, expected=column.type_ref, actual=exc.actual,
+                ) from exc
         if column.allowed is not None and kind != "null" and not _allowed(decision, column, value, kind):
             raise InvalidInput(
                 f"Giá trị '{raw}' của {_input_phrase(decision, column)} không nằm trong các giá trị cho phép.",
@@ -196,14 +253,31 @@ def _evaluate_table(decision: Decision, data: Mapping[str, Any]) -> DecisionResu
     rule: Rule | None = None
     index = 0
     try:
-        for rule in decision.rules:
-            for index, test in rule.tests:
-                if not test.matches(values[index], kinds[index]):
-                    break
-            else:
-                matched.append(rule)
-                if first_only:
-                    break
+        if decision.strict:
+            try:
+                for rule in decision.rules:
+                    for index, test in rule.tests:
+                        if not test.matches(values[index], kinds[index], data):
+                            break
+                    else:
+                        matched.append(rule)
+                        if first_only:
+                            break
+            except MissingName as exc:
+                exc.rule = rule
+                raise
+        else:
+            for rule in decision.rules:
+                for index, test in rule.tests:
+                    try:
+                        if not test.matches(values[index], kinds[index], data):
+                            break
+                    except FeelTypeError:
+                        break  # FEEL: comparing values of different kinds is null, so the rule does not match
+                else:
+                    matched.append(rule)
+                    if first_only:
+                        break
     except FeelTypeError as exc:
         assert rule is not None
         column = decision.inputs[index]
@@ -212,7 +286,12 @@ def _evaluate_table(decision: Decision, data: Mapping[str, Any]) -> DecisionResu
             f"nhưng ô của quy tắc so với kiểu {exc.expected}.",
             decision=decision.id, rule=rule.id, input=column.id, expected=exc.expected, actual=exc.actual,
         ) from exc
-    rules, entries = _apply_hit_policy(decision, matched)
+    if not matched and decision.has_defaults:
+        row = {o.name: o.default for o in decision.outputs if o.default is not None}
+        return DecisionResult(decision_id=decision.id, matched_rules=[], entries=[row],
+                              decision_name=decision.name, hit_policy=decision.hit_policy)
+    rows = {rule.id: _row(decision, rule, data) for rule in matched} if decision.has_computed else None
+    rules, entries = _apply_hit_policy(decision, matched, rows)
     return DecisionResult(decision_id=decision.id, matched_rules=[r.id for r in rules], entries=entries,
                           decision_name=decision.name, hit_policy=decision.hit_policy)
 
@@ -229,32 +308,52 @@ def _allowed(decision: Decision, column: Input, value: Any, kind: str) -> bool:
         ) from exc
 
 
-def _row(rule: Rule) -> dict[str, Any]:
-    return dict(rule.outputs)
+def _row(decision: Decision, rule: Rule, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The output row of a matched rule whose output cells read names: constants plus the computed values, in the
+    outputs' order."""
+    row = dict(rule.outputs)
+    for name, expression, type_ref in rule.computed:
+        value, kind = expression.evaluate(data)
+        try:
+            row[name] = coerce_value(value, kind, type_ref)
+        except FeelTypeError as exc:
+            if not decision.strict:
+                row[name] = None
+                continue
+            raise InvalidInput(
+                f"Quyết định '{decision.id}', {rule.title}: ô đầu ra '{name}' cho giá trị kiểu {exc.actual}, không "
+                f"hợp với typeRef {exc.expected}.",
+                decision=decision.id, rule=rule.id, output=name,
+            ) from exc
+    return {o.name: row[o.name] for o in decision.outputs if o.name in row}
 
 
-def _apply_hit_policy(decision: Decision, matched: list[Rule]) -> tuple[list[Rule], list[dict[str, Any]]]:
+def _apply_hit_policy(decision: Decision, matched: list[Rule], rows: dict[str, dict[str, Any]] | None = None
+                      ) -> tuple[list[Rule], list[dict[str, Any]]]:
+    def row(rule: Rule) -> dict[str, Any]:
+        return dict(rows[rule.id]) if rows is not None else dict(rule.outputs)
+
     policy = decision.hit_policy
     if policy == "UNIQUE":
         if len(matched) > 1:
             _violation(decision, matched[0], matched[1], "hit policy UNIQUE chỉ cho phép một quy tắc khớp")
-        return matched, [_row(r) for r in matched]
+        return matched, [row(r) for r in matched]
     if policy == "FIRST":
-        return matched[:1], [_row(r) for r in matched[:1]]
+        return matched[:1], [row(r) for r in matched[:1]]
     if policy == "ANY":
         for other in matched[1:]:
-            if _row(other) != _row(matched[0]):
+            if row(other) != row(matched[0]):
                 _violation(decision, matched[0], other, "hit policy ANY đòi các quy tắc khớp cho cùng kết quả")
-        return matched, [_row(r) for r in matched[:1]]
+        return matched, [row(r) for r in matched[:1]]
     if policy == "PRIORITY":
-        chosen = sorted(matched, key=lambda r: _priority(decision, r))[:1]
-        return chosen, [_row(r) for r in chosen]
+        chosen = sorted(matched, key=lambda r: _priority(decision, row(r)))[:1]
+        return chosen, [row(r) for r in chosen]
     if policy == "OUTPUT ORDER":
-        ordered = sorted(matched, key=lambda r: _priority(decision, r))
-        return ordered, [_row(r) for r in ordered]
+        ordered = sorted(matched, key=lambda r: _priority(decision, row(r)))
+        return ordered, [row(r) for r in ordered]
     if policy == "RULE ORDER" or decision.aggregation is None:  # RULE ORDER, plain COLLECT
-        return matched, [_row(r) for r in matched]
-    return matched, _aggregate(decision, matched)
+        return matched, [row(r) for r in matched]
+    return matched, _aggregate(decision, [row(r) for r in matched])
 
 
 def _violation(decision: Decision, first: Rule, second: Rule, reason: str) -> NoReturn:
@@ -264,8 +363,7 @@ def _violation(decision: Decision, first: Rule, second: Rule, reason: str) -> No
     )
 
 
-def _priority(decision: Decision, rule: Rule) -> tuple[int, ...]:
-    row = _row(rule)
+def _priority(decision: Decision, row: dict[str, Any]) -> tuple[int, ...]:
     key = []
     for output in decision.outputs:
         if output.allowed_values:
@@ -276,9 +374,9 @@ def _priority(decision: Decision, rule: Rule) -> tuple[int, ...]:
     return tuple(key)
 
 
-def _aggregate(decision: Decision, matched: list[Rule]) -> list[dict[str, Any]]:
+def _aggregate(decision: Decision, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     name = decision.outputs[0].name
-    values = [v for r in matched for n, v in r.outputs if n == name and v is not None]
+    values = [row[name] for row in rows if row.get(name) is not None]
     if decision.aggregation == "COUNT":
         return [{name: len(values)}]
     if not values:
@@ -289,8 +387,11 @@ def _aggregate(decision: Decision, matched: list[Rule]) -> list[dict[str, Any]]:
         return [{name: max(values)}]
     if all(isinstance(v, int) for v in values):
         return [{name: sum(values)}]
-    # Summed exactly, then given back as a float like the column's other values.
-    return [{name: float(sum(Decimal(repr(v)) if isinstance(v, float) else Decimal(v) for v in values))}]
+    total = sum(Decimal(repr(v)) if isinstance(v, float) else Decimal(v) for v in values)
+    if any(isinstance(v, float) for v in values):
+        # Summed exactly, then given back as a float like the column's other values.
+        return [{name: float(total)}]
+    return [{name: int(total) if total == total.to_integral_value() else total}]
 
 
 def map_decision_result(result: DecisionResult, mode: str) -> Any:

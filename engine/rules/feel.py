@@ -1,41 +1,54 @@
-"""The S-FEEL subset of decision-table cells, parsed once at deploy time and matched without Python `eval`.
+"""S-FEEL (DMN 1.5 §9) for decision-table cells: parsed once at deploy time, evaluated without Python `eval`.
 
-Input entries are unary tests::
+Input entries are simple unary tests::
 
     tests    := "-" | "" | "not" "(" positives ")" | positives
     positives:= positive ("," positive)*
     positive := ("<" | "<=" | ">" | ">=") endpoint
               | ("[" | "]" | "(") endpoint ".." endpoint ("]" | "[" | ")")
-              | literal
-    literal  := "text" | 12 | -1.5 | true | false | null | date("2026-01-02") | date and time("2026-01-02T08:00:00")
+              | endpoint
+    endpoint := literal | name            (a name may hold spaces and be qualified: `Another boolean`, `a.b`)
+    literal  := "text" | 12 | -1.5 | true | false | null | @"2026-01-02"
+              | date("…") | time("…") | date and time("…") | duration("P1D")
 
-Output entries are single literals (an empty cell is no value). Strings use double quotes with the escapes `\\"`,
-`\\\\`, `\\n`, `\\t`, `\\r` and `\\uXXXX`; names, function calls and arithmetic are refused.
+Output entries and input expressions are simple expressions: literals and names combined with `+ - * / **`,
+negation, parentheses and the comparisons `= != < <= > >=` (an empty output cell is no value). Strings use double
+quotes with the escapes `\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\uXXXX`. Function calls other than the literal
+constructors are refused.
 
-Values are compared in a normal form, computed once per input per evaluation:
-- number: int or Decimal (a float goes through its shortest repr, so 0.1 matches the cell 0.1);
-- date: naive datetime (a date is midnight; an aware datetime keeps its wall-clock time in its own zone, because
-  cells are written in the deployment's local time);
-- string, boolean and null as themselves.
-A test meeting a value of another kind (a string against `< 10`) raises FeelTypeError, which the evaluator turns into
-an error naming the decision, rule and input; null never matches a comparison, a range or a literal other than null.
+A name in a cell is read at evaluation time from the decision's context (its inputs' data and the results of the
+decisions it requires). FEEL null semantics: a comparison with null is null, so the rule does not match; arithmetic
+with null or on values of kinds that do not combine gives null. A test meeting a value of another kind raises
+FeelTypeError; the evaluator turns it into an error (strict tables) or into "no match" (FEEL tables).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import operator
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
 from typing import Any, Iterable, NoReturn
 
 from engine.errors import InvalidInput
+from engine.rules.feel_types import (
+    ORDERED,
+    TYPE_REFS,
+    FeelTypeError,
+    YearsMonths,
+    coerce_input,
+    kind_of,
+    normal,
+    parse_duration,
+    parse_iso,
+    parse_time,
+)
 
 __all__ = [
     "TYPE_REFS",
+    "Expression",
     "FeelSyntaxError",
     "FeelTypeError",
     "Literal",
@@ -43,22 +56,11 @@ __all__ = [
     "coerce_input",
     "coerce_output",
     "kind_of",
+    "parse_expression",
     "parse_literal",
     "parse_literal_list",
     "parse_unary_tests",
 ]
-
-# Camunda 7 typeRefs and the kind of value each one holds.
-TYPE_REFS: dict[str, str] = {
-    "string": "string",
-    "integer": "number",
-    "long": "number",
-    "double": "number",
-    "boolean": "boolean",
-    "date": "date",
-}
-_INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-_ORDERED = frozenset({"number", "string", "date"})
 
 
 class FeelSyntaxError(InvalidInput):
@@ -69,117 +71,6 @@ class FeelSyntaxError(InvalidInput):
         self.text = text
         self.position = position
         self.reason = reason
-
-
-class FeelTypeError(InvalidInput):
-    """A value of the wrong kind for a cell or a typeRef; the evaluator adds decision, rule and input."""
-
-    def __init__(self, actual: str, expected: str) -> None:
-        super().__init__(f"Giá trị kiểu {actual} không dùng được ở chỗ cần kiểu {expected}.", actual=actual,
-                         expected=expected)
-        self.actual = actual
-        self.expected = expected
-
-
-# --- values -------------------------------------------------------------------------------------------------------
-
-
-def kind_of(value: Any) -> str:
-    """The FEEL kind of a Python value: null, boolean, number, string, date, or the Python type name."""
-    if value is None:
-        return "null"
-    if value is True or value is False:
-        return "boolean"
-    if isinstance(value, (int, float, Decimal)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, date):
-        return "date"
-    if isinstance(value, Mapping):
-        return "map"
-    if isinstance(value, (list, tuple)):
-        return "list"
-    return type(value).__name__
-
-
-def _normal(value: Any, kind: str) -> Any:
-    if kind == "number":
-        if isinstance(value, float):
-            if value != value:
-                raise FeelTypeError("NaN", "number")
-            return Decimal(repr(value))
-        return value
-    if kind == "date":
-        if not isinstance(value, datetime):
-            return datetime.combine(value, time())
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    return value
-
-
-def _parse_iso(text: str) -> date | datetime:
-    """A Camunda date ("2026-01-02T00:00:00") or an ISO date; ValueError otherwise."""
-    if "T" in text:
-        return datetime.fromisoformat(text)
-    if len(text) != 10:
-        raise ValueError(text)
-    return date.fromisoformat(text)
-
-
-def coerce_input(value: Any, type_ref: str | None) -> tuple[Any, str]:
-    """Check `value` against the input's typeRef and return it in normal form with its kind."""
-    kind = kind_of(value)
-    if kind == "null":
-        return None, "null"
-    if type_ref is None:
-        return (_normal(value, kind), kind) if kind in ("number", "date") else (value, kind)
-    want = TYPE_REFS[type_ref]
-    if want == "date" and kind == "string":
-        try:
-            value, kind = _parse_iso(value), "date"
-        except ValueError:
-            raise FeelTypeError("string (không phải ngày ISO 8601)", type_ref) from None
-    if kind != want:
-        raise FeelTypeError(kind, type_ref)
-    if type_ref in _INT_RANGES:
-        if not isinstance(value, int):
-            if value != value or value in (float("inf"), float("-inf")) or value != int(value):
-                raise FeelTypeError("number (không phải số nguyên)", type_ref)
-            value = int(value)
-        low, high = _INT_RANGES[type_ref]
-        if not low <= value <= high:
-            raise FeelTypeError("number (vượt giới hạn)", type_ref)
-        return value, kind
-    return _normal(value, kind), kind
-
-
-def coerce_output(literal: Literal, type_ref: str | None) -> Any:
-    """The value an output entry yields, typed by the output's typeRef; FeelTypeError when it cannot be."""
-    value, kind = literal.value, literal.kind
-    if kind == "null":
-        return None
-    if type_ref is None:
-        if kind == "number":
-            return int(value) if value == int(value) else float(value)
-        return value
-    want = TYPE_REFS[type_ref]
-    if want == "date" and kind == "string":
-        try:
-            return _parse_iso(value)
-        except ValueError:
-            raise FeelTypeError("string (không phải ngày ISO 8601)", type_ref) from None
-    if kind != want:
-        raise FeelTypeError(kind, type_ref)
-    if type_ref in _INT_RANGES:
-        if value != int(value):
-            raise FeelTypeError("number (không phải số nguyên)", type_ref)
-        low, high = _INT_RANGES[type_ref]
-        if not low <= int(value) <= high:
-            raise FeelTypeError("number (vượt giới hạn)", type_ref)
-        return int(value)
-    if type_ref == "double":
-        return float(value)
-    return value
 
 
 class Literal:
@@ -201,13 +92,69 @@ class Literal:
         return hash((self.kind, self.value))
 
 
+def coerce_output(literal: Literal, type_ref: str | None) -> Any:
+    """The value a constant output entry yields, typed by the output's typeRef; FeelTypeError when it cannot be."""
+    from engine.rules.feel_types import coerce_value
+
+    return coerce_value(literal.value, literal.kind, type_ref)
+
+
+# --- names --------------------------------------------------------------------------------------------------------
+
+
+class MissingName(Exception):
+    """A name read in a strict table (see StrictScope) that the data does not hold."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class StrictScope(Mapping):
+    """The data of a strict table (saved for Camunda 7) as cells see it: a name the data does not hold is an error,
+    not FEEL's null, so a text value written without quotes (`complete` for `"complete"`) is caught, not silently
+    unmatched."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.data:
+            return True
+        raise MissingName(str(key))
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def resolve(env: Mapping[str, Any] | None, parts: tuple[str, ...]) -> tuple[Any, str]:
+    """The normal form and kind of a (qualified) name in `env`; a missing name is null, as FEEL has it."""
+    value: Any = env
+    for part in parts:
+        if not isinstance(value, Mapping) or part not in value:
+            return None, "null"
+        value = value[part]
+    kind = kind_of(value)
+    if kind in ("number", "date", "time"):
+        return normal(value, kind), kind
+    return value, kind
+
+
 # --- tokens -------------------------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(
     r"""(?P<space>\s+)
-      | (?P<num>[0-9]+(?:\.[0-9]+)?)
-      | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-      | (?P<op>\.\.|<=|>=|[<>\[\]\(\),\-])
+      | (?P<num>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)
+      | (?P<name>[^\W\d]\w*)
+      | (?P<op>\.\.|\*\*|<=|>=|!=|[<>\[\]\(\),\-+*/=.@])
       | (?P<str>")
     """,
     re.VERBOSE,
@@ -215,16 +162,15 @@ _TOKEN = re.compile(
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "'": "'"}
 _REFUSED = {
     "'": "chuỗi trong FEEL phải đặt trong dấu nháy kép (\"...\")",
-    "=": "không cần dấu '=': viết thẳng giá trị cần so khớp",
     "!": "phép phủ định viết là not(...)",
-    "+": "phép tính số học không được hỗ trợ trong ô",
-    "*": "phép tính số học không được hỗ trợ trong ô",
-    "/": "phép tính số học không được hỗ trợ trong ô",
     "?": "biểu thức này không được hỗ trợ trong ô",
     "$": "biểu thức ${...} không dùng trong bảng quyết định",
     "{": "ngữ cảnh {...} không được hỗ trợ trong ô",
-    ".": "dấu '.' chỉ dùng trong số thập phân hoặc khoảng 'a..b'",
 }
+_ARITHMETIC = "phép tính số học không được hỗ trợ trong ô điều kiện (chỉ dùng trong ô đầu ra)"
+# Words that end a name: keywords of the grammar and the literal constructors.
+_KEYWORDS = frozenset({"not", "true", "false", "null", "and", "or", "in", "between", "instance", "of"})
+_CONSTRUCTORS = ("date and time", "date", "time", "duration")
 
 
 class _Tok:
@@ -288,17 +234,168 @@ def _fail(text: str, position: int, reason: str) -> NoReturn:
     raise FeelSyntaxError(text, position, reason)
 
 
+# --- simple expressions (output entries, input expressions) -------------------------------------------------------
+
+
+class Expression(ABC):
+    """A compiled simple expression; `evaluate(env)` gives (value in normal form, kind)."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def evaluate(self, env: Mapping[str, Any] | None) -> tuple[Any, str]:
+        """Value and kind of the expression in `env`."""
+
+
+class Const(Expression):
+    __slots__ = ("literal",)
+
+    def __init__(self, literal: Literal) -> None:
+        self.literal = literal
+
+    def evaluate(self, env: Mapping[str, Any] | None) -> tuple[Any, str]:
+        return normal(self.literal.value, self.literal.kind), self.literal.kind
+
+
+class Name(Expression):
+    __slots__ = ("parts", "text")
+
+    def __init__(self, parts: tuple[str, ...]) -> None:
+        self.parts = parts
+        self.text = ".".join(parts)
+
+    def evaluate(self, env: Mapping[str, Any] | None) -> tuple[Any, str]:
+        return resolve(env, self.parts)
+
+
+class Negate(Expression):
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Expression) -> None:
+        self.inner = inner
+
+    def evaluate(self, env: Mapping[str, Any] | None) -> tuple[Any, str]:
+        value, kind = self.inner.evaluate(env)
+        if kind == "number":
+            return -value, kind
+        if kind == "duration":
+            return -value, kind
+        if kind == "ym":
+            return YearsMonths(-value.months), kind
+        return None, "null"
+
+
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+class Compare(Expression):
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, op: str, left: Expression, right: Expression) -> None:
+        self.op, self.left, self.right = op, left, right
+
+    def evaluate(self, env: Mapping[str, Any] | None) -> tuple[Any, str]:
+        a, ka = self.left.evaluate(env)
+        b, kb = self.right.evaluate(env)
+        if self.op in ("=", "!="):
+            if ka == "null" or kb == "null":
+                equal = ka == kb
+            elif ka != kb:
+                return None, "null"
+            else:
+                equal = a == b
+            return (equal if self.op == "=" else not equal), "boolean"
+        if ka != kb or ka not in ORDERED:
+            return None, "null"
+        return _COMPARE[self.op](a, b), "boolean"
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    # FEEL keeps the day when it exists, else the last day of the month
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise ValueError(moment)
+
+
+def _arith(op: str, a: Any, ka: str, b: Any, kb: str) -> tuple[Any, str]:
+    with localcontext() as ctx:
+        ctx.prec = 34  # FEEL numbers are IEEE 754-2008 Decimal128
+        if ka == kb == "number":
+            if op == "+":
+                return a + b, "number"
+            if op == "-":
+                return a - b, "number"
+            if op == "*":
+                return a * b, "number"
+            if op == "/":
+                if b == 0:
+                    return None, "null"
+                result = Decimal(a) / Decimal(b)
+                return (int(result) if result == result.to_integral_value() else result.normalize()), "number"
+            if op == "**":
+                try:
+                    result = Decimal(a) ** Decimal(b)
+                except (InvalidOperation, DivisionByZero, OverflowError):
+                    return None, "null"
+                return (int(result) if result == result.to_integral_value() else result), "number"
+        if op == "+" and ka == kb == "string":
+            return a + b, "string"
+        if op in "+-" and ka == "date" and kb == "duration":
+            return (a + b if op == "+" else a - b), "date"
+        if op in "+-" and ka == "date" and kb == "ym":
+            return _add_months(a, b.months if op == "+" else -b.months), "date"
+        if op == "+" and ka in ("duration", "ym") and kb == "date":
+            return _arith(op, b, kb, a, ka)
+        if op == "-" and ka == kb == "date":
+            return a - b, "duration"
+        if op in "+-" and ka == "time" and kb == "duration":
+            moment = datetime.combine(date(2000, 1, 1), a) + (b if op == "+" else -b)
+            return moment.time(), "time"
+        if op == "-" and ka == kb == "time":
+            return datetime.combine(date(2000, 1, 1), a) - datetime.combine(date(2000, 1, 1), b), "duration"
+        if op in "+-" and ka == kb == "duration":
+            return (a + b if op == "+" else a - b), "duration"
+        if op in "+-" and ka == kb == "ym":
+            return YearsMonths(a.months + b.months if op == "+" else a.months - b.months), "ym"
+        if op in "*/" and ka == "duration" and kb == "number" and not (op == "/" and b == 0):
+            seconds = Decimal(a.total_seconds()) * (b if op == "*" else 1 / Decimal(b))
+            return timedelta(seconds=float(seconds)), "duration"
+        if op == "*" and ka == "number" and kb == "duration":
+            return _arith(op, b, kb, a, ka)
+    return None, "null"
+
+
+class Arithmetic(Expression):
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, op: str, left: Expression, right: Expression) -> None:
+        self.op, self.left, self.right = op, left, right
+
+    def evaluate(self, env: Mapping[str, Any] | None) -> tuple[Any, str]:
+        a, ka = self.left.evaluate(env)
+        b, kb = self.right.evaluate(env)
+        if ka == "null" or kb == "null":
+            return None, "null"
+        return _arith(self.op, a, ka, b, kb)
+
+
 # --- unary tests --------------------------------------------------------------------------------------------------
 
 
 class UnaryTest(ABC):
-    """A compiled input entry. `matches(value, kind)` takes the value in normal form (see coerce_input)."""
+    """A compiled input entry. `matches(value, kind, env)` takes the value in normal form (see coerce_input) and
+    the decision's context, where names written in the cell are read."""
 
     __slots__ = ("kinds",)
-    kinds: frozenset[str]  # kinds of the literals written in the cell, for the deploy-time typeRef check
+    kinds: frozenset[str]  # kinds of the constants written in the cell, for the deploy-time typeRef check
 
     @abstractmethod
-    def matches(self, value: Any, kind: str) -> bool:
+    def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
         """Whether the cell accepts `value` (of FEEL kind `kind`)."""
 
 
@@ -308,12 +405,12 @@ class IsNull(UnaryTest):
     def __init__(self) -> None:
         self.kinds = frozenset({"null"})
 
-    def matches(self, value: Any, kind: str) -> bool:
+    def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
         return value is None
 
 
 class OneOf(UnaryTest):
-    """Equality with one or more literals of one kind (the common `"a","b"` cell): a set lookup."""
+    """Equality with one or more constants of one kind (the common `"a","b"` cell): a set lookup."""
 
     __slots__ = ("kind", "values", "with_null")
 
@@ -323,7 +420,7 @@ class OneOf(UnaryTest):
         self.with_null = with_null
         self.kinds = frozenset({kind, "null"} if with_null else {kind})
 
-    def matches(self, value: Any, kind: str) -> bool:
+    def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
         if kind == self.kind:
             return value in self.values
         if value is None:
@@ -331,46 +428,92 @@ class OneOf(UnaryTest):
         raise FeelTypeError(kind, self.kind)
 
 
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+class EqualsName(UnaryTest):
+    """Equality with the value of a name (`dateE`, `structA.price`)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: Name) -> None:
+        self.name = name
+        self.kinds = frozenset()
+
+    def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
+        other, other_kind = self.name.evaluate(env)
+        if value is None or other is None:
+            return value is None and other is None
+        if other_kind != kind:
+            other, other_kind = _align(other, other_kind, kind)
+        if other_kind != kind:
+            raise FeelTypeError(kind, other_kind)
+        return value == other
+
+
+def _bound(end: Literal | Name, env: Mapping[str, Any] | None) -> tuple[Any, str]:
+    if isinstance(end, Name):
+        return end.evaluate(env)
+    return end.value, end.kind
+
+
+def _align(value: Any, kind: str, want: str) -> tuple[Any, str]:
+    """A name's value read from JSON data is a string where the column holds dates, times or durations (JSON has
+    none): read it as the column's kind, as the column's own typeRef reads its input."""
+    if kind == "string" and want in ("date", "time", "duration", "ym"):
+        try:
+            return coerce_input(value, {"date": "date", "time": "time", "duration": "days and time duration",
+                                        "ym": "years and months duration"}[want])
+        except FeelTypeError:
+            return value, kind
+    return value, kind
 
 
 class Comparison(UnaryTest):
-    __slots__ = ("kind", "op", "bound", "_compare")
+    __slots__ = ("kind", "op", "bound", "name", "_compare")
 
-    def __init__(self, op: str, bound: Literal) -> None:
-        self.kind = bound.kind
+    def __init__(self, op: str, bound: Literal | Name) -> None:
         self.op = op
-        self.bound = _normal(bound.value, bound.kind)
-        self.kinds = frozenset({bound.kind})
         self._compare = _COMPARE[op]
+        if isinstance(bound, Name):
+            self.kind, self.bound, self.name = None, None, bound
+            self.kinds = frozenset()
+        else:
+            self.kind, self.bound, self.name = bound.kind, normal(bound.value, bound.kind), None
+            self.kinds = frozenset({bound.kind})
 
-    def matches(self, value: Any, kind: str) -> bool:
-        if kind == self.kind:
-            return self._compare(value, self.bound)
-        if value is None:
-            return False
-        raise FeelTypeError(kind, self.kind)
+    def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
+        if self.name is None:
+            bound, bound_kind = self.bound, self.kind
+        else:
+            bound, bound_kind = self.name.evaluate(env)
+            if bound_kind != kind:
+                bound, bound_kind = _align(bound, bound_kind, kind)
+        if kind == bound_kind:
+            return self._compare(value, bound)
+        if value is None or bound is None:
+            return False  # a comparison with null is null: no match
+        raise FeelTypeError(kind, bound_kind)
 
 
 class Interval(UnaryTest):
-    __slots__ = ("kind", "low", "high", "low_closed", "high_closed")
+    __slots__ = ("low", "high", "low_closed", "high_closed")
 
-    def __init__(self, low: Literal, high: Literal, low_closed: bool, high_closed: bool) -> None:
-        self.kind = low.kind
-        self.low = _normal(low.value, low.kind)
-        self.high = _normal(high.value, high.kind)
+    def __init__(self, low: Literal | Name, high: Literal | Name, low_closed: bool, high_closed: bool) -> None:
+        self.low = low if isinstance(low, Name) else Literal(normal(low.value, low.kind), low.kind)
+        self.high = high if isinstance(high, Name) else Literal(normal(high.value, high.kind), high.kind)
         self.low_closed = low_closed
         self.high_closed = high_closed
-        self.kinds = frozenset({low.kind})
+        self.kinds = frozenset(e.kind for e in (low, high) if isinstance(e, Literal))
 
-    def matches(self, value: Any, kind: str) -> bool:
-        if kind == self.kind:
-            if value < self.low or (value == self.low and not self.low_closed):
-                return False
-            return value < self.high or (value == self.high and self.high_closed)
-        if value is None:
+    def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
+        low, low_kind = _align(*_bound(self.low, env), kind)
+        high, high_kind = _align(*_bound(self.high, env), kind)
+        if value is None or low is None or high is None:
             return False
-        raise FeelTypeError(kind, self.kind)
+        for bound_kind in (low_kind, high_kind):
+            if bound_kind != kind:
+                raise FeelTypeError(kind, bound_kind)
+        if value < low or (value == low and not self.low_closed):
+            return False
+        return value < high or (value == high and self.high_closed)
 
 
 class AnyOf(UnaryTest):
@@ -380,9 +523,9 @@ class AnyOf(UnaryTest):
         self.tests = tuple(tests)
         self.kinds = frozenset().union(*(t.kinds for t in tests))
 
-    def matches(self, value: Any, kind: str) -> bool:
+    def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
         for test in self.tests:
-            if test.matches(value, kind):
+            if test.matches(value, kind, env):
                 return True
         return False
 
@@ -394,8 +537,30 @@ class Negation(UnaryTest):
         self.inner = inner
         self.kinds = inner.kinds
 
-    def matches(self, value: Any, kind: str) -> bool:
-        return not self.inner.matches(value, kind)
+    def matches(self, value: Any, kind: str, env: Mapping[str, Any] | None = None) -> bool:
+        return not self.inner.matches(value, kind, env)
+
+
+def reads_names(test: UnaryTest) -> bool:
+    """Whether a compiled input entry reads a name from the data."""
+    if isinstance(test, EqualsName):
+        return True
+    if isinstance(test, Comparison):
+        return test.name is not None
+    if isinstance(test, Interval):
+        return isinstance(test.low, Name) or isinstance(test.high, Name)
+    if isinstance(test, AnyOf):
+        return any(reads_names(t) for t in test.tests)
+    if isinstance(test, Negation):
+        return reads_names(test.inner)
+    return False
+
+
+# --- the parser ---------------------------------------------------------------------------------------------------
+
+
+_MAX_DEPTH = 64  # parentheses and signs nested deeper than any table needs: refused, not a RecursionError
+_MAX_TOKENS = 400
 
 
 class _Parser:
@@ -403,6 +568,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Tok:
@@ -417,18 +583,28 @@ class _Parser:
             _fail(self.text, self.tok.pos, reason)
         self.index += 1
 
-    def end(self) -> None:
-        if self.tok.kind != "end":
-            shown = f'"{self.tok.value}"' if self.tok.kind == "str" else str(self.tok.value)
-            _fail(self.text, self.tok.pos, f"không chờ đợi '{shown}' ở đây")
+    def end(self, in_test: bool = False) -> None:
+        tok = self.tok
+        if tok.kind == "end":
+            return
+        if in_test and tok.kind == "op" and tok.value in ("+", "*", "/", "**"):
+            _fail(self.text, tok.pos, _ARITHMETIC)
+        if in_test and tok.kind == "op" and tok.value == "=":
+            _fail(self.text, tok.pos, "không cần dấu '=': viết thẳng giá trị cần so khớp")
+        shown = f'"{tok.value}"' if tok.kind == "str" else str(tok.value)
+        _fail(self.text, tok.pos, f"không chờ đợi '{shown}' ở đây")
+
+    # unary tests
 
     def tests(self) -> UnaryTest:
-        if self._is("name", "not"):
-            self.index += 1
-            self._expect_op("(", "sau 'not' phải có '('")
+        if self._is("name", "not") and self.tokens[self.index + 1].kind == "op" \
+                and self.tokens[self.index + 1].value == "(":
+            self.index += 2
             inner = self.positives()
             self._expect_op(")", "thiếu dấu ')' đóng not(...)")
             return Negation(inner)
+        if self._is("name", "not"):
+            _fail(self.text, self.tok.pos + 4, "sau 'not' phải có '('")
         return self.positives()
 
     def positives(self) -> UnaryTest:
@@ -451,14 +627,19 @@ class _Parser:
         tok = self.tok
         if tok.kind == "op" and tok.value in _COMPARE:
             self.index += 1
-            bound = self.endpoint()
-            return Comparison(tok.value, bound)
+            return Comparison(tok.value, self.endpoint())
         if tok.kind == "op" and tok.value in ("[", "]", "("):
             return self.interval()
-        literal = self.literal()
-        if literal.kind == "null":
+        if tok.kind == "op" and tok.value == "=":
+            _fail(self.text, tok.pos, "không cần dấu '=': viết thẳng giá trị cần so khớp")
+        if tok.kind == "op" and tok.value in ("+", "*", "/"):
+            _fail(self.text, tok.pos, _ARITHMETIC)
+        value = self.value()
+        if isinstance(value, Name):
+            return EqualsName(value)
+        if value.kind == "null":
             return IsNull()
-        return OneOf(literal.kind, [_normal(literal.value, literal.kind)], with_null=False)
+        return OneOf(value.kind, [normal(value.value, value.kind)], with_null=False)
 
     def interval(self) -> UnaryTest:
         opening = self.tok
@@ -470,18 +651,64 @@ class _Parser:
         if not (closing.kind == "op" and closing.value in ("]", "[", ")")):
             _fail(self.text, closing.pos, "thiếu dấu ']', '[' hoặc ')' đóng khoảng")
         self.index += 1
-        if low.kind != high.kind:
-            _fail(self.text, opening.pos, f"hai đầu khoảng phải cùng kiểu, ở đây là {low.kind} và {high.kind}")
-        if _normal(low.value, low.kind) > _normal(high.value, high.kind):
-            _fail(self.text, opening.pos, "đầu dưới của khoảng lớn hơn đầu trên")
+        if isinstance(low, Literal) and isinstance(high, Literal):
+            if low.kind != high.kind:
+                _fail(self.text, opening.pos, f"hai đầu khoảng phải cùng kiểu, ở đây là {low.kind} và {high.kind}")
+            if normal(low.value, low.kind) > normal(high.value, high.kind):
+                _fail(self.text, opening.pos, "đầu dưới của khoảng lớn hơn đầu trên")
         return Interval(low, high, low_closed=opening.value == "[", high_closed=closing.value == "]")
 
-    def endpoint(self) -> Literal:
+    def endpoint(self) -> Literal | Name:
         pos = self.tok.pos
-        literal = self.literal()
-        if literal.kind not in _ORDERED:
-            _fail(self.text, pos, f"chỉ so sánh thứ tự được số, chuỗi và ngày, không phải {literal.kind}")
-        return literal
+        value = self.value()
+        if isinstance(value, Literal) and value.kind not in ORDERED:
+            _fail(self.text, pos, f"chỉ so sánh thứ tự được số, chuỗi và ngày (giờ, khoảng thời gian), không phải "
+                                  f"{value.kind}")
+        return value
+
+    def value(self) -> Literal | Name:
+        """A constant or a (qualified) name: what S-FEEL calls a simple value."""
+        tok = self.tok
+        if tok.kind == "op" and tok.value == "-":
+            self.index += 1
+            if not self._is("num"):
+                _fail(self.text, tok.pos, "dấu '-' chỉ đứng một mình (mọi giá trị) hoặc trước một số")
+            number = self.tok.value
+            self.index += 1
+            return Literal(-number, "number")
+        if tok.kind == "name" and tok.value not in _KEYWORDS and not self._constructor_ahead():
+            return self.name()
+        return self.literal()
+
+    def _constructor_ahead(self) -> str | None:
+        """The literal constructor (`date and time`, `date`, `time`, `duration`) starting here and followed by "(",
+        or None."""
+        for constructor in _CONSTRUCTORS:
+            words = constructor.split()
+            ahead = self.tokens[self.index : self.index + len(words) + 1]
+            if len(ahead) == len(words) + 1 and all(t.kind == "name" and t.value == w for t, w in zip(ahead, words)) \
+                    and ahead[-1].kind == "op" and ahead[-1].value == "(":
+                return constructor
+        return None
+
+    def name(self) -> Name:
+        """Words separated by spaces form one name (`Another boolean`); dots qualify it (`structA.price`)."""
+        parts = [self._words()]
+        while self._is("op", ".") and self.tokens[self.index + 1].kind == "name":
+            self.index += 1
+            parts.append(self._words())
+        if self._is("op", "("):
+            _fail(self.text, self.tok.pos, f"hàm '{parts[-1]}(...)' không được hỗ trợ, chỉ có date(...), time(...), "
+                                           "date and time(...) và duration(...)")
+        return Name(tuple(parts))
+
+    def _words(self) -> str:
+        words = [self.tok.value]
+        self.index += 1
+        while self._is("name") and self.tok.value not in ("true", "false", "null"):  # "Years of Service"
+            words.append(self.tok.value)
+            self.index += 1
+        return " ".join(words)
 
     def literal(self) -> Literal:
         tok = self.tok
@@ -491,13 +718,11 @@ class _Parser:
         if tok.kind == "num":
             self.index += 1
             return Literal(tok.value, "number")
-        if tok.kind == "op" and tok.value == "-":
+        if tok.kind == "op" and tok.value == "@":
             self.index += 1
-            if not self._is("num"):
-                _fail(self.text, tok.pos, "dấu '-' chỉ đứng một mình (mọi giá trị) hoặc trước một số")
-            value = self.tok.value
-            self.index += 1
-            return Literal(-value, "number")
+            if not self._is("str"):
+                _fail(self.text, self.tok.pos, "sau '@' phải là một chuỗi ngày giờ trong dấu nháy kép")
+            return self._temporal(None, tok.pos)
         if tok.kind == "name":
             if tok.value in ("true", "false"):
                 self.index += 1
@@ -505,41 +730,109 @@ class _Parser:
             if tok.value == "null":
                 self.index += 1
                 return Literal(None, "null")
-            if tok.value == "date":
-                return self.date_literal()
+            constructor = self._constructor_ahead()
+            if constructor is not None:
+                self.index += len(constructor.split()) + 1
+                if not self._is("str"):
+                    _fail(self.text, self.tok.pos, f"{constructor}(...) cần một chuỗi trong dấu nháy kép")
+                literal = self._temporal(constructor, tok.pos)
+                self._expect_op(")", f"thiếu dấu ')' đóng {constructor}(...)")
+                return literal
             self.index += 1
             if self._is("op", "("):
-                _fail(self.text, tok.pos, f"hàm '{tok.value}(...)' không được hỗ trợ, chỉ có date(...) và "
-                                          "date and time(...)")
-            _fail(self.text, tok.pos, f"tên '{tok.value}' không dùng được trong ô, hãy viết giá trị cố định "
-                                      "(chuỗi đặt trong dấu nháy kép)")
+                _fail(self.text, tok.pos, f"hàm '{tok.value}(...)' không được hỗ trợ, chỉ có date(...), time(...), "
+                                          "date and time(...) và duration(...)")
+            _fail(self.text, tok.pos, f"tên '{tok.value}' không dùng được ở đây")
         if tok.kind == "end":
             _fail(self.text, tok.pos, "ô kết thúc khi còn thiếu giá trị")
+        if tok.kind == "op" and tok.value in ("+", "*", "/"):
+            _fail(self.text, tok.pos, _ARITHMETIC)
         _fail(self.text, tok.pos, f"không chờ đợi '{tok.value}' ở đây")
 
-    def date_literal(self) -> Literal:
-        start = self.tok.pos
-        self.index += 1
-        with_time = False
-        if self._is("name", "and"):
-            self.index += 1
-            if not self._is("name", "time"):
-                _fail(self.text, self.tok.pos, "chỉ hỗ trợ date(...) và date and time(...)")
-            self.index += 1
-            with_time = True
-        self._expect_op("(", "sau 'date' phải có '('")
-        if not self._is("str"):
-            _fail(self.text, self.tok.pos, "date(...) cần một chuỗi ngày trong dấu nháy kép")
+    def _temporal(self, constructor: str | None, start: int) -> Literal:
+        """The string token at point read as `constructor` ("date", "time", "date and time", "duration"), or for an
+        @-literal as whichever of them its text is."""
         text = self.tok.value
         self.index += 1
-        self._expect_op(")", "thiếu dấu ')' đóng date(...)")
         try:
-            value = datetime.fromisoformat(text) if with_time else _parse_iso(text)
+            if constructor == "duration" or (constructor is None and text.lstrip("-").startswith("P")):
+                value = parse_duration(text)
+                return Literal(value, kind_of(value))
+            if constructor == "time" or (constructor is None and ":" in text and "-" not in text[:5]):
+                value = parse_time(text)
+                return Literal(value, "time")
+            value = datetime.fromisoformat(text) if constructor == "date and time" else parse_iso(text)
         except ValueError:
-            _fail(self.text, start, f"'{text}' không phải ngày hợp lệ (dạng 2026-01-02 hoặc 2026-01-02T08:00:00)")
+            what = {"duration": "khoảng thời gian", "time": "giờ"}.get(constructor or "", "ngày")
+            _fail(self.text, start, f"'{text}' không phải {what} hợp lệ (dạng 2026-01-02, 2026-01-02T08:00:00, "
+                                    "08:00:00 hoặc P1DT2H)")
         if isinstance(value, datetime) and value.tzinfo is not None:
             _fail(self.text, start, "thời điểm trong ô không được kèm múi giờ")
         return Literal(value, "date")
+
+    # simple expressions
+
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            _fail(self.text, self.tok.pos, f"biểu thức lồng quá {_MAX_DEPTH} tầng")
+
+    def expression(self) -> Expression:
+        left = self.additive()
+        tok = self.tok
+        if tok.kind == "op" and tok.value in ("=", "!=", "<", "<=", ">", ">="):
+            self.index += 1
+            return Compare(tok.value, left, self.additive())
+        return left
+
+    def additive(self) -> Expression:
+        left = self.multiplicative()
+        while self.tok.kind == "op" and self.tok.value in ("+", "-"):
+            op = self.tok.value
+            self.index += 1
+            left = Arithmetic(op, left, self.multiplicative())
+        return left
+
+    def multiplicative(self) -> Expression:
+        left = self.power()
+        while self.tok.kind == "op" and self.tok.value in ("*", "/"):
+            op = self.tok.value
+            self.index += 1
+            left = Arithmetic(op, left, self.power())
+        return left
+
+    def power(self) -> Expression:
+        left = self.unary()
+        while self._is("op", "**"):
+            self.index += 1
+            left = Arithmetic("**", left, self.unary())
+        return left
+
+    def unary(self) -> Expression:
+        if self._is("op", "-"):
+            self.index += 1
+            self._deeper()
+            inner = self.unary()
+            self.depth -= 1
+            if isinstance(inner, Const) and inner.literal.kind == "number":
+                return Const(Literal(-inner.literal.value, "number"))
+            return Negate(inner)
+        return self.primary()
+
+    def primary(self) -> Expression:
+        if self._is("op", "("):
+            self.index += 1
+            self._deeper()
+            inner = self.expression()
+            self.depth -= 1
+            self._expect_op(")", "thiếu dấu ')'")
+            return inner
+        tok = self.tok
+        if tok.kind == "name" and tok.value not in _KEYWORDS and not self._constructor_ahead():
+            return self.name()
+        if tok.kind == "op" and tok.value in _COMPARE:
+            _fail(self.text, tok.pos, f"không chờ đợi '{tok.value}' ở đây")
+        return Const(self.literal())
 
 
 def parse_unary_tests(text: str) -> UnaryTest | None:
@@ -549,12 +842,24 @@ def parse_unary_tests(text: str) -> UnaryTest | None:
         return None
     parser = _Parser(text)
     test = parser.tests()
-    parser.end()
+    parser.end(in_test=True)
     return test
 
 
+def parse_expression(text: str) -> Expression | None:
+    """Compile an output entry or an input expression; None for an empty cell."""
+    if not text.strip():
+        return None
+    parser = _Parser(text)
+    if len(parser.tokens) > _MAX_TOKENS:  # evaluation recurses once per operator: keep it far from the stack limit
+        _fail(text, parser.tokens[_MAX_TOKENS].pos, f"biểu thức dài quá {_MAX_TOKENS} phần tử")
+    expression = parser.expression()
+    parser.end()
+    return expression
+
+
 def parse_literal(text: str) -> Literal | None:
-    """Compile an output entry; None for an empty cell (Camunda leaves that output out of the row)."""
+    """Compile a constant output entry; None for an empty cell (Camunda leaves that output out of the row)."""
     if not text.strip():
         return None
     parser = _Parser(text)
@@ -572,3 +877,4 @@ def parse_literal_list(text: str) -> list[Literal]:
         literals.append(parser.literal())
     parser.end()
     return literals
+

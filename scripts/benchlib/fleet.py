@@ -56,8 +56,11 @@ def _canonical_template(payload: Mapping, source_id: str, task_ids: list[str]) -
 def _digest(case_id: str, row: Mapping, payload_text: str, prev: str) -> str:
     # engine.history.event_hash written out for a payload that is already canonical JSON text: its `plain()` walk and
     # re-encoding are most of the cost of cloning 100,000 cases. `chain_is_intact` re-checks clones with event_hash.
-    head = json.dumps({"actor": row["actor"], "at": row["at"].isoformat(timespec="microseconds"), "case_id": case_id,
-                       "element_id": row["element_id"]}, separators=(",", ":"), ensure_ascii=False)[:-1]
+    record = {"actor": row["actor"], "at": row["at"].isoformat(timespec="microseconds"), "case_id": case_id,
+              "element_id": row["element_id"]}
+    if row.get("origin") is not None:
+        record["origin"] = row["origin"]  # sorts between element_id and payload, as in event_hash
+    head = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)[:-1]
     tail = json.dumps({"prev_hash": prev, "seq": row["seq"], "type": row["type"]}, separators=(",", ":"),
                       ensure_ascii=False)[1:]
     return hashlib.sha256(f'{head},"payload":{payload_text},{tail}'.encode("utf-8")).hexdigest()
@@ -114,7 +117,7 @@ def chain_is_intact(case: Mapping, rows: Iterable[Mapping]) -> bool:
         if row["seq"] != expected_seq or row["prev_hash"] != prev:
             return False
         digest = event_hash(case["id"], row["seq"], row["type"], row["at"], row["actor"], row["element_id"],
-                            row["payload"], prev)
+                            row["payload"], prev, row.get("origin"))
         if digest != row["hash"]:
             return False
         prev = digest
