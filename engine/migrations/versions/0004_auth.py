@@ -4,7 +4,7 @@ A user has at most one password hash (argon2id, from `tthc user set-password`); 
 is stored as the SHA-256 of its secret, with the user it acts for and when it was revoked.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 from alembic import op
@@ -12,8 +12,7 @@ import sqlalchemy as sa
 
 
 revision = "0004"
-# On a branch without revision 0003 (event origin) this follows 0002; merged after it, it follows 0003.
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
