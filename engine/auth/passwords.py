@@ -55,5 +55,7 @@ def set_password(store: Store, settings: Settings, user_id: str, password: str, 
 
 
 def stored_hash(store: Store, user_id: str) -> str | None:
-    with store.transaction() as tx:
-        return tx.conn.execute(select(user_passwords.c.hash).where(user_passwords.c.user_id == user_id)).scalar()
+    from engine.auth.reading import read_one
+
+    row = read_one(store, select(user_passwords.c.hash).where(user_passwords.c.user_id == user_id))
+    return row["hash"] if row else None

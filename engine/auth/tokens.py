@@ -63,9 +63,10 @@ def token_user(store: Store, token: str) -> str | None:
     token_id, _, secret = token[len(PREFIX):].partition("_")
     if not token_id or not secret or len(token) > 200:
         return None
-    with store.transaction() as tx:
-        row = tx.conn.execute(select(api_tokens.c.user_id, api_tokens.c.secret_hash, api_tokens.c.revoked_at)
-                              .where(api_tokens.c.id == token_id)).mappings().first()
+    from engine.auth.reading import read_one
+
+    row = read_one(store, select(api_tokens.c.user_id, api_tokens.c.secret_hash, api_tokens.c.revoked_at)
+                   .where(api_tokens.c.id == token_id))
     if row is None or row["revoked_at"] is not None:
         return None
     return row["user_id"] if hmac.compare_digest(row["secret_hash"], _digest(secret)) else None
