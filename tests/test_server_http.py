@@ -53,13 +53,14 @@ def set_password(cli, user: str, password: str, monkeypatch) -> None:
 class Server:
     """A `tthc serve` subprocess and a small HTTP client that remembers every response body it saw."""
 
-    def __init__(self, db_url: str, tmp_path: Path, *, workers: int = 1, extra_env: dict | None = None) -> None:
+    def __init__(self, db_url: str, tmp_path: Path, *, workers: int = 1, extra_env: dict | None = None,
+                 options: tuple[str, ...] = ()) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}/engine-rest"
         self.log = tmp_path / f"server-{self.port}.log"
         env = {**_env(tmp_path), **(extra_env or {})}
         argv = [sys.executable, "-c", "from engine.cli.main import run; run()", "--db", db_url, "--now", NOW,
-                "serve", "--port", str(self.port), "--workers", str(workers)]
+                "serve", "--port", str(self.port), "--workers", str(workers), *options]
         self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         self.bodies: list[bytes] = []
@@ -523,3 +524,22 @@ def test_claim_and_unclaim_use_the_services_assignment_rules_or_say_they_are_not
     assert status in (403, 409) and body["message"]
     assert server.call("POST", f"/task/{task['id']}/unclaim", user="lan", json_body={})[0] == 204
     assert open_tasks(server, case_id)[0]["assignee"] is None
+
+
+def test_cors_is_off_unless_origins_are_configured(server_for):
+    preflight = {"Origin": "https://portal.example.gov.vn", "Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Headers": "authorization"}
+    closed = server_for()
+    _, headers, _ = closed.call("GET", "/task", user="lan", headers={"Origin": "https://portal.example.gov.vn"})
+    assert "access-control-allow-origin" not in {k.lower() for k in headers}
+    status, headers, _ = closed.call("OPTIONS", "/task", headers=preflight)
+    assert "access-control-allow-origin" not in {k.lower() for k in headers}
+    closed.stop()
+
+    opened = server_for(options=("--cors-origin", "https://portal.example.gov.vn"))
+    status, headers, _ = opened.call("OPTIONS", "/task", headers=preflight)
+    assert status == 200 and headers["access-control-allow-origin"] == "https://portal.example.gov.vn"
+    _, headers, _ = opened.call("GET", "/task", user="lan", headers={"Origin": "https://portal.example.gov.vn"})
+    assert headers["access-control-allow-origin"] == "https://portal.example.gov.vn"
+    _, headers, _ = opened.call("GET", "/task", user="lan", headers={"Origin": "https://evil.example.com"})
+    assert "access-control-allow-origin" not in {k.lower() for k in headers}
