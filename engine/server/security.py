@@ -21,6 +21,7 @@ log = logging.getLogger("tthc.server")
 PUBLIC = {("GET", "/engine-rest/version")}
 _WINDOW = 300.0  # seconds during which a client's failures count towards its delay
 _MAX_DELAY = 8.0
+_DRAIN_LIMIT = 64 * 1024 * 1024  # a larger declared body is refused without reading it
 
 
 class Security:
@@ -80,6 +81,10 @@ class Security:
         too_big = error_response(413, "InvalidRequestException",
                                  f"Nội dung yêu cầu quá lớn (tối đa {limit} byte).")
         if declared is not None and declared.isdigit() and int(declared) > limit:
+            if int(declared) <= _DRAIN_LIMIT:
+                # Read (and drop) what the client is sending, so it reads our answer instead of a reset connection.
+                while (await receive()).get("more_body"):
+                    pass
             return await too_big(scope, _no_body, send)
         seen = 0
 
