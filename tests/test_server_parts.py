@@ -181,3 +181,28 @@ def test_serve_is_a_command_with_camundas_defaults(cli):
     for option in ("--host", "--port", "--workers", "--cors-origin"):
         assert option in result.out
     assert "127.0.0.1" in result.out and "8080" in result.out
+
+
+def test_once_officers_are_mapped_to_os_accounts_only_the_officer_or_an_administrator_manages_their_credentials(
+        cli, tmp_path, monkeypatch):
+    config = tmp_path / "tthc.toml"
+    config.write_text('[users.lan]\nname = "Nguyễn Thị Lan"\ngroups = ["reception"]\nos_users = ["lan"]\n\n'
+                      '[users.son]\nname = "Hoàng Minh Sơn"\ngroups = ["director"]\nos_users = ["son"]\n\n'
+                      '[security]\nadmin_os_users = ["tthc-admin"]\n', encoding="utf-8")
+    cli.config = config
+    monkeypatch.setattr("engine.origin.check_clock_override", lambda settings, origin: None)
+    monkeypatch.setattr("engine.origin.os_account", lambda: "lan")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-cua-son\n"))
+    refused = cli("user", "set-password", "son")
+    assert refused.code == 5 and "'lan'" in refused.err and "'son'" in refused.err
+    assert cli("token", "create", "--user", "son").code == 5
+    monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-cua-lan\n"))
+    assert cli("user", "set-password", "lan").code == 0
+    own = cli("token", "create", "--user", "lan", "--json").json()
+
+    monkeypatch.setattr("engine.origin.os_account", lambda: "son")
+    assert cli("token", "revoke", own["id"]).code == 5  # not son's token
+    monkeypatch.setattr("engine.origin.os_account", lambda: "tthc-admin")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-cua-son\n"))
+    assert cli("user", "set-password", "son").code == 0
+    assert cli("token", "revoke", own["id"]).code == 0

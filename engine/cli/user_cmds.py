@@ -14,6 +14,14 @@ user_app = typer.Typer(help="Mật khẩu đăng nhập HTTP của cán bộ.", 
 token_app = typer.Typer(help="Mã truy cập (API token) cho hệ thống tích hợp.", no_args_is_help=True)
 
 
+def _may_manage(app, officer: str) -> None:
+    """Credentials are the officer's own or an administrator's business: once the configuration maps officers to OS
+    accounts, the same rule as `--as` applies (engine.origin.check_officer), so no clerk sets a director's password."""
+    from engine.origin import check_officer
+
+    check_officer(app.settings, officer, app.origin)
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         return typer.prompt("Mật khẩu mới", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
@@ -36,6 +44,7 @@ def set_password(
 
     app = ctx.obj
     app.settings.user(name)  # an unknown user is refused before the password is asked for
+    _may_manage(app, name)
     store_password(app.service.store, app.settings, name, _read_password(), now=app.clock.now())
     sys.stdout.write(f"Đã đặt mật khẩu cho '{name}'.\n")
 
@@ -51,6 +60,8 @@ def token_create(
     from engine.auth.tokens import create_token
 
     app = ctx.obj
+    app.settings.user(user)
+    _may_manage(app, user)
     doc = create_token(app.service.store, app.settings, user, label=label, now=app.clock.now())
     emit(doc, json_, lambda c, d: c.print(
         f"Mã truy cập {d['id']} cho '{d['user']}' (chỉ hiện một lần):\n{d['token']}", markup=False))
@@ -81,9 +92,12 @@ def token_revoke(
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
 ) -> None:
     """Thu hồi một mã truy cập; các yêu cầu dùng nó bị từ chối ngay."""
-    from engine.auth.tokens import revoke_token
+    from engine.auth.tokens import list_tokens, revoke_token
 
     app = ctx.obj
+    owner = next((t["user"] for t in list_tokens(app.service.store) if t["id"] == token_id), None)
+    if owner is not None and owner in app.settings.users:
+        _may_manage(app, owner)
     doc = revoke_token(app.service.store, token_id, now=app.clock.now())
     emit(doc, json_, lambda c, d: c.print(f"Đã thu hồi mã truy cập {d['id']} của '{d['user']}'.", markup=False))
 
