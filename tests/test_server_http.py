@@ -286,9 +286,11 @@ def test_a_case_runs_over_http_with_the_clis_rules_for_users_groups_and_forms_an
         "withVariablesInReturn": True})
     assert status == 200 and values["score"] == {"type": "Integer", "value": 8, "valueInfo": {}}
     assert values["applicant_name"]["value"] == "Công ty Ánh Dương" and values["phone"]["value"] == "0901234567"
+    [approve] = open_tasks(server, case_id)
+    seen = server.call("GET", f"/task/{approve['id']}/variables", user="son")[2]
+    assert seen["score"] == values["score"] and seen["draft_reference"]["value"] == "DT-01"
 
     # The director's step, by the director, with a token as an integration would.
-    [approve] = open_tasks(server, case_id)
     assert cli("token", "create", "--user", "son", "--json").code == 0
     token = json.loads(cli("token", "create", "--user", "son", "--json").out)["token"]
     status, _, _ = server.call("POST", f"/task/{approve['id']}/complete", token=token,

@@ -39,6 +39,7 @@ ENDPOINTS = [
      200, "[TaskDto]"),
     ("get", "/task/count", "Số bước đang chờ.", 200, "CountResultDto"),
     ("get", "/task/{id}", "Một bước đang chờ.", 200, "TaskDto"),
+    ("get", "/task/{id}/variables", "Biến của hồ sơ nhìn từ bước (theo lịch sử).", 200, "{VariableValueDto}"),
     ("get", "/task/{id}/form-variables", "Giá trị các trường biểu mẫu của bước.", 200, "{VariableValueDto}"),
     ("get", "/task/{id}/deployed-form", "Biểu mẫu Camunda Form (JSON) của bước.", 200, None),
     ("post", "/task/{id}/claim", "Nhận bước (người dùng đăng nhập).", 204, None),

@@ -180,6 +180,20 @@ async def form_variables(request: Request):
     return json_response(out)
 
 
+async def task_variables(request: Request):
+    """The variables visible from the step: its case's (Camunda's task scope adds none of its own here)."""
+    from engine.server.routes_runtime import case_variables
+
+    task_id, actor = request.path_params["id"], user(request)
+
+    def read(svc):
+        row, _ = _open_task(svc, task_id, actor)
+        return case_variables(svc.history(row["case_id"]))
+
+    values = await run(request, read)
+    return json_response({name: encode_variable(name, value) for name, value in values.items()})
+
+
 _FIELD_TYPES = {"checkbox": "Boolean", "number": "Double", "checklist": "Json", "taglist": "Json"}
 
 
@@ -247,6 +261,7 @@ ROUTES = [
     Route("/task", task_list, methods=["GET"]),
     Route("/task/count", task_count, methods=["GET"]),
     Route("/task/{id}", task_get, methods=["GET"]),
+    Route("/task/{id}/variables", task_variables, methods=["GET"]),
     Route("/task/{id}/form-variables", form_variables, methods=["GET"]),
     Route("/task/{id}/deployed-form", deployed_form, methods=["GET"]),
     Route("/task/{id}/claim", claim, methods=["POST"]),
