@@ -199,3 +199,22 @@ counters = Table(
     Column("name", String(100), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+# HTTP authentication (engine.auth; revision 0004): officers' password hashes (argon2id, never the password) and the
+# API tokens of integrations (only a SHA-256 of the secret: a token is 256 random bits, so a slow hash adds nothing).
+user_passwords = Table(
+    "user_passwords", metadata,
+    Column("user_id", String(100), primary_key=True),
+    Column("hash", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("user_id", String(100), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("label", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)

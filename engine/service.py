@@ -144,6 +144,47 @@ class Service:
 
         return read.history(self.ctx, case_id)
 
+    def definitions(self, kind: str | None = None, key: str | None = None) -> list[dict]:
+        """Every stored definition version (no content), `latest` marked, named by its deployment."""
+        from engine.usecases import read
+
+        return read.definitions(self.ctx, kind, key)
+
+    def definition_source(self, kind: str, key: str, version: int) -> bytes | None:
+        from engine.usecases import read
+
+        return read.definition_source(self.ctx, kind, key, version)
+
+    def cases(self, *, ids: list[str] | None = None, process_key: str | None = None,
+              active: bool | None = None) -> list[dict]:
+        """Cases with their definition's key, version and name and the officer who received them."""
+        from engine.usecases import read
+
+        return read.cases(self.ctx, ids=ids, process_key=process_key, active=active)
+
+    # --- credentials for the HTTP server (engine.auth) ------------------------------------------------------------
+    def set_password(self, user_id: str, password: str) -> None:
+        """Store an officer's password as an argon2id hash (the officer must be in the configuration)."""
+        from engine.auth.passwords import set_password
+
+        set_password(self.store, self.settings, user_id, password, now=self.clock.now())
+
+    def create_token(self, user_id: str, *, label: str | None) -> dict:
+        """A new API token acting for `user_id`; its secret is in the result only."""
+        from engine.auth.tokens import create_token
+
+        return create_token(self.store, self.settings, user_id, label=label, now=self.clock.now())
+
+    def list_tokens(self) -> list[dict]:
+        from engine.auth.tokens import list_tokens
+
+        return list_tokens(self.store)
+
+    def revoke_token(self, token_id: str) -> dict:
+        from engine.auth.tokens import revoke_token
+
+        return revoke_token(self.store, token_id, now=self.clock.now())
+
     def decide(self, decision_key: str, data: Mapping[str, Any]) -> dict:
         """Evaluate the latest deployed version of a decision for a designer, with the rules that matched."""
         from engine.definitions import load_dmn_cached

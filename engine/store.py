@@ -8,13 +8,14 @@ instead of failing half-way on a lock upgrade. PostgreSQL uses the same code; wo
 from __future__ import annotations
 
 import re
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import and_, bindparam, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
@@ -27,7 +28,7 @@ from engine.reports.daily import (
     STEP_COUNTERS, STEP_KEYS, UNIT_COUNTERS, UNIT_KEYS, step_rows, unit_score_rows,
 )
 from engine.rows import CaseRow, EventRow, TaskRow
-from engine.schema import cases, counters, definitions, events, procedures, step_days, tasks, unit_score_days
+from engine.schema import api_tokens, cases, counters, definitions, events, procedures, step_days, tasks, unit_score_days, user_passwords
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -130,6 +131,7 @@ class Store:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.prepared: dict[tuple, Prepared] = {}  # (statement, inserted columns) -> compiled for this database
         self._reader: Engine | None = None  # SQLite: the read-only engine of `read_snapshot`, made when first needed
+        self._reader_lock = threading.Lock()  # a server's threads may ask for it at once
 
     # --- opening ---------------------------------------------------------------------------------------------
     @classmethod
@@ -233,8 +235,9 @@ class Store:
         takes the writers' lock (SQLite: a DEFERRED reader in WAL mode; PostgreSQL: REPEATABLE READ, READ ONLY)."""
         try:
             if self.is_sqlite:
-                if self._reader is None:
-                    self._reader = self._create_engine(self.url, read_only=True)
+                with self._reader_lock:
+                    if self._reader is None:
+                        self._reader = self._create_engine(self.url, read_only=True)
                 with self._reader.begin() as conn:
                     yield conn
             else:
@@ -246,6 +249,18 @@ class Store:
         except OperationalError as exc:
             raise StoreUnavailable(
                 f"Lỗi cơ sở dữ liệu khi lập báo cáo: {str(exc.orig).strip().splitlines()[0]}.") from exc
+
+    def credential(self, kind: str, key: str) -> dict | None:
+        """A password hash (`kind="password"`, by user id) or a token row (`kind="token"`, by token id), read in a
+        read-only snapshot: every HTTP request checks one, and it must not queue behind the writers' lock."""
+        if kind == "password":
+            stmt = select(user_passwords.c.hash).where(user_passwords.c.user_id == key)
+        else:
+            t = api_tokens.c
+            stmt = select(t.user_id, t.secret_hash, t.revoked_at).where(t.id == key)
+        with self.read_snapshot() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return dict(row) if row is not None else None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -482,6 +497,65 @@ class Tx:
     def events_of_type(self, case_ids: list[str], types: Iterable[str]) -> list[dict]:
         return self._all(select(events).where(events.c.case_id.in_(case_ids), events.c.type.in_(list(types)))
                          .order_by(events.c.case_id, events.c.seq))
+
+    # --- credentials (engine.auth: passwords as argon2 hashes, API tokens as SHA-256 of their secret) -----------
+    def set_password_hash(self, user_id: str, digest: str, at: datetime) -> None:
+        self.conn.execute(delete(user_passwords).where(user_passwords.c.user_id == user_id))
+        self.conn.execute(insert(user_passwords).values(user_id=user_id, hash=digest, updated_at=at))
+
+    def insert_token(self, *, token_id: str, user_id: str, secret_hash: str, label: str | None, at: datetime) -> None:
+        self.conn.execute(insert(api_tokens).values(id=token_id, user_id=user_id, secret_hash=secret_hash, label=label,
+                                                    created_at=at, revoked_at=None))
+
+    def token(self, token_id: str) -> dict | None:
+        return self._one(select(api_tokens).where(api_tokens.c.id == token_id))
+
+    def revoke_token(self, token_id: str, at: datetime) -> None:
+        self.conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=at))
+
+    def tokens(self) -> list[dict]:
+        t = api_tokens.c
+        return self._all(select(t.id, t.user_id, t.label, t.created_at, t.revoked_at).order_by(t.created_at, t.id))
+
+    # --- repository and instance lists (the REST server's) -------------------------------------------------------
+    def definition_list(self, kind: str | None = None, key: str | None = None) -> list[dict]:
+        """Every stored definition version (no content), by kind, key and version."""
+        d = definitions.c
+        stmt = select(d.id, d.kind, d.key, d.version, d.content_hash, d.filename, d.name, d.deployed_at).order_by(
+            d.kind, d.key, d.version)
+        if kind is not None:
+            stmt = stmt.where(d.kind == kind)
+        if key is not None:
+            stmt = stmt.where(d.key == key)
+        return self._all(stmt)
+
+    def definition_content_at(self, kind: str, key: str, version: int) -> bytes | None:
+        d = definitions.c
+        return self.conn.execute(select(d.content).where(d.kind == kind, d.key == key, d.version == version)).scalar()
+
+    def case_list(self, *, ids: list[str] | None = None, process_key: str | None = None,
+                  active: bool | None = None) -> list[dict]:
+        """Cases with the key, version and name of their definition and the officer who received them."""
+        stmt = (select(cases.c.id, cases.c.status, cases.c.outcome, cases.c.received_at, cases.c.ended_at,
+                       cases.c.procedure_code, definitions.c.key.label("definition_key"),
+                       definitions.c.version.label("definition_version"),
+                       definitions.c.name.label("definition_name"))
+                .join(definitions, definitions.c.id == cases.c.definition_id)
+                .order_by(cases.c.received_at, cases.c.id))
+        if ids is not None:
+            stmt = stmt.where(cases.c.id.in_(ids))
+        if process_key is not None:
+            stmt = stmt.where(definitions.c.key == process_key)
+        if active is not None:
+            stmt = stmt.where(cases.c.status == "active" if active else cases.c.status != "active")
+        rows = self._all(stmt)
+        if rows:
+            starters = self.conn.execute(select(events.c.case_id, events.c.actor).where(
+                events.c.seq == 1, events.c.case_id.in_([r["id"] for r in rows])))
+            by_case = {r.case_id: r.actor for r in starters}
+            for row in rows:
+                row["started_by"] = by_case.get(row["id"])
+        return rows
 
     # --- daily report sums -----------------------------------------------------------------------------------
     def record_daily_sums(self, case: Mapping[str, Any], completed: Iterable[Mapping[str, Any]], *,

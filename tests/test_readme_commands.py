@@ -7,6 +7,8 @@ examples write can touch the committed library. Two lines are not run, for a rea
 - the install (`python3 -m venv .venv && … && pip install -e .`): the test process already runs the installed code,
   and installing needs the network; only its last command, `tthc demo`, runs;
 - `bash scripts/test`: it is this test suite.
+The HTTP examples are a ```sh block, not run here: they need a server, passwords and ids of the reader's own
+(tests/test_server_http.py drives the same requests against a real server).
 Synopsis lines of the reference sections are made concrete the way a reader would: `CASE_ID` is the case the
 Operating section starts, an optional part `[...]` is left out unless it offers alternatives (`[A | B]` → `A`), and
 `a|b|c` written without spaces (one of several values) is its first value.

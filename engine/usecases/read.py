@@ -110,3 +110,35 @@ def task_form(ctx: base.Context, task_id: str, *, actor: str | None = None) -> t
                 raise NotFound(f"Không có biểu mẫu '{info.form_ref}' của bước '{task['name']}'.", form=info.form_ref)
             form = load_form_cached(row["content"], row["filename"])
         return task, form
+
+
+# --- repository and instance lists (the REST server's) ---------------------------------------------------------
+def deployment_id(deployed_at: datetime) -> str:
+    """All definitions stored by one deploy share its instant: that instant names the deployment."""
+    from datetime import timezone
+
+    return "dep-" + deployed_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def definitions(ctx: base.Context, kind: str | None = None, key: str | None = None) -> list[dict]:
+    """Every stored version, each marked `latest` or not and named by its deployment."""
+    with ctx.store.transaction() as tx:
+        rows = tx.definition_list(kind, key)
+    latest: dict[tuple[str, str], int] = {}
+    for row in rows:
+        latest[(row["kind"], row["key"])] = max(latest.get((row["kind"], row["key"]), 0), row["version"])
+    for row in rows:
+        row["latest"] = latest[(row["kind"], row["key"])] == row["version"]
+        row["deployment_id"] = deployment_id(row["deployed_at"])
+    return rows
+
+
+def definition_source(ctx: base.Context, kind: str, key: str, version: int) -> bytes | None:
+    with ctx.store.transaction() as tx:
+        return tx.definition_content_at(kind, key, version)
+
+
+def cases(ctx: base.Context, *, ids: list[str] | None = None, process_key: str | None = None,
+          active: bool | None = None) -> list[dict]:
+    with ctx.store.transaction() as tx:
+        return tx.case_list(ids=ids, process_key=process_key, active=active)

@@ -1,0 +1,120 @@
+"""Authentication, body limits and the slowing down of failed logins, as one ASGI middleware.
+
+Every path but GET /engine-rest/version needs credentials (HTTP Basic with a configured user's password, or a Bearer
+API token). A request without credentials is answered at once (clients such as Camunda Modeler first try without);
+credentials that do not match are logged (the claimed user name and the client address, never the password) and
+answered only after a delay that grows with the client's recent failures, so guessing passwords is slow.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import anyio
+
+from engine.errors import EngineError
+from engine.server.camunda import engine_error_response, error_response
+
+log = logging.getLogger("tthc.server")
+
+PUBLIC = {("GET", "/engine-rest/version")}
+_WINDOW = 300.0  # seconds during which a client's failures count towards its delay
+_MAX_DELAY = 8.0
+_DRAIN_LIMIT = 64 * 1024 * 1024  # a larger declared body is refused without reading it
+
+
+class Security:
+    def __init__(self, app, ctx) -> None:
+        self.app = app
+        self.ctx = ctx
+        # Wall-clock pacing of login attempts, not engine time: monotonic seconds, never stored or shown.
+        self._failures: dict[str, tuple[int, float]] = {}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        method, path = scope["method"], scope["path"]
+        if method == "OPTIONS" or (method, path.rstrip("/")) in PUBLIC or not path.startswith("/engine-rest"):
+            return await self._limited(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        header = headers.get("authorization")
+        if not header:
+            return await self._deny(scope, send, "Cần đăng nhập: gửi HTTP Basic (người dùng, mật khẩu) hoặc "
+                                                 "Bearer (mã truy cập).")
+        try:
+            user, claimed = await self.ctx.pool.run(lambda svc: self.ctx.authenticator.user_for(svc.store, header))
+        except EngineError as err:  # the database is unreachable: say so, as for any other request
+            return await engine_error_response(err)(scope, _no_body, send)
+        client = (scope.get("client") or ("?", 0))[0]
+        if user is None:
+            count = self._failed(client)
+            log.warning("Đăng nhập thất bại: người dùng %r từ %s (lần %d trong %d phút).", claimed, client, count,
+                        int(_WINDOW // 60))
+            await anyio.sleep(min(_MAX_DELAY, self.ctx.options.failed_login_delay * (2 ** min(count - 1, 4))))
+            return await self._deny(scope, send, "Thông tin đăng nhập không đúng.")
+        self._failures.pop(client, None)
+        scope.setdefault("state", {})["user"] = user
+        return await self._limited(scope, receive, send)
+
+    def _failed(self, client: str) -> int:
+        now = time.monotonic()
+        count, since = self._failures.get(client, (0, now))
+        if now - since > _WINDOW:
+            count, since = 0, now
+        if len(self._failures) > 10000:  # bounded memory under a distributed attack
+            self._failures.clear()
+        self._failures[client] = (count + 1, since)
+        return count + 1
+
+    async def _deny(self, scope, send, message: str):
+        response = error_response(401, "AuthenticationException", message,
+                                  headers={"WWW-Authenticate": 'Basic realm="tthc", charset="UTF-8"'})
+        await response(scope, _no_body, send)
+
+    async def _limited(self, scope, receive, send):
+        """The request body, refused with 413 past the limit of its kind (declared or streamed)."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        multipart = headers.get("content-type", "").startswith("multipart/")
+        limit = self.ctx.options.max_upload_bytes if multipart else self.ctx.options.max_json_bytes
+        declared = headers.get("content-length")
+        too_big = error_response(413, "InvalidRequestException",
+                                 f"Nội dung yêu cầu quá lớn (tối đa {limit} byte).")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            if int(declared) <= _DRAIN_LIMIT:
+                # Read (and drop) what the client is sending, so it reads our answer instead of a reset connection.
+                while (await receive()).get("more_body"):
+                    pass
+            return await too_big(scope, _no_body, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge()
+            return message
+
+        started = False
+
+        async def tracked_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked_send)
+        except BodyTooLarge:
+            if not started:
+                await too_big(scope, _no_body, send)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _no_body():
+    return {"type": "http.request", "body": b"", "more_body": False}
