@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -305,3 +306,49 @@ def test_a_diagram_without_policy_properties_gets_no_outcome_from_its_element_id
     assert policy.outcome(policy.deciding_end(["EndEvent_refused_at_reception"]), {}) == "granted"
     assert policy_of(text.encode("utf-8"), "tdc_qt01.bpmn").outcome("EndEvent_refused_at_reception", {}) == \
         "refused_at_reception"
+
+
+def test_completing_a_step_reads_its_decision_tables_before_the_runtime_runs(db_url, monkeypatch):
+    """The walk of `complete` goes down the layers: the newest decision tables the diagram names are read by the use
+    case, so the runtime (which evaluates the desk's reception table right after `receive`) never reaches back into
+    the store."""
+    from engine import demo_data
+    from engine.calendar import BusinessCalendar, FixedClock
+    from engine.config import load_settings
+    from engine.runtime import Runtime
+    from engine.service import Service
+    from engine.store import Tx
+
+    clock = FixedClock(datetime.fromisoformat("2026-03-02T08:00:00+07:00"))
+    service = Service.open(load_settings(None, db_url), clock=clock, calendar=BusinessCalendar.default())
+    inside: list[bool] = [False]
+    reads_inside: list[str] = []
+    real_complete = Runtime.complete
+
+    def complete(self, *args, **kwargs):
+        inside[0] = True
+        try:
+            return real_complete(self, *args, **kwargs)
+        finally:
+            inside[0] = False
+
+    for name in ("latest_definition_ref", "latest_definition", "definition_content"):
+        real = getattr(Tx, name)
+
+        def watched(self, *args, _real=real, _name=name, **kwargs):
+            if inside[0]:
+                reads_inside.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Tx, name, watched)
+    monkeypatch.setattr(Runtime, "complete", complete)
+    try:
+        service.deploy([ROOT / "bpmn", ROOT / "forms"])
+        view = service.start_case(CODE, applicant="Công ty TNHH Ánh Dương", received_at=None, data=None, actor="lan")
+        task = next(t for t in view["tasks"] if t["element_id"] == "receive")
+        view = service.complete_task(task["task_id"], demo_data.default_step_data(
+            "receive", applicant="Công ty TNHH Ánh Dương", today=clock.now().date()), actor="lan")
+    finally:
+        service.close()
+    assert any(e["type"] == "decision_evaluated" for e in view["events"])  # the table really ran inside complete
+    assert reads_inside == []

@@ -133,11 +133,20 @@ def decider(latest: Callable[[str, str], tuple[dict | None, Any]]) -> Callable[[
     return decide
 
 
-def runtime_at(ctx: Context, tx: Tx, now: datetime) -> Runtime:
-    """A runtime whose clock is the command's one `now` (timers and expressions read it, never the wall clock)."""
+def runtime_at(ctx: Context, tx: Tx, now: datetime, definition: Compiled | None = None) -> Runtime:
+    """A runtime whose clock is the command's one `now` (timers and expressions read it, never the wall clock).
+    With the `definition` it will run, the newest version of every decision table the diagram names is read here,
+    before the runtime starts (with the case's definitions head these are cache hits), so the runtime does not reach
+    back into the store; without it, or for a table the diagram does not name, a table is looked up when a
+    business-rule task asks."""
     from engine.runtime import Runtime
 
-    return Runtime(FixedClock(now), ctx.calendar, decider(lambda kind, key: latest_model(ctx, tx, kind, key)))
+    if definition is None:
+        latest = lambda kind, key: latest_model(ctx, tx, kind, key)  # noqa: E731
+    else:
+        tables = {ref.decision_ref: latest_model(ctx, tx, "dmn", ref.decision_ref) for ref in definition.info.decisions}
+        latest = lambda kind, key: tables[key] if key in tables else latest_model(ctx, tx, kind, key)  # noqa: E731
+    return Runtime(FixedClock(now), ctx.calendar, decider(latest))
 
 
 def workflow_of(ctx: Context, tx: Tx, runtime: Runtime, definition: Compiled, case: CaseRow) -> Any:

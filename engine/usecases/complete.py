@@ -35,7 +35,7 @@ def complete_task(ctx: base.Context, task_id: str, data: Mapping[str, Any] | Non
         if initiator in values:
             raise InvalidInput(f"Dữ liệu của bước không được đặt biến '{initiator}' (người tiếp nhận hồ sơ).",
                                variable=initiator)
-        runtime = base.runtime_at(ctx, tx, now)
+        runtime = base.runtime_at(ctx, tx, now, definition)
         workflow = base.workflow_of(ctx, tx, runtime, definition, case)
         derived = runtime.complete(workflow, task_row["id"], values)
         events = base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=definition)

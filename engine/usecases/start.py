@@ -43,7 +43,7 @@ def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: dat
         procedure, definition, compiled = _definition(ctx, tx, code)
         initiator = _initiator(compiled, user.id, extra)
         case, started = _new_case(ctx, tx, procedure, definition, compiled, code, applicant, received, extra, now)
-        runtime = base.runtime_at(ctx, tx, now)
+        runtime = base.runtime_at(ctx, tx, now)  # a new case runs no decision before its first step, as a rule
         workflow, derived = runtime.start(compiled, workflow_start_data(case, {**extra, **initiator}, ctx.calendar))
         events = [started] + base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar,
                                          definition=compiled)

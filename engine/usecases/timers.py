@@ -41,7 +41,7 @@ def fire_due_timers(ctx: base.Context, *, batch: int = 200, limit: int | None = 
 def _fire_case(ctx: base.Context, tx: Tx, case_id: str, now: datetime) -> list[dict]:
     case = tx.case(case_id, with_head=True)
     definition = base.compiled(ctx, tx, case["definition_id"])
-    runtime = base.runtime_at(ctx, tx, now)
+    runtime = base.runtime_at(ctx, tx, now, definition)
     workflow = base.workflow_of(ctx, tx, runtime, definition, case)
     derived = runtime.fire_timers(workflow)
     events = base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=definition)
