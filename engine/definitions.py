@@ -13,11 +13,15 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from engine.errors import InvalidInput, NotFound
 from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, check_form_depth, check_json_depth, check_xml_shape, read_bounded
 from engine.workflow_cache import DEFINITIONS
+
+if TYPE_CHECKING:  # each loader is imported by the function that uses it (start-up time)
+    from engine.forms.model import Form
+    from engine.rules.dmn import DmnModel
 
 # What the engine itself puts into every case's data at start: conditions may read these without a form.
 START_VARIABLES = frozenset({
@@ -30,7 +34,7 @@ _forms = DEFINITIONS.forms  # content hash -> parsed form (engine.workflow_cache
 _dmn = DEFINITIONS.decisions  # content hash -> parsed DMN model
 
 
-def load_form_cached(content: bytes, filename: str):
+def load_form_cached(content: bytes, filename: str) -> Form:
     from engine.forms import load_form
 
     digest = hashlib.sha256(content).hexdigest()  # engine.runtime.content_hash, without loading the runtime
@@ -39,7 +43,7 @@ def load_form_cached(content: bytes, filename: str):
     return _forms[digest]
 
 
-def load_dmn_cached(content: bytes, filename: str):
+def load_dmn_cached(content: bytes, filename: str) -> DmnModel:
     from engine.rules import load_dmn
 
     digest = hashlib.sha256(content).hexdigest()  # engine.runtime.content_hash, without loading the runtime
@@ -48,7 +52,7 @@ def load_dmn_cached(content: bytes, filename: str):
     return _dmn[digest]
 
 
-def cached_model(kind: str, digest: str):
+def cached_model(kind: str, digest: str) -> Form | DmnModel | None:
     """A form or decision model already parsed in this process, by content hash; None if not yet."""
     return (_forms if kind == "form" else _dmn).get(digest)
 

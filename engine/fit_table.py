@@ -28,7 +28,7 @@ class Column:
     least: int = 0  # a text column's comfortable width: optional columns are dropped before it gets narrower
 
 
-def fitted_table(console: Console, columns: Sequence[Column], rows: Iterable[Sequence[Any]], **table_options) -> Table:
+def fitted_table(console: Console, columns: Sequence[Column], rows: Iterable[Sequence[Any]], **table_options: Any) -> Table:
     """A rich Table of `rows` that fits `console.width` without cutting ids or numbers (see the module docstring)."""
     rows = [[cell if cell is not None else "" for cell in row] for row in rows]
     hard = [_minimum(column, [row[i] for row in rows]) for i, column in enumerate(columns)]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # types only: each is imported by the property that builds it (start-up time)
+    from engine.calendar import BusinessCalendar, Clock
+    from engine.config import Settings
+    from engine.origin import Origin
+    from engine.service import Service
 
 
 @dataclass
@@ -17,13 +23,13 @@ class AppContext:
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
-    def settings(self):
+    def settings(self) -> Settings:
         from engine.config import load_settings
 
         return load_settings(self.config_path, self.db_url)
 
     @cached_property
-    def clock(self):
+    def clock(self) -> Clock:
         from engine.calendar import FixedClock, SystemClock, parse_instant
 
         if not self.now:
@@ -34,14 +40,14 @@ class AppContext:
         return FixedClock(parse_instant(self.now))
 
     @cached_property
-    def calendar(self):
+    def calendar(self) -> BusinessCalendar:
         from engine.calendar import BusinessCalendar
 
         # The default calendar is built once per process; a configured one is built from its table.
         return BusinessCalendar.from_config(self.settings.calendar) if self.settings.calendar else BusinessCalendar.default()
 
     @cached_property
-    def origin(self):
+    def origin(self) -> Origin:
         from engine.origin import process_origin
 
         return process_origin(self.settings)
@@ -58,7 +64,7 @@ class AppContext:
         return default_officer(self.settings, self.origin)
 
     @cached_property
-    def service(self):
+    def service(self) -> Service:
         from engine.service import Service
 
         if self.user:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
 from typer.core import TyperGroup
 
@@ -121,12 +122,12 @@ class LazyGroup(TyperGroup):
     modules: tuple[str, ...] = ()  # modules with a `register(app)` function, in help order (set by engine.cli.main)
     lazy: dict[str, str] = {}  # command name -> its module
 
-    def list_commands(self, ctx) -> list[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:
         for module in self.modules:  # help lists every command, so every module is needed
             self._load(module)
         return list(self.commands)
 
-    def get_command(self, ctx, cmd_name: str):
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.lazy:
             self._load(self.lazy[cmd_name], only=cmd_name)
         if cmd_name not in self.commands:

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from engine.errors import EngineError
@@ -26,7 +27,7 @@ log = logging.getLogger("tthc.server")
 PENDING = ("external-task", "message", "signal", "incident", "condition", "event-subscription")
 
 
-async def not_implemented(request: Request):
+async def not_implemented(request: Request) -> Response:
     path = request.path_params.get("path", "")
     first = path.strip("/").split("/", 1)[0]
     if first in PENDING:
@@ -38,17 +39,17 @@ async def not_implemented(request: Request):
                           "xem /engine-rest/openapi.json để biết các tài nguyên được hỗ trợ.")
 
 
-async def openapi(request: Request):
+async def openapi(request: Request) -> Response:
     from engine.server.openapi import document
 
     return json_response(document())
 
 
-async def _engine_error(request: Request, exc: EngineError):
+async def _engine_error(request: Request, exc: EngineError) -> Response:
     return engine_error_response(exc)
 
 
-async def _http_error(request: Request, exc: HTTPException):
+async def _http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 405:
         return error_response(405, "RestException", f"Phương thức {request.method} không dùng được cho "
                                                      f"'{request.url.path}'.")
@@ -58,11 +59,11 @@ async def _http_error(request: Request, exc: HTTPException):
                           f"Yêu cầu không hợp lệ ({exc.status_code}): {exc.detail}")
 
 
-async def _too_large(request: Request, exc: BodyTooLarge):
+async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
     return error_response(413, "InvalidRequestException", "Nội dung yêu cầu quá lớn.")
 
 
-async def _unexpected(request: Request, exc: Exception):
+async def _unexpected(request: Request, exc: Exception) -> Response:
     # A bug: its traceback goes to the server's log, the client gets one sentence (no internals, no personal data).
     log.error("Lỗi không lường trước ở %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "ProcessEngineException", "Lỗi nội bộ của máy chủ; chi tiết đã ghi vào nhật ký.")

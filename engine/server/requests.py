@@ -6,12 +6,17 @@ import inspect
 import json
 from typing import Any, Callable
 
+from typing import TYPE_CHECKING
+
 from starlette.requests import Request
 
 from engine.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from engine.server.context import ServerContext
 
-def ctx(request: Request):
+
+def ctx(request: Request) -> ServerContext:
     return request.app.state.ctx
 
 

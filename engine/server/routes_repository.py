@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path, PurePath
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.definitions import CATALOG_NAME, KINDS
@@ -21,7 +22,7 @@ _TEXT_FIELDS = {"deployment-name", "deployment-source", "deploy-changed-only", "
 MAX_PARTS = 50
 
 
-async def version(request: Request):
+async def version(request: Request) -> Response:
     return json_response({"version": shapes.ENGINE_VERSION})
 
 
@@ -33,7 +34,7 @@ def _deployments(rows: list[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
-async def deployment_list(request: Request):
+async def deployment_list(request: Request) -> Response:
     rows = await run(request, lambda svc: svc.definitions())
     grouped = _deployments(rows)
     wanted = request.query_params.get("id")
@@ -43,12 +44,12 @@ async def deployment_list(request: Request):
     return json_response(page(request, docs))
 
 
-async def deployment_count(request: Request):
+async def deployment_count(request: Request) -> Response:
     rows = await run(request, lambda svc: svc.definitions())
     return json_response({"count": len(_deployments(rows))})
 
 
-async def deployment_get(request: Request):
+async def deployment_get(request: Request) -> Response:
     dep_id = request.path_params["id"]
     rows = await run(request, lambda svc: svc.definitions())
     items = _deployments(rows).get(dep_id)
@@ -57,7 +58,7 @@ async def deployment_get(request: Request):
     return json_response(shapes.deployment(dep_id, items))
 
 
-async def deployment_create(request: Request):
+async def deployment_create(request: Request) -> Response:
     form = await request.form(max_files=MAX_PARTS, max_fields=MAX_PARTS,
                               max_part_size=ctx(request).options.max_upload_bytes)
     try:
@@ -132,7 +133,7 @@ def _select_definitions(request: Request, rows: list[dict]) -> list[dict]:
     return rows
 
 
-async def definition_list(request: Request):
+async def definition_list(request: Request) -> Response:
     rows = await run(request, lambda svc: svc.definitions("bpmn"))
     docs = [shapes.process_definition(r) for r in _select_definitions(request, rows)]
     docs = sort(request, docs, {"key": lambda d: d["key"], "version": lambda d: d["version"],
@@ -141,7 +142,7 @@ async def definition_list(request: Request):
     return json_response(page(request, docs))
 
 
-async def definition_count(request: Request):
+async def definition_count(request: Request) -> Response:
     rows = await run(request, lambda svc: svc.definitions("bpmn"))
     return json_response({"count": len(_select_definitions(request, rows))})
 
@@ -162,12 +163,12 @@ def _definition_row(svc, *, key: str | None = None, def_id: str | None = None) -
     return rows[0]
 
 
-async def definition_get(request: Request):
+async def definition_get(request: Request) -> Response:
     row = await run(request, lambda svc: _definition_row(svc, **_which(request)))
     return json_response(shapes.process_definition(row))
 
 
-async def definition_xml(request: Request):
+async def definition_xml(request: Request) -> Response:
     def read(svc):
         row = _definition_row(svc, **_which(request))
         return row, svc.definition_source("bpmn", row["key"], row["version"])
@@ -182,7 +183,7 @@ def _which(request: Request) -> dict:
     return {"key": params["key"]} if "key" in params else {"def_id": params["id"]}
 
 
-async def definition_start(request: Request):
+async def definition_start(request: Request) -> Response:
     """Start = `tthc start`: the procedure code, the applicant and the received time come as variables.
 
     `applicant_name` (String, required) → --applicant; `received_at` (Date, optional) → --received-at;

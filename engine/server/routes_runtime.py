@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.history import EventType
@@ -62,7 +63,7 @@ def _case_filter(request: Request) -> dict:
     return {"ids": ids, "process_key": q.get("processDefinitionKey") or None}
 
 
-async def instance_list(request: Request):
+async def instance_list(request: Request) -> Response:
     rows = await run(request, lambda svc: svc.cases(active=True, **_case_filter(request)))
     docs = [shapes.process_instance(r["id"], shapes.definition_id(r["definition_key"], r["definition_version"]))
             for r in rows]
@@ -71,7 +72,7 @@ async def instance_list(request: Request):
     return json_response(page(request, docs))
 
 
-async def instance_count(request: Request):
+async def instance_count(request: Request) -> Response:
     rows = await run(request, lambda svc: svc.cases(active=True, **_case_filter(request)))
     return json_response({"count": len(rows)})
 
@@ -84,14 +85,14 @@ def _active_case(svc, case_id: str) -> dict:
     return rows[0]
 
 
-async def instance_get(request: Request):
+async def instance_get(request: Request) -> Response:
     case_id = request.path_params["id"]
     row = await run(request, lambda svc: _active_case(svc, case_id))
     return json_response(shapes.process_instance(row["id"], shapes.definition_id(row["definition_key"],
                                                                                row["definition_version"])))
 
 
-async def instance_variables(request: Request):
+async def instance_variables(request: Request) -> Response:
     case_id = request.path_params["id"]
 
     def read(svc):
@@ -103,7 +104,7 @@ async def instance_variables(request: Request):
 
 
 # --- history ------------------------------------------------------------------------------------------------------
-async def history_instances(request: Request):
+async def history_instances(request: Request) -> Response:
     finished, unfinished = bool_param(request, "finished"), bool_param(request, "unfinished")
     active = None
     if finished and not unfinished:
@@ -142,7 +143,7 @@ def _case_with_definition(svc, case_id: str) -> tuple[dict, str]:
     return row, shapes.definition_id(row["definition_key"], row["definition_version"])
 
 
-async def history_activities(request: Request):
+async def history_activities(request: Request) -> Response:
     case_id = _one_case(request)
 
     def read(svc):
@@ -181,7 +182,7 @@ def _as_dt(value):
     return value if not isinstance(value, str) else parse_date(value, "thời điểm")
 
 
-async def history_tasks(request: Request):
+async def history_tasks(request: Request) -> Response:
     case_id = request.query_params.get("processInstanceId") or _one_case(request)
 
     def read(svc):
@@ -197,7 +198,7 @@ async def history_tasks(request: Request):
     return json_response(page(request, docs))
 
 
-async def history_variables(request: Request):
+async def history_variables(request: Request) -> Response:
     case_id = _one_case(request)
     wanted = request.query_params.get("variableName")
 

@@ -118,12 +118,12 @@ def _clean(docs: list[dict]) -> list[dict]:
     return docs
 
 
-async def task_list(request: Request):
+async def task_list(request: Request) -> Response:
     docs = await run(request, lambda svc: _query(request, svc))
     return json_response(_clean(page(request, sort(request, docs, _SORT))))
 
 
-async def task_count(request: Request):
+async def task_count(request: Request) -> Response:
     docs = await run(request, lambda svc: _query(request, svc))
     return json_response({"count": len(docs)})
 
@@ -143,7 +143,7 @@ def _open_task(svc, task_id: str, actor: str):
     return row, form
 
 
-async def task_get(request: Request):
+async def task_get(request: Request) -> Response:
     task_id, actor = request.path_params["id"], user(request)
 
     def read(svc):
@@ -154,7 +154,7 @@ async def task_get(request: Request):
     return json_response(shapes.task(shapes.task_view_from_row(row), _definition(defs, row["case_id"])))
 
 
-async def form_variables(request: Request):
+async def form_variables(request: Request) -> Response:
     """Each form field with the case's current value (or the field's default), typed as Camunda does."""
     from engine.server.routes_runtime import case_variables
 
@@ -180,7 +180,7 @@ async def form_variables(request: Request):
     return json_response(out)
 
 
-async def task_variables(request: Request):
+async def task_variables(request: Request) -> Response:
     """The variables visible from the step: its case's (Camunda's task scope adds none of its own here)."""
     from engine.server.routes_runtime import case_variables
 
@@ -197,7 +197,7 @@ async def task_variables(request: Request):
 _FIELD_TYPES = {"checkbox": "Boolean", "number": "Double", "checklist": "Json", "taglist": "Json"}
 
 
-async def deployed_form(request: Request):
+async def deployed_form(request: Request) -> Response:
     """The Camunda Form JSON of the step, as deployed (the newest version, as the engine validates against)."""
     task_id, actor = request.path_params["id"], user(request)
 
@@ -212,15 +212,15 @@ async def deployed_form(request: Request):
     return Response(content, media_type="application/json")
 
 
-async def claim(request: Request):
+async def claim(request: Request) -> Response:
     return await _assign(request, "claim_task")
 
 
-async def unclaim(request: Request):
+async def unclaim(request: Request) -> Response:
     return await _assign(request, "unclaim_task")
 
 
-async def _assign(request: Request, method: str):
+async def _assign(request: Request, method: str) -> Response:
     task_id, actor = request.path_params["id"], user(request)
     body = await json_body(request)
     if method == "claim_task":
@@ -236,7 +236,7 @@ async def _assign(request: Request, method: str):
     return Response(status_code=204)
 
 
-async def complete(request: Request):
+async def complete(request: Request) -> Response:
     """Complete with the form's variables; `withVariablesInReturn` answers the case's variables afterwards."""
     from engine.server.routes_runtime import case_variables
 

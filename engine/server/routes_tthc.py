@@ -17,13 +17,13 @@ from engine.server.requests import ctx, int_param, run
 REPORT_FORMATS = ("json", "csv", "html")
 
 
-async def case_history(request: Request):
+async def case_history(request: Request) -> Response:
     case_id = request.path_params["id"]
     events = await run(request, lambda svc: svc.history(case_id))
     return json_response({"case_id": case_id, "events": events})
 
 
-async def case_verify(request: Request):
+async def case_verify(request: Request) -> Response:
     from engine.audit.verify import verify_case
 
     case_id = request.path_params["id"]
@@ -37,7 +37,7 @@ async def case_verify(request: Request):
     return json_response(verdict.to_dict())
 
 
-async def case_view(request: Request):
+async def case_view(request: Request) -> Response:
     from engine.audit.diagram_svg import render_svg
     from engine.audit.html import case_view_html
     from engine.audit.records import load_record
@@ -58,7 +58,7 @@ async def case_view(request: Request):
     return HTMLResponse(await run(request, render))
 
 
-async def reports(request: Request):
+async def reports(request: Request) -> Response:
     from engine.cli.report_cmds import _period
     from engine.reports.build import build_report
 
