@@ -25,6 +25,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import assignment
+from engine.dialect import messages
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
@@ -221,6 +222,27 @@ class Runtime:
     def fire_timers(self, workflow: BpmnWorkflow) -> list[dict]:
         before = self._snapshot(workflow)
         _run_engine(workflow.refresh_timers)
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before)
+
+    # --- messages (engine/dialect/messages.py; correlated by engine/usecases/correlate.py) ----------------------
+    def message_subscriptions(self, workflow: BpmnWorkflow, name: str) -> list[Any]:
+        """The elements of this case waiting for message `name`, in the order of the task tree."""
+        return messages.waiting(_tree(workflow), name)
+
+    def waiting_messages(self, workflow: BpmnWorkflow) -> str | None:
+        """The `cases.waiting_messages` value: the names this case waits for."""
+        return messages.encode(t.task_spec.event_definition.name for t in messages.waiting(workflow.tasks.values()))
+
+    def correlate(self, workflow: BpmnWorkflow, subscription: Any, data: Mapping[str, Any]) -> list[dict]:
+        """Deliver a message to one waiting element: its variables become case data (Camunda sets them as process
+        variables) and the workflow runs on."""
+        from SpiffWorkflow.bpmn import BpmnEvent
+
+        before = self._snapshot(workflow)
+        definition = subscription.task_spec.event_definition
+        _run_engine(lambda: workflow.catch(BpmnEvent(type(definition)(definition.name), dict(data))))
+        self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before)
 

@@ -25,6 +25,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.messages import MessageParserMixin
 from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
 
@@ -105,7 +106,7 @@ class _EngineTimerMixin:
         return self.process_parser.lane_id(self.bpmn_id)
 
 
-class StartEventParser(_EngineTimerMixin, CamundaStartEventParser):
+class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventParser):
     def parse_extensions(self, node=None):
         extensions = super().parse_extensions(node)
         # The variable that receives the officer who starts the case (`${initiator}` in assignments).
@@ -117,11 +118,11 @@ class EndEventParser(_EngineTimerMixin, CamundaEndEventParser):
     pass
 
 
-class CatchEventParser(_EngineTimerMixin, CamundaIntermediateCatchEventParser):
+class CatchEventParser(MessageParserMixin, _EngineTimerMixin, CamundaIntermediateCatchEventParser):
     pass
 
 
-class BoundaryEventParser(_EngineTimerMixin, CamundaBoundaryEventParser):
+class BoundaryEventParser(MessageParserMixin, _EngineTimerMixin, CamundaBoundaryEventParser):
     pass
 
 

@@ -2,7 +2,7 @@
 
 Everything the engine cannot execute safely is refused here with the file, the element id and what to change,
 so that nothing fails half-way through a citizen's case at run time: script and service tasks, subprocesses,
-message/signal/error events, cycle timers, reserved ids, conditions outside the `${...}` grammar, timer values that
+message throw, signal and error events (message catch events: engine/dialect/messages.py), cycle timers, reserved ids, conditions outside the `${...}` grammar, timer values that
 are not ISO 8601. The result, `BpmnInfo`, is plain data (no SpiffWorkflow objects) for the catalog and the checks
 that need the forms and decision tables.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
+from engine.dialect.messages import check_messages
 from engine.dialect.parser import form_ref_of
 from engine.dialect.timers import check_time_date, is_working_duration
 from engine.dialect.xml import NS, parse_xml
@@ -26,19 +27,18 @@ ALLOWED = {
     "lane", "flowNodeRef", "childLaneSet", "textAnnotation", "association", "documentation", "extensionElements",
     "conditionExpression", "timerEventDefinition", "timeDuration", "timeDate", "terminateEventDefinition",
     "incoming", "outgoing", "text",
+    "messageEventDefinition", "receiveTask",  # engine/dialect/messages.py checks where and how
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
     "serviceTask": "tác vụ dịch vụ (service task) chưa được hỗ trợ",
     "sendTask": "tác vụ gửi (send task) chưa được hỗ trợ",
-    "receiveTask": "tác vụ nhận (receive task) chưa được hỗ trợ",
     "callActivity": "gọi quy trình khác (call activity) chưa được hỗ trợ",
     "subProcess": "quy trình con (sub-process) chưa được hỗ trợ",
     "transaction": "giao dịch (transaction) chưa được hỗ trợ",
     "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
     "eventBasedGateway": "cổng sự kiện (event-based gateway) chưa được hỗ trợ",
     "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
-    "messageEventDefinition": "sự kiện thông điệp (message) chưa được hỗ trợ",
     "signalEventDefinition": "sự kiện tín hiệu (signal) chưa được hỗ trợ",
     "errorEventDefinition": "sự kiện lỗi (error) chưa được hỗ trợ",
     "escalationEventDefinition": "sự kiện leo thang (escalation) chưa được hỗ trợ",
@@ -172,6 +172,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_timers(process, filename, info)
     _check_tasks(process, filename, info, lane_of)
     _check_events(process, filename)
+    check_messages(root, process, filename)
     return info
 
 
@@ -281,8 +282,11 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
         for event in process.findall(f"bpmn:{kind}", NS):
-            if event.find("bpmn:timerEventDefinition", NS) is None:
-                raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer)", event.sourceline)
+            if event.find("bpmn:timerEventDefinition", NS) is None and event.find("bpmn:messageEventDefinition", NS) is None:
+                raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer) và thông điệp "
+                            "(message)", event.sourceline)
     for event in process.findall("bpmn:startEvent", NS):
-        if len([c for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]):
-            raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event)")
+        kinds = [_local(c.tag) for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
+        if kinds and kinds != ["messageEventDefinition"]:
+            raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event) và thông "
+                        "điệp (message start event)")
