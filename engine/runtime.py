@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -137,9 +138,10 @@ class OpenTask:
 
 
 def _is_timer(spec) -> bool:
-    return isinstance(spec, CatchingEvent) and isinstance(
-        getattr(spec, "event_definition", None), (WorkingDurationTimer, EngineTimeDateTimer)
-    )
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):  # an event-based gateway: the library's one waiting task
+        return any(isinstance(d, (WorkingDurationTimer, EngineTimeDateTimer)) for d in definition.event_definitions)
+    return isinstance(spec, CatchingEvent) and isinstance(definition, (WorkingDurationTimer, EngineTimeDateTimer))
 
 
 def _attached_to(task) -> Any:
@@ -232,15 +234,15 @@ class Runtime:
 
     def waiting_messages(self, workflow: BpmnWorkflow) -> str | None:
         """The `cases.waiting_messages` value: the names this case waits for."""
-        return messages.encode(t.task_spec.event_definition.name for t in messages.waiting(workflow.tasks.values()))
+        return messages.encode(n for t in messages.waiting(workflow.tasks.values()) for n in messages.names(t.task_spec))
 
-    def correlate(self, workflow: BpmnWorkflow, subscription: Any, data: Mapping[str, Any]) -> list[dict]:
-        """Deliver a message to one waiting element: its variables become case data (Camunda sets them as process
-        variables) and the workflow runs on."""
+    def correlate(self, workflow: BpmnWorkflow, subscription: Any, name: str, data: Mapping[str, Any]) -> list[dict]:
+        """Deliver message `name` to one waiting element: its variables become case data (Camunda sets them as
+        process variables) and the workflow runs on."""
         from SpiffWorkflow.bpmn import BpmnEvent
 
         before = self._snapshot(workflow)
-        definition = subscription.task_spec.event_definition
+        definition = messages.message_definition(subscription.task_spec, name)
         _run_engine(lambda: workflow.catch(BpmnEvent(type(definition)(definition.name), dict(data))))
         self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
@@ -422,6 +424,9 @@ class Runtime:
     def _timer_events(task) -> list[dict]:
         """A fired timer, and the step it is attached to overdue if that step is still open."""
         spec, owner = task.task_spec, _attached_to(task)
+        if isinstance(spec.event_definition, MultipleEventDefinition) and any(
+                name in task.internal_data for name in messages.names(spec)):
+            return []  # an event-based gateway that a message won (the library keeps its payload by name)
         events = [{
             "type": TIMER_FIRED,
             "element_id": spec.bpmn_id,

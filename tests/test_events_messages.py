@@ -252,3 +252,53 @@ def test_four_officers_correlating_the_same_message_at_once_deliver_it_exactly_o
     assert sorted(outcomes) == ["delivered"] + ["not found"] * 3, outcomes
     assert [t for t, _ in _types(deployed, case_id)].count("message_correlated") == 1
     _verified(deployed, case_id)
+
+
+def _waiting_at_gateway(cli):
+    view = _start(cli, "ev_event_gateway")
+    view = _complete(cli, view, "2026-03-02T09:00")
+    assert view["waiting_messages"] == ["ho_so_bo_sung"]
+    return view["case_id"]
+
+
+def test_an_event_based_gateway_taken_by_the_message_ends_the_timer(deployed):
+    won, lost = _waiting_at_gateway(deployed), _waiting_at_gateway(deployed)
+    result = deployed("correlate", "ho_so_bo_sung", "--case", won, "--json", now="2026-03-03T09:00", user="lan")
+    assert result.code == 0, result.err
+    assert [t["element_id"] for t in result.json()["tasks"]] == ["ut_check"]
+    assert _types(deployed, won)[-2:] == [("message_correlated", "gw_wait"), ("task_created", "ut_check")]
+    # Two working days after 09:00 Monday: only the other case's timer is still there to fire.
+    tick = deployed("tick", "--json", now="2026-03-05T09:00").json()
+    assert {(e["type"], e["element_id"], e["case_id"]) for e in tick["events"] if e["type"] == "timer_fired"} == {
+        ("timer_fired", "gw_wait", lost)}
+    _verified(deployed, won)
+
+
+def test_an_event_based_gateway_taken_by_the_timer_ends_the_wait_for_the_message(deployed):
+    case_id = _waiting_at_gateway(deployed)
+    assert deployed("tick", "--json", now="2026-03-04T08:59").json()["fired"] == 0  # 2 working days not yet over
+    tick = deployed("tick", "--json", now="2026-03-04T09:01").json()
+    assert tick["fired"] == 1
+    view = deployed("show", case_id, "--json").json()
+    assert view["status"] == "completed" and view["waiting_messages"] == []
+    assert ("end_reached", "end_expired") in _types(deployed, case_id)
+    late = deployed("correlate", "ho_so_bo_sung", "--case", case_id, "--json", now="2026-03-04T10:00", user="lan")
+    assert late.code == 3
+    _verified(deployed, case_id)
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ('<bpmn:sequenceFlow id="f3" sourceRef="gw_wait" targetRef="catch_supplement" />',
+     '<bpmn:sequenceFlow id="f3" sourceRef="gw_wait" targetRef="ut_check" />', "sau cổng sự kiện"),
+    ('<bpmn:sequenceFlow id="f4" sourceRef="gw_wait" targetRef="timer_expired" />',
+     '<bpmn:sequenceFlow id="f4" sourceRef="gw_wait" targetRef="timer_expired"><bpmn:conditionExpression '
+     'xsi:type="bpmn:tFormalExpression">${a}</bpmn:conditionExpression></bpmn:sequenceFlow>', "không có điều kiện"),
+])
+def test_an_event_based_gateway_that_does_not_lead_to_catching_events_is_refused(cli, fixtures, tmp_path, old, new,
+                                                                                 needle):
+    text = (fixtures / "bpmn" / EVENTS / "event_gateway.bpmn").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    (tmp_path / "g.bpmn").write_text(text.replace(old, new), encoding="utf-8")
+    result = cli("deploy", str(tmp_path / "g.bpmn"), "--json")
+    assert result.code == 4, result.out
+    assert needle in result.err_json()["message"]

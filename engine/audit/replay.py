@@ -252,7 +252,8 @@ class _Replay:
                              f"'{message['payload'].get('message')}'.", message["seq"])
                 self.result.stopped_at = message["seq"]
                 raise _Stop
-            derived += self.runtime.correlate(self.workflow, subscription[0], message["payload"].get("data") or {})
+            derived += self.runtime.correlate(self.workflow, subscription[0], message["payload"].get("message"),
+                                              message["payload"].get("data") or {})
         recorded = p.get("calendar_policy") or {}
         if recorded.get("fingerprint") != policy.get("fingerprint"):
             self.result.warnings.append(
@@ -287,7 +288,7 @@ class _Replay:
             raise _Stop
         now = self.clock.now()
         data = p.get("data") or {}
-        derived = self.runtime.correlate(self.workflow, waiting[0], data)
+        derived = self.runtime.correlate(self.workflow, waiting[0], p.get("message"), data)
         events = [correlated_event(p.get("message"), event["element_id"], data, p.get("business_key"))]
         return self._commit(events + self._follow(derived, now), actor, now)
 

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
@@ -64,6 +65,34 @@ def check_messages(root, process, filename: str) -> None:
                         owner.sourceline)
     for task in process.findall("bpmn:receiveTask", NS):
         _message_name(messages, task.get("messageRef"), filename, task.get("id"), task.sourceline)
+    for gateway in process.findall("bpmn:eventBasedGateway", NS):
+        _check_event_gateway(process, gateway, by_id, filename)
+
+
+def _check_event_gateway(process, gateway, by_id: dict, filename: str) -> None:
+    """Camunda 7: an event-based gateway leads, without conditions, to at least two catching events (message or
+    timer) or receive tasks, each with that gateway as its only way in; the first to happen wins, the others end."""
+    gid = gateway.get("id")
+    outgoing = [f for f in process.findall("bpmn:sequenceFlow", NS) if f.get("sourceRef") == gid]
+    if len(outgoing) < 2:
+        raise _fail(filename, gid, "cổng sự kiện phải dẫn tới ít nhất hai sự kiện chờ", gateway.sourceline)
+    timers = [f for f in outgoing if by_id.get(f.get("targetRef")) is not None
+              and by_id[f.get("targetRef")].find("bpmn:timerEventDefinition", NS) is not None]
+    if len(timers) > 1:  # the library keeps one due time per waiting gateway
+        raise _fail(filename, gid, "cổng sự kiện chỉ được chờ một hẹn giờ", gateway.sourceline)
+    for flow in outgoing:
+        target = by_id.get(flow.get("targetRef"))
+        kind = _local(target.tag) if target is not None else None
+        waits = kind == "receiveTask" or (kind == "intermediateCatchEvent" and (
+            target.find("bpmn:messageEventDefinition", NS) is not None
+            or target.find("bpmn:timerEventDefinition", NS) is not None))
+        if flow.find("bpmn:conditionExpression", NS) is not None or not waits:
+            raise _fail(filename, flow.get("id"), "sau cổng sự kiện chỉ được là sự kiện chờ thông điệp, hẹn giờ hoặc "
+                        "tác vụ nhận, không có điều kiện", flow.sourceline)
+        incoming = [f for f in process.findall("bpmn:sequenceFlow", NS) if f.get("targetRef") == target.get("id")]
+        if len(incoming) != 1:
+            raise _fail(filename, target.get("id"), "sự kiện sau cổng sự kiện chỉ được có một luồng vào",
+                        target.sourceline)
 
 
 def _message_name(messages: dict, ref: str | None, filename: str, owner_id: str | None, line: int | None) -> str:
@@ -90,10 +119,26 @@ def is_message(spec) -> bool:
     return isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
 
 
+def names(spec) -> list[str]:
+    """The messages an element waits for: its own, or those of the events after an event-based gateway (the library
+    moves them onto the gateway, which then waits for all of them)."""
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, MessageEventDefinition):
+        return [definition.name]
+    if isinstance(definition, MultipleEventDefinition):
+        return [d.name for d in definition.event_definitions if isinstance(d, MessageEventDefinition)]
+    return []
+
+
 def waiting(tasks: Iterable[Any], name: str | None = None) -> list[Any]:
     """The tasks waiting for a message (for `name` only, when given), in the order given."""
-    return [t for t in tasks if t._state == TaskState.WAITING and is_message(t.task_spec)
-            and (name is None or t.task_spec.event_definition.name == name)]
+    return [t for t in tasks if t._state == TaskState.WAITING and (names(t.task_spec) if name is None
+                                                                   else name in names(t.task_spec))]
+
+
+def message_definition(spec, name: str) -> MessageEventDefinition:
+    return next(d for d in ([spec.event_definition] + list(getattr(spec.event_definition, "event_definitions", [])))
+                if isinstance(d, MessageEventDefinition) and d.name == name)
 
 
 def encode(names: Iterable[str]) -> str | None:
@@ -112,4 +157,4 @@ def start_message(spec) -> str | None:
 
 def catches_messages(spec) -> bool:
     """Whether any element of the process waits for a message."""
-    return any(is_message(task_spec) for task_spec in spec.task_specs.values())
+    return any(names(task_spec) for task_spec in spec.task_specs.values())

@@ -27,7 +27,7 @@ ALLOWED = {
     "lane", "flowNodeRef", "childLaneSet", "textAnnotation", "association", "documentation", "extensionElements",
     "conditionExpression", "timerEventDefinition", "timeDuration", "timeDate", "terminateEventDefinition",
     "incoming", "outgoing", "text",
-    "messageEventDefinition", "receiveTask",  # engine/dialect/messages.py checks where and how
+    "messageEventDefinition", "receiveTask", "eventBasedGateway",  # engine/dialect/messages.py checks where and how
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
@@ -37,7 +37,6 @@ REFUSED = {
     "subProcess": "quy trình con (sub-process) chưa được hỗ trợ",
     "transaction": "giao dịch (transaction) chưa được hỗ trợ",
     "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
-    "eventBasedGateway": "cổng sự kiện (event-based gateway) chưa được hỗ trợ",
     "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
     "signalEventDefinition": "sự kiện tín hiệu (signal) chưa được hỗ trợ",
     "errorEventDefinition": "sự kiện lỗi (error) chưa được hỗ trợ",

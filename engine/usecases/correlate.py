@@ -114,7 +114,7 @@ def correlated_event(name: str, element_id: str, values: Mapping[str, Any], key:
 def _deliver(ctx: base.Context, tx: Tx, case: dict, definition, runtime, workflow, task, *, name: str,
              values: dict, key: str | None, actor: str, now: datetime) -> dict:
     element_id = task.task_spec.bpmn_id
-    derived = runtime.correlate(workflow, task, values)
+    derived = runtime.correlate(workflow, task, name, values)
     events = [correlated_event(name, element_id, values, key)] + base.follow(
         runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=definition)
     base.commit(ctx, tx, runtime, workflow, case, events, definition=definition, actor=actor, now=now)

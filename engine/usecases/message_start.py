@@ -48,7 +48,7 @@ def start_by_message(ctx: base.Context, tx: Tx, definition: dict, compiled, *, n
     runtime = base.runtime_at(ctx, tx, now)
     workflow, derived = runtime.start(compiled, start.workflow_start_data(case, {**extra, **initiator}, ctx.calendar))
     subscription = runtime.message_subscriptions(workflow, name)[0]
-    derived += runtime.correlate(workflow, subscription, values)
+    derived += runtime.correlate(workflow, subscription, name, values)
     events = [started, correlated_event(name, subscription.task_spec.bpmn_id, values, key)] + base.follow(
         runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=compiled)
     projected = project(case, events, actor=user.id, now=now, calendar=ctx.calendar, policy=compiled.policy)
