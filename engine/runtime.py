@@ -26,7 +26,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import assignment
-from engine.dialect import messages
+from engine.dialect import messages, signals
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
@@ -244,6 +244,25 @@ class Runtime:
         before = self._snapshot(workflow)
         definition = messages.message_definition(subscription.task_spec, name)
         _run_engine(lambda: workflow.catch(BpmnEvent(type(definition)(definition.name), dict(data))))
+        self.update_case_data(workflow, data)
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before)
+
+    # --- signals (engine/dialect/signals.py; broadcast by engine/usecases/signal.py) -------------------------------
+    def signal_subscriptions(self, workflow: BpmnWorkflow, name: str) -> list[Any]:
+        return signals.waiting(_tree(workflow), name)
+
+    def waiting_signals(self, workflow: BpmnWorkflow) -> str | None:
+        return signals.encode_waiting(workflow.tasks.values())
+
+    def signal(self, workflow: BpmnWorkflow, name: str, data: Mapping[str, Any]) -> list[dict]:
+        """Deliver signal `name` to every element of this case waiting for it (Camunda 7: a broadcast); its
+        variables become case data."""
+        from SpiffWorkflow.bpmn import BpmnEvent
+        from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+
+        before = self._snapshot(workflow)
+        _run_engine(lambda: workflow.catch(BpmnEvent(SignalEventDefinition(name), dict(data))))
         self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before)

@@ -110,6 +110,7 @@ cases = Table(
     # the case by, and the message names the case waits for (engine.dialect.messages.encode; NULL for none).
     Column("business_key", String(200)),
     Column("waiting_messages", Text),
+    Column("waiting_signals", Text),  # the signal names it waits for (engine/usecases/signal.py)
     Index("ix_cases_business_key", "business_key"),
     Index("ix_cases_next_timer", "next_timer_at"),
     # Covering indexes of the reports (engine.reports.queries; revision 0002): a procedure's cases of a period by

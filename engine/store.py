@@ -426,6 +426,15 @@ class Tx:
             stmt = stmt.where(cases.c.business_key == business_key)
         return [row["id"] for row in self._all(stmt.order_by(cases.c.id).limit(limit))]
 
+    def signal_cases(self, name: str, *, after: str = "", limit: int = 200) -> list[str]:
+        """The active cases that wait for signal `name`, in id order after `after` (a broadcast goes through them in
+        batches)."""
+        needle = "\n" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "\n"
+        stmt = (select(cases.c.id).where(cases.c.status == "active", cases.c.id > after,
+                                         cases.c.waiting_signals.like("%" + needle + "%", escape="\\"))
+                .order_by(cases.c.id).limit(limit))
+        return [row["id"] for row in self._all(stmt)]
+
     def due_cases(self, now: datetime, limit: int, exclude: Iterable[str] = ()) -> list[dict]:
         # Strictly before `now`: a timer fires when the clock is past its due instant, never at it.
         # `status || ''` keeps SQLite's planner (no statistics) off ix_cases_status, which would visit every active

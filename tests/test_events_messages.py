@@ -213,6 +213,9 @@ def test_a_correlation_may_not_overwrite_the_case_identity(deployed):
     ('<bpmn:message id="Msg_remind" name="don_doc" />', '<bpmn:message id="Msg_remind" />', "chưa có tên"),
     ('<bpmn:message id="Msg_remind" name="don_doc" />', '<bpmn:message id="Msg_remind" name="${ten}" />', "biểu thức"),
     ('messageRef="Msg_withdraw"', 'messageRef="Msg_none"', "Msg_none"),
+    ('<bpmn:messageEventDefinition id="med_withdraw" messageRef="Msg_withdraw" />',
+     '<bpmn:messageEventDefinition id="med_withdraw" messageRef="Msg_withdraw" /><bpmn:timerEventDefinition '
+     'id="t"><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>', "cổng sự kiện"),
 ])
 def test_a_message_the_engine_cannot_correlate_is_refused_at_deploy(cli, fixtures, tmp_path, old, new, needle):
     text = (fixtures / "bpmn" / EVENTS / "message_boundary.bpmn").read_text(encoding="utf-8")

@@ -30,6 +30,7 @@ EVENT_LABELS = {
     EventType.CASE_ENDED: "Kết thúc hồ sơ",
     EventType.NOTE_ADDED: "Ghi chú",
     EventType.MESSAGE_CORRELATED: "Nhận thông điệp",
+    EventType.SIGNAL_RECEIVED: "Nhận tín hiệu",
 }
 
 OUTCOME_NOTES = {

@@ -42,11 +42,13 @@ from engine.store import Tx
 from engine.usecases.base import decider, follow
 from engine.usecases.complete import validate_form
 from engine.usecases.correlate import correlated_event
+from engine.usecases.signal import received_event
 from engine.usecases.start import case_row, started_event, workflow_start_data
 from engine.calendar import BusinessCalendar
 
 COMMAND_TYPES = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.TASK_CLAIMED, EventType.TASK_UNCLAIMED,
-                 EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED, EventType.MESSAGE_CORRELATED)
+                 EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED, EventType.MESSAGE_CORRELATED,
+                 EventType.SIGNAL_RECEIVED)
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
 # construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
 CASE_SKIP = frozenset({"id", "state", "version", "created_at", "updated_at", "event_seq", "event_hash", "policy"})
@@ -228,6 +230,8 @@ class _Replay:
             return self._assign(event, actor)
         if kind == EventType.MESSAGE_CORRELATED:
             return self._correlate(event, actor)
+        if kind == EventType.SIGNAL_RECEIVED:
+            return self._signal(event, actor)
         return self._note(event)
 
     # --- the commands, as the service runs them --------------------------------------------------------------
@@ -274,6 +278,15 @@ class _Replay:
                 and following["at"] == started["at"] and following["actor"] == started["actor"]:
             return following
         return None
+
+    def _signal(self, event: dict, actor: str) -> list[dict]:
+        """A signal delivered to every element of the case waiting for it, with the variables it recorded."""
+        p = event["payload"]
+        now = self.clock.now()
+        elements = [t.task_spec.bpmn_id for t in self.runtime.signal_subscriptions(self.workflow, p.get("signal"))]
+        data = p.get("data") or {}
+        derived = self.runtime.signal(self.workflow, p.get("signal"), data)
+        return self._commit([received_event(p.get("signal"), elements, data)] + self._follow(derived, now), actor, now)
 
     def _correlate(self, event: dict, actor: str) -> list[dict]:
         """A message delivered to the element the history names, with the variables it recorded."""
@@ -353,6 +366,8 @@ class _Replay:
         self.case["next_timer_at"] = self.runtime.next_timer_at(self.workflow) if self.case["status"] == "active" else None
         self.case["waiting_messages"] = (self.runtime.waiting_messages(self.workflow)
                                          if self.case["status"] == "active" else None)
+        self.case["waiting_signals"] = (self.runtime.waiting_signals(self.workflow)
+                                        if self.case["status"] == "active" else None)
         return events
 
     # --- comparing -------------------------------------------------------------------------------------------

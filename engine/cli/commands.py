@@ -23,5 +23,5 @@ COMMANDS = {
     "replay": "engine.cli.audit_cmds", "verify": "engine.cli.audit_cmds", "slip": "engine.cli.audit_cmds",
     "book": "engine.cli.audit_cmds", "notice": "engine.cli.audit_cmds", "export-xes": "engine.cli.audit_cmds",
     "calendar": "engine.cli.calendar_cmd",
-    "correlate": "engine.cli.event_cmds",
+    "correlate": "engine.cli.event_cmds", "signal": "engine.cli.event_cmds",
 }

@@ -1,4 +1,5 @@
-"""Events from outside the engine: `correlate` delivers a message (engine/usecases/correlate.py)."""
+"""Events from outside the engine: `correlate` delivers a message (engine/usecases/correlate.py), `signal`
+broadcasts a signal (engine/usecases/signal.py)."""
 
 from __future__ import annotations
 
@@ -29,5 +30,26 @@ def correlate(
     emit(view, json_, _render_case)
 
 
+def _render_signal(console, doc: dict) -> None:
+    if not doc["cases"]:
+        console.print(f"Không hồ sơ nào đang chờ tín hiệu '{doc['signal']}'.")
+        return
+    for item in doc["cases"]:
+        console.print(f"Hồ sơ {item['case_id']}: nhận tín hiệu '{doc['signal']}' ở {', '.join(item['elements'])}.")
+
+
+def signal(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Tên tín hiệu (thuộc tính name của bpmn:signal)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Biến của tín hiệu: JSON hoặc @TỆP."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Phát một tín hiệu tới mọi hồ sơ đang chờ nó (trong một giao dịch)."""
+    app = ctx.obj
+    doc = app.service.signal(name, data=read_data(data, app.settings.limits), actor=app.actor)
+    emit(doc, json_, _render_signal)
+
+
 def register(app: typer.Typer) -> None:
     app.command("correlate")(correlate)
+    app.command("signal")(signal)

@@ -51,6 +51,10 @@ def check_messages(root, process, filename: str) -> None:
     for definition in process.iter(f"{{{NS['bpmn']}}}messageEventDefinition"):
         owner = definition.getparent()
         kind, owner_id = _local(owner.tag), owner.get("id")
+        if len([c for c in owner if isinstance(c.tag, str) and c.tag.endswith("EventDefinition")]) > 1:
+            raise _fail(filename, owner_id, "sự kiện nhiều loại (multiple) chưa được hỗ trợ: mỗi sự kiện chỉ chờ một "
+                        "thông điệp, tín hiệu hoặc hẹn giờ; hãy dùng cổng sự kiện (event-based gateway)",
+                        owner.sourceline)
         if kind not in CATCHING:
             raise _fail(filename, owner_id, "sự kiện gửi thông điệp (message throw/end) là việc của hệ thống khác, "
                         "chưa được hỗ trợ; hãy vẽ sự kiện chờ thông điệp ở phía nhận", definition.sourceline)
@@ -93,6 +97,17 @@ def _check_event_gateway(process, gateway, by_id: dict, filename: str) -> None:
         if len(incoming) != 1:
             raise _fail(filename, target.get("id"), "sự kiện sau cổng sự kiện chỉ được có một luồng vào",
                         target.sourceline)
+
+
+def check_start_events(process, filename: str) -> None:
+    """A timer start event would open cases with no applicant and no reception officer: refused with that reason
+    (Camunda 7 starts a process instance on a schedule; a dossier here starts when reception receives it)."""
+    for event in process.findall("bpmn:startEvent", NS):
+        timer = event.find("bpmn:timerEventDefinition", NS)
+        if timer is not None:
+            raise _fail(filename, event.get("id"), "sự kiện bắt đầu hẹn giờ (timer start) không được hỗ trợ: mỗi hồ sơ "
+                        "bắt đầu khi Bộ phận Một cửa tiếp nhận, có người nộp; việc định kỳ hãy để hệ thống bên ngoài "
+                        "gọi `tthc start` hoặc `tthc correlate`", timer.sourceline)
 
 
 def _message_name(messages: dict, ref: str | None, filename: str, owner_id: str | None, line: int | None) -> str:

@@ -2,8 +2,8 @@
 
 Everything the engine cannot execute safely is refused here with the file, the element id and what to change,
 so that nothing fails half-way through a citizen's case at run time: script and service tasks, subprocesses,
-message throw, signal and error events (message catch events: engine/dialect/messages.py), cycle timers, reserved ids, conditions outside the `${...}` grammar, timer values that
-are not ISO 8601. The result, `BpmnInfo`, is plain data (no SpiffWorkflow objects) for the catalog and the checks
+message and signal throw events, error events (catch events: engine/dialect/messages.py, signals.py), cycle timers,
+reserved ids, conditions outside the `${...}` grammar, timer values that are not ISO 8601. The result, `BpmnInfo`, is plain data (no SpiffWorkflow objects) for the catalog and the checks
 that need the forms and decision tables.
 """
 
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
-from engine.dialect.messages import check_messages
+from engine.dialect.messages import check_messages, check_start_events
+from engine.dialect.signals import check_signals
 from engine.dialect.parser import form_ref_of
 from engine.dialect.timers import check_time_date, is_working_duration
 from engine.dialect.xml import NS, parse_xml
@@ -28,6 +29,7 @@ ALLOWED = {
     "conditionExpression", "timerEventDefinition", "timeDuration", "timeDate", "terminateEventDefinition",
     "incoming", "outgoing", "text",
     "messageEventDefinition", "receiveTask", "eventBasedGateway",  # engine/dialect/messages.py checks where and how
+    "signalEventDefinition",  # engine/dialect/signals.py
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
@@ -38,14 +40,16 @@ REFUSED = {
     "transaction": "giao dịch (transaction) chưa được hỗ trợ",
     "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
     "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
-    "signalEventDefinition": "sự kiện tín hiệu (signal) chưa được hỗ trợ",
     "errorEventDefinition": "sự kiện lỗi (error) chưa được hỗ trợ",
     "escalationEventDefinition": "sự kiện leo thang (escalation) chưa được hỗ trợ",
     "conditionalEventDefinition": "sự kiện điều kiện (conditional) chưa được hỗ trợ",
-    "compensateEventDefinition": "sự kiện bù trừ (compensation) chưa được hỗ trợ",
+    "compensateEventDefinition": "sự kiện bù trừ (compensation) không được hỗ trợ: hệ thống không tự hoàn tác một bước "
+                                 "đã làm, hãy vẽ việc khắc phục thành một bước xử lý của cán bộ",
     "linkEventDefinition": "sự kiện liên kết (link) chưa được hỗ trợ",
-    "cancelEventDefinition": "sự kiện hủy (cancel) chưa được hỗ trợ",
-    "timeCycle": "hẹn giờ lặp (timeCycle) chưa được hỗ trợ",
+    "cancelEventDefinition": "sự kiện hủy (cancel) chỉ dùng trong quy trình con giao dịch (transaction), mà hệ thống "
+                             "không hỗ trợ; hãy vẽ nhánh hủy bằng sự kiện thông điệp hoặc cổng rẽ nhánh",
+    "timeCycle": "hẹn giờ lặp (timeCycle, chu kỳ ISO 8601 hay biểu thức cron) chưa được hỗ trợ; hãy vẽ mỗi lần nhắc "
+                 "bằng một hẹn giờ biên không ngắt (timeDuration)",
     "dataObject": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
     "dataObjectReference": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
     "dataStoreReference": "kho dữ liệu (data store) chưa được hỗ trợ",
@@ -139,7 +143,9 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
             continue  # camunda: extension children and other namespaces are read where they matter
         node_id = node.get("id")
         if local in REFUSED:
-            owner = node_id or (node.getparent().get("id") if node.getparent() is not None else None)
+            parent_id = node.getparent().get("id") if node.getparent() is not None else None
+            # An event definition is named by its event: the shape a designer clicks on.
+            owner = (parent_id or node_id) if local.endswith("EventDefinition") else (node_id or parent_id)
             raise _fail(filename, owner, REFUSED[local], node.sourceline)
         if local not in ALLOWED and local != "process":
             raise _fail(filename, node_id, f"loại phần tử '{local}' không được hệ thống hỗ trợ", node.sourceline)
@@ -170,8 +176,10 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_flows(process, filename, info)
     _check_timers(process, filename, info)
     _check_tasks(process, filename, info, lane_of)
-    _check_events(process, filename)
+    check_start_events(process, filename)
     check_messages(root, process, filename)
+    check_signals(root, process, filename)
+    _check_events(process, filename)
     return info
 
 
@@ -281,9 +289,9 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
         for event in process.findall(f"bpmn:{kind}", NS):
-            if event.find("bpmn:timerEventDefinition", NS) is None and event.find("bpmn:messageEventDefinition", NS) is None:
-                raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer) và thông điệp "
-                            "(message)", event.sourceline)
+            if all(event.find(f"bpmn:{kind}EventDefinition", NS) is None for kind in ("timer", "message", "signal")):
+                raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer), thông điệp "
+                            "(message) và tín hiệu (signal)", event.sourceline)
     for event in process.findall("bpmn:startEvent", NS):
         kinds = [_local(c.tag) for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
         if kinds and kinds != ["messageEventDefinition"]:

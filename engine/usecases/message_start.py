@@ -53,7 +53,7 @@ def start_by_message(ctx: base.Context, tx: Tx, definition: dict, compiled, *, n
         runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=compiled)
     projected = project(case, events, actor=user.id, now=now, calendar=ctx.calendar, policy=compiled.policy)
     case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow),
-                waiting_messages=runtime.waiting_messages(workflow))
+                waiting_messages=runtime.waiting_messages(workflow), waiting_signals=runtime.waiting_signals(workflow))
     case["event_seq"], case["event_hash"] = tx.append_events(case["id"], 0, "", events, user.id, now,
                                                              ctx.origin_record)
     tx.insert_case(case)

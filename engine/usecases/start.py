@@ -51,7 +51,7 @@ def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: dat
                                          definition=compiled)
         projected = project(case, events, actor=user.id, now=now, calendar=ctx.calendar, policy=compiled.policy)
         case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow),
-                    waiting_messages=runtime.waiting_messages(workflow))
+                    waiting_messages=runtime.waiting_messages(workflow), waiting_signals=runtime.waiting_signals(workflow))
         case["event_seq"], case["event_hash"] = tx.append_events(case["id"], 0, "", events, user.id, now,
                                                                  ctx.origin_record)
         tx.insert_case(case)
@@ -121,7 +121,7 @@ def case_row(case_id: str, procedure_code: str, compiled: Compiled, definition: 
         "restarts": 0, "supplement_rounds": 0, "rework_rounds": 0, "apologies": 0, "next_timer_at": None,
         "policy": plain(calendar_policy),
         # What an outside system names the case by when it correlates a message (engine/usecases/correlate.py).
-        "business_key": business_key(case_id, extra), "waiting_messages": None,
+        "business_key": business_key(case_id, extra), "waiting_messages": None, "waiting_signals": None,
     }
 
 
