@@ -53,7 +53,8 @@ def check_messages(root, process, filename: str) -> None:
         kind, owner_id = _local(owner.tag), owner.get("id")
         if len([c for c in owner if isinstance(c.tag, str) and c.tag.endswith("EventDefinition")]) > 1:
             raise _fail(filename, owner_id, "sự kiện nhiều loại (multiple) chưa được hỗ trợ: mỗi sự kiện chỉ chờ một "
-                        "thông điệp, tín hiệu hoặc hẹn giờ; hãy dùng cổng sự kiện (event-based gateway)",
+                        "loại, thông điệp (message), tín hiệu (signal) hoặc hẹn giờ (timer); hãy dùng cổng sự kiện "
+                        "(event-based gateway)",
                         owner.sourceline)
         if kind not in CATCHING:
             raise _fail(filename, owner_id, "sự kiện gửi thông điệp (message throw/end) là việc của hệ thống khác, "
