@@ -28,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import assignment
 from engine.dialect import messages, signals
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.links import rewrite_links
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
 from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingDurationTimer
@@ -84,7 +85,9 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
     info = check_bpmn(content, filename)
     parser = TthcParser()
     try:
-        parser.add_bpmn_xml(parse_xml(content, filename).getroottree(), filename=filename)
+        root = parse_xml(content, filename)
+        rewrite_links(root)  # link events as sequence flows (engine/dialect/links.py)
+        parser.add_bpmn_xml(root.getroottree(), filename=filename)
         spec = parser.get_spec(info.process_id)
     except ValidationException as exc:
         element = getattr(exc, "id", None) or getattr(exc, "name", None)

@@ -51,3 +51,31 @@ def test_what_the_engine_does_not_run_is_refused_at_deploy_with_the_reason(cli, 
     assert "\n" not in message and message.count(". ") == 0, message  # one sentence
     for needle in needles:
         assert needle in message, message
+
+
+def test_a_link_throw_event_continues_at_the_link_catch_event_of_the_same_name(cli, fixtures):
+    assert cli("deploy", str(fixtures / "bpmn" / EVENTS), "--json").code == 0
+    view = _start(cli, "ev_link")
+    assert [t["element_id"] for t in view["tasks"]] == ["ut_first"]
+    result = cli("complete", view["tasks"][0]["task_id"], "--data", "{}", "--json", now="2026-03-02T09:00", user="lan")
+    assert result.code == 0, result.err
+    assert [t["element_id"] for t in result.json()["tasks"]] == ["ut_second"]
+    second = result.json()["tasks"][0]["task_id"]
+    done = cli("complete", second, "--data", "{}", "--json", now="2026-03-02T10:00", user="mai").json()
+    assert done["status"] == "completed"
+    _verified(cli, view["case_id"])
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ('<bpmn:linkEventDefinition id="led_catch" name="trang_b" />',
+     '<bpmn:linkEventDefinition id="led_catch" name="trang_c" />', "trang_b"),
+    ('<bpmn:linkEventDefinition id="led_throw" name="trang_b" />', '<bpmn:linkEventDefinition id="led_throw" />',
+     "tên"),
+])
+def test_a_link_without_its_pair_is_refused_at_deploy(cli, fixtures, tmp_path, old, new, needle):
+    text = (fixtures / "bpmn" / EVENTS / "link.bpmn").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    (tmp_path / "l.bpmn").write_text(text.replace(old, new), encoding="utf-8")
+    result = cli("deploy", str(tmp_path / "l.bpmn"), "--json")
+    assert result.code == 4, result.out
+    assert needle in result.err_json()["message"]

@@ -16,6 +16,7 @@ from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.messages import check_messages, check_start_events
+from engine.dialect.links import check_links
 from engine.dialect.signals import check_signals
 from engine.dialect.parser import form_ref_of
 from engine.dialect.timers import check_time_date, is_working_duration
@@ -30,6 +31,7 @@ ALLOWED = {
     "incoming", "outgoing", "text",
     "messageEventDefinition", "receiveTask", "eventBasedGateway",  # engine/dialect/messages.py checks where and how
     "signalEventDefinition",  # engine/dialect/signals.py
+    "intermediateThrowEvent", "linkEventDefinition",  # engine/dialect/links.py
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
@@ -45,7 +47,6 @@ REFUSED = {
     "conditionalEventDefinition": "sự kiện điều kiện (conditional) chưa được hỗ trợ",
     "compensateEventDefinition": "sự kiện bù trừ (compensation) không được hỗ trợ: hệ thống không tự hoàn tác một bước "
                                  "đã làm, hãy vẽ việc khắc phục thành một bước xử lý của cán bộ",
-    "linkEventDefinition": "sự kiện liên kết (link) chưa được hỗ trợ",
     "cancelEventDefinition": "sự kiện hủy (cancel) chỉ dùng trong quy trình con giao dịch (transaction), mà hệ thống "
                              "không hỗ trợ; hãy vẽ nhánh hủy bằng sự kiện thông điệp hoặc cổng rẽ nhánh",
     "timeCycle": "hẹn giờ lặp (timeCycle, chu kỳ ISO 8601 hay biểu thức cron) chưa được hỗ trợ; hãy vẽ mỗi lần nhắc "
@@ -179,6 +180,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_start_events(process, filename)
     check_messages(root, process, filename)
     check_signals(root, process, filename)
+    check_links(process, filename)
     _check_events(process, filename)
     return info
 
@@ -289,7 +291,7 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
         for event in process.findall(f"bpmn:{kind}", NS):
-            if all(event.find(f"bpmn:{kind}EventDefinition", NS) is None for kind in ("timer", "message", "signal")):
+            if all(event.find(f"bpmn:{kind}EventDefinition", NS) is None for kind in ("timer", "message", "signal", "link")):
                 raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer), thông điệp "
                             "(message) và tín hiệu (signal)", event.sourceline)
     for event in process.findall("bpmn:startEvent", NS):
