@@ -31,7 +31,7 @@ from engine.dialect.decision_task import DecisionTask
 from engine.dialect.links import rewrite_links
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
-from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingDurationTimer
+from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
 from engine.dialect.validate import BpmnInfo, check_bpmn
 from engine.dialect.xml import parse_xml
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
@@ -144,7 +144,8 @@ def _is_timer(spec) -> bool:
     definition = getattr(spec, "event_definition", None)
     if isinstance(definition, MultipleEventDefinition):  # an event-based gateway: the library's one waiting task
         return any(isinstance(d, (WorkingDurationTimer, EngineTimeDateTimer)) for d in definition.event_definitions)
-    return isinstance(spec, CatchingEvent) and isinstance(definition, (WorkingDurationTimer, EngineTimeDateTimer))
+    return isinstance(spec, CatchingEvent) and isinstance(definition, (WorkingDurationTimer, EngineTimeDateTimer,
+                                                                       WorkingCycleTimer))
 
 
 def _attached_to(task) -> Any:
@@ -226,9 +227,27 @@ class Runtime:
 
     def fire_timers(self, workflow: BpmnWorkflow) -> list[dict]:
         before = self._snapshot(workflow)
+        cycles = {t.id: t._get_internal_data("fired_due") for t in workflow.tasks.values()
+                  if t._state == TaskState.WAITING and isinstance(getattr(t.task_spec, "event_definition", None),
+                                                                  WorkingCycleTimer)}
         _run_engine(workflow.refresh_timers)
         _run_engine(workflow.do_engine_steps)
-        return self._derive(workflow, before)
+        # A reminder fires without changing its own state (it stays waiting for the next one): its `timer_fired`
+        # comes first, before the steps its path opened.
+        reminders = [self._reminder_event(workflow.tasks[i]) for i, due in cycles.items()
+                     if i in workflow.tasks and workflow.tasks[i]._get_internal_data("fired_due") != due]
+        for event in reminders:
+            event["at"] = self.clock.now().isoformat()
+        return reminders + self._derive(workflow, before)
+
+    @staticmethod
+    def _reminder_event(task) -> dict:
+        owner = _attached_to(task)
+        return {"type": TIMER_FIRED, "element_id": task.task_spec.bpmn_id, "name": task.task_spec.bpmn_name,
+                "due_at": task._get_internal_data("fired_due"),
+                "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
+                "task_id": str(owner.id) if owner is not None else None,
+                "cycles_left": task._get_internal_data("cycles"), "next_due_at": task._get_internal_data("event_value")}
 
     # --- messages (engine/dialect/messages.py; correlated by engine/usecases/correlate.py) ----------------------
     def message_subscriptions(self, workflow: BpmnWorkflow, name: str) -> list[Any]:
@@ -338,7 +357,8 @@ class Runtime:
             return None
         dues = []
         for sibling in parent.children:
-            if sibling is task or not _is_timer(sibling.task_spec):
+            if sibling is task or not _is_timer(sibling.task_spec) \
+                    or isinstance(sibling.task_spec.event_definition, WorkingCycleTimer):  # a reminder, not a limit
                 continue
             value = sibling._get_internal_data("event_value")
             if value and value != SUSPENDED:

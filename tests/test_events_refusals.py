@@ -36,9 +36,6 @@ TIMER = '<bpmn:timerEventDefinition id="t1"><bpmn:timeDuration>P1D</bpmn:timeDur
      ("end_stop", "giao dịch (transaction)")),
     ('<bpmn:startEvent id="start_ev" name="Nhận hồ sơ">', '<bpmn:startEvent id="start_ev" name="Nhận hồ sơ">' + TIMER,
      ("start_ev", "timer start", "tthc start")),
-    ('<bpmn:startEvent id="start_ev" name="Nhận hồ sơ">', '<bpmn:startEvent id="start_ev" name="Nhận hồ sơ">'
-     '<bpmn:timerEventDefinition id="t1"><bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle></bpmn:timerEventDefinition>',
-     ("cron", "timeCycle")),
 ])
 def test_what_the_engine_does_not_run_is_refused_at_deploy_with_the_reason(cli, fixtures, tmp_path, old, new,
                                                                            needles):

@@ -27,7 +27,7 @@ from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.messages import MessageParserMixin
 from engine.dialect.process_parser import LinearProcessParser
-from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
+from engine.dialect.timers import EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
 
 FORM_KEY_PREFIX = "camunda-forms:deployment:"
 
@@ -96,6 +96,9 @@ class _EngineTimerMixin:
         time_date = first(self.xpath(".//bpmn:timeDate"))
         if time_date is not None:
             return EngineTimeDateTimer(name, time_date.text.strip(), description=description)
+        cycle = first(self.xpath(".//bpmn:timeCycle"))
+        if cycle is not None:  # a reminder: checked at deploy (engine/dialect/cycles.py)
+            return WorkingCycleTimer(name, cycle.text.strip(), description=description)
         duration = first(self.xpath(".//bpmn:timeDuration"))
         return WorkingDurationTimer(name, duration.text.strip(), description=description)
 

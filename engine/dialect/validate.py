@@ -16,6 +16,7 @@ from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.messages import check_messages, check_start_events
+from engine.dialect.cycles import check_cycles
 from engine.dialect.links import check_links
 from engine.dialect.signals import check_signals
 from engine.dialect.parser import form_ref_of
@@ -32,6 +33,7 @@ ALLOWED = {
     "messageEventDefinition", "receiveTask", "eventBasedGateway",  # engine/dialect/messages.py checks where and how
     "signalEventDefinition",  # engine/dialect/signals.py
     "intermediateThrowEvent", "linkEventDefinition",  # engine/dialect/links.py
+    "timeCycle",  # engine/dialect/cycles.py
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
@@ -49,8 +51,6 @@ REFUSED = {
                                  "đã làm, hãy vẽ việc khắc phục thành một bước xử lý của cán bộ",
     "cancelEventDefinition": "sự kiện hủy (cancel) chỉ dùng trong quy trình con giao dịch (transaction), mà hệ thống "
                              "không hỗ trợ; hãy vẽ nhánh hủy bằng sự kiện thông điệp hoặc cổng rẽ nhánh",
-    "timeCycle": "hẹn giờ lặp (timeCycle, chu kỳ ISO 8601 hay biểu thức cron) chưa được hỗ trợ; hãy vẽ mỗi lần nhắc "
-                 "bằng một hẹn giờ biên không ngắt (timeDuration)",
     "dataObject": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
     "dataObjectReference": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
     "dataStoreReference": "kho dữ liệu (data store) chưa được hỗ trợ",
@@ -181,6 +181,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_messages(root, process, filename)
     check_signals(root, process, filename)
     check_links(process, filename)
+    check_cycles(process, filename)
     _check_events(process, filename)
     return info
 
@@ -218,6 +219,8 @@ def _check_flows(process, filename: str, info: BpmnInfo) -> None:
 
 def _check_timers(process, filename: str, info: BpmnInfo) -> None:
     for timer in process.iter(f"{{{NS['bpmn']}}}timerEventDefinition"):
+        if timer.find("bpmn:timeCycle", NS) is not None:
+            continue  # a reminder: engine/dialect/cycles.py
         owner = timer.getparent().get("id")
         values = [c for c in timer if isinstance(c.tag, str) and _local(c.tag) in ("timeDate", "timeDuration")]
         if len(values) != 1:
