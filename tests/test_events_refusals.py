@@ -76,3 +76,14 @@ def test_a_link_without_its_pair_is_refused_at_deploy(cli, fixtures, tmp_path, o
     result = cli("deploy", str(tmp_path / "l.bpmn"), "--json")
     assert result.code == 4, result.out
     assert needle in result.err_json()["message"]
+
+
+def test_every_event_fixture_imports_and_lints_cleanly_in_camunda_modeler(fixtures):
+    from tests.test_modeler_compat import run_checker
+
+    paths = sorted((fixtures / "bpmn" / EVENTS).glob("*.bpmn"))
+    assert len(paths) >= 8
+    _, document = run_checker(*paths)
+    assert {e["kind"] for e in document["files"]} == {"bpmn"}
+    assert [(e["path"], e["problems"]) for e in document["files"] if e["problems"]] == []
+    assert all("camunda-compat:7.22" in e["checks"] for e in document["files"])
