@@ -2,9 +2,10 @@
 
 Everything the engine cannot execute safely is refused here with the file, the element id and what to change,
 so that nothing fails half-way through a citizen's case at run time: script and service tasks, subprocesses,
-message and signal throw events, error events (catch events: engine/dialect/messages.py, signals.py), cycle timers,
-reserved ids, conditions outside the `${...}` grammar, timer values that are not ISO 8601. The result, `BpmnInfo`, is plain data (no SpiffWorkflow objects) for the catalog and the checks
-that need the forms and decision tables.
+message and signal throw events, error events (catch events: engine/dialect/messages.py, signals.py), cycle timers
+other than reminders (cycles.py), reserved ids, conditions outside the `${...}` grammar, timer values that are not
+ISO 8601. The result, `BpmnInfo`, is plain data (no SpiffWorkflow objects) for the catalog and the checks that need
+the forms and decision tables.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from dataclasses import dataclass, field
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
-from engine.dialect.messages import check_messages, check_start_events
 from engine.dialect.cycles import check_cycles
 from engine.dialect.links import check_links
+from engine.dialect.messages import check_messages, check_start_events
 from engine.dialect.signals import check_signals
 from engine.dialect.parser import form_ref_of
 from engine.dialect.timers import check_time_date, is_working_duration
@@ -294,7 +295,8 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
         for event in process.findall(f"bpmn:{kind}", NS):
-            if all(event.find(f"bpmn:{kind}EventDefinition", NS) is None for kind in ("timer", "message", "signal", "link")):
+            waits_for = ("timer", "message", "signal", "link")
+            if all(event.find(f"bpmn:{what}EventDefinition", NS) is None for what in waits_for):
                 raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer), thông điệp "
                             "(message) và tín hiệu (signal)", event.sourceline)
     for event in process.findall("bpmn:startEvent", NS):
