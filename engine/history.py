@@ -39,6 +39,8 @@ class EventType(StrEnum):
     CASE_ENDED = "case_ended"
     CASE_WITHDRAWN = "case_withdrawn"
     NOTE_ADDED = "note_added"
+    MESSAGE_CORRELATED = "message_correlated"
+    SIGNAL_RECEIVED = "signal_received"
 
 
 def plain(value: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -25,10 +26,12 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import assignment
+from engine.dialect import messages, signals
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.links import rewrite_links
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
-from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingDurationTimer
+from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
 from engine.dialect.validate import BpmnInfo, check_bpmn
 from engine.dialect.xml import parse_xml
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
@@ -82,7 +85,9 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
     info = check_bpmn(content, filename)
     parser = TthcParser()
     try:
-        parser.add_bpmn_xml(parse_xml(content, filename).getroottree(), filename=filename)
+        root = parse_xml(content, filename)
+        rewrite_links(root)  # link events as sequence flows (engine/dialect/links.py)
+        parser.add_bpmn_xml(root.getroottree(), filename=filename)
         spec = parser.get_spec(info.process_id)
     except ValidationException as exc:
         element = getattr(exc, "id", None) or getattr(exc, "name", None)
@@ -136,9 +141,11 @@ class OpenTask:
 
 
 def _is_timer(spec) -> bool:
-    return isinstance(spec, CatchingEvent) and isinstance(
-        getattr(spec, "event_definition", None), (WorkingDurationTimer, EngineTimeDateTimer)
-    )
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):  # an event-based gateway: the library's one waiting task
+        return any(isinstance(d, (WorkingDurationTimer, EngineTimeDateTimer)) for d in definition.event_definitions)
+    return isinstance(spec, CatchingEvent) and isinstance(definition, (WorkingDurationTimer, EngineTimeDateTimer,
+                                                                       WorkingCycleTimer))
 
 
 def _attached_to(task) -> Any:
@@ -220,7 +227,65 @@ class Runtime:
 
     def fire_timers(self, workflow: BpmnWorkflow) -> list[dict]:
         before = self._snapshot(workflow)
+        cycles = {t.id: t._get_internal_data("fired_due") for t in workflow.tasks.values()
+                  if t._state == TaskState.WAITING and isinstance(getattr(t.task_spec, "event_definition", None),
+                                                                  WorkingCycleTimer)}
         _run_engine(workflow.refresh_timers)
+        _run_engine(workflow.do_engine_steps)
+        # A reminder fires without changing its own state (it stays waiting for the next one): its `timer_fired`
+        # comes first, before the steps its path opened.
+        reminders = [self._reminder_event(workflow.tasks[i]) for i, due in cycles.items()
+                     if i in workflow.tasks and workflow.tasks[i]._get_internal_data("fired_due") != due]
+        for event in reminders:
+            event["at"] = self.clock.now().isoformat()
+        return reminders + self._derive(workflow, before)
+
+    @staticmethod
+    def _reminder_event(task) -> dict:
+        owner = _attached_to(task)
+        return {"type": TIMER_FIRED, "element_id": task.task_spec.bpmn_id, "name": task.task_spec.bpmn_name,
+                "due_at": task._get_internal_data("fired_due"),
+                "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
+                "task_id": str(owner.id) if owner is not None else None,
+                "cycles_left": task._get_internal_data("cycles"), "next_due_at": task._get_internal_data("event_value")}
+
+    # --- messages (engine/dialect/messages.py; correlated by engine/usecases/correlate.py) ----------------------
+    def message_subscriptions(self, workflow: BpmnWorkflow, name: str) -> list[Any]:
+        """The elements of this case waiting for message `name`, in the order of the task tree."""
+        return messages.waiting(_tree(workflow), name)
+
+    def waiting_messages(self, workflow: BpmnWorkflow) -> str | None:
+        """The `cases.waiting_messages` value: the names this case waits for."""
+        return messages.encode(n for t in messages.waiting(workflow.tasks.values()) for n in messages.names(t.task_spec))
+
+    def correlate(self, workflow: BpmnWorkflow, subscription: Any, name: str, data: Mapping[str, Any]) -> list[dict]:
+        """Deliver message `name` to one waiting element: its variables become case data (Camunda sets them as
+        process variables) and the workflow runs on."""
+        from SpiffWorkflow.bpmn import BpmnEvent
+
+        before = self._snapshot(workflow)
+        definition = messages.message_definition(subscription.task_spec, name)
+        _run_engine(lambda: workflow.catch(BpmnEvent(type(definition)(definition.name), dict(data))))
+        self.update_case_data(workflow, data)
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before)
+
+    # --- signals (engine/dialect/signals.py; broadcast by engine/usecases/signal.py) -------------------------------
+    def signal_subscriptions(self, workflow: BpmnWorkflow, name: str) -> list[Any]:
+        return signals.waiting(_tree(workflow), name)
+
+    def waiting_signals(self, workflow: BpmnWorkflow) -> str | None:
+        return signals.encode_waiting(workflow.tasks.values())
+
+    def signal(self, workflow: BpmnWorkflow, name: str, data: Mapping[str, Any]) -> list[dict]:
+        """Deliver signal `name` to every element of this case waiting for it (Camunda 7: a broadcast); its
+        variables become case data."""
+        from SpiffWorkflow.bpmn import BpmnEvent
+        from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+
+        before = self._snapshot(workflow)
+        _run_engine(lambda: workflow.catch(BpmnEvent(SignalEventDefinition(name), dict(data))))
+        self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before)
 
@@ -292,7 +357,8 @@ class Runtime:
             return None
         dues = []
         for sibling in parent.children:
-            if sibling is task or not _is_timer(sibling.task_spec):
+            if sibling is task or not _is_timer(sibling.task_spec) \
+                    or isinstance(sibling.task_spec.event_definition, WorkingCycleTimer):  # a reminder, not a limit
                 continue
             value = sibling._get_internal_data("event_value")
             if value and value != SUSPENDED:
@@ -400,6 +466,9 @@ class Runtime:
     def _timer_events(task) -> list[dict]:
         """A fired timer, and the step it is attached to overdue if that step is still open."""
         spec, owner = task.task_spec, _attached_to(task)
+        if isinstance(spec.event_definition, MultipleEventDefinition) and any(
+                name in task.internal_data for name in messages.names(spec)):
+            return []  # an event-based gateway that a message won (the library keeps its payload by name)
         events = [{
             "type": TIMER_FIRED,
             "element_id": spec.bpmn_id,

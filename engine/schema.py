@@ -106,6 +106,12 @@ cases = Table(
     # Working minutes used and allotted, stored when the case is resolved (engine.reports.measures; revision 0002).
     Column("used_working_minutes", Integer),
     Column("allotted_working_minutes", Integer),
+    # Message correlation (engine/usecases/correlate.py; revision 0005): the business key an outside system names
+    # the case by, and the message names the case waits for (engine.dialect.messages.encode; NULL for none).
+    Column("business_key", String(200)),
+    Column("waiting_messages", Text),
+    Column("waiting_signals", Text),  # the signal names it waits for (engine/usecases/signal.py)
+    Index("ix_cases_business_key", "business_key"),
     Index("ix_cases_next_timer", "next_timer_at"),
     # Covering indexes of the reports (engine.reports.queries; revision 0002): a procedure's cases of a period by
     # index range only.

@@ -95,6 +95,21 @@ class Service:
 
         return timers.fire_due_timers(self.ctx, batch=batch, limit=limit)
 
+    def correlate(self, message: str, *, case_id: str | None = None, business_key: str | None = None,
+                  data: Mapping[str, Any] | None = None, applicant: str | None = None,
+                  actor: str | None = None) -> dict:
+        """Deliver a message to the one element waiting for it, or start the one process it starts (Camunda 7)."""
+        from engine.usecases import correlate
+
+        return correlate.correlate_message(self.ctx, message, case_id=case_id, business_key=business_key, data=data,
+                                           applicant=applicant, actor=actor)
+
+    def signal(self, signal: str, *, data: Mapping[str, Any] | None = None, actor: str | None = None) -> dict:
+        """Broadcast a signal to every case waiting for it, in one transaction (Camunda 7)."""
+        from engine.usecases import signal as signals
+
+        return signals.broadcast_signal(self.ctx, signal, data=data, actor=actor)
+
     def withdraw(self, case_id: str, reason: str, *, actor: str | None) -> dict:
         from engine.usecases import withdraw
 

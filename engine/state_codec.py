@@ -60,6 +60,15 @@ def full_config() -> dict:
     config[DecisionTask] = DecisionTaskConverter
     config[WorkingDurationTimer] = TimerConditionalEventDefinitionConverter
     config[EngineTimeDateTimer] = TimerConditionalEventDefinitionConverter
+    from engine.dialect.timers import WorkingCycleTimer
+
+    config[WorkingCycleTimer] = TimerConditionalEventDefinitionConverter
+    # Our message events use the library's plain message definition (engine/dialect/messages.py), which the Camunda
+    # configuration replaces with its own: an event-based gateway keeps the caught event in its task's data.
+    from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+
+    config[MessageEventDefinition] = MessageEventDefinitionConverter
     return config
 
 

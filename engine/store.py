@@ -428,6 +428,28 @@ class Tx:
             )
         return new_version
 
+    def message_cases(self, name: str, *, case_id: str | None = None, business_key: str | None = None,
+                      limit: int = 2) -> list[str]:
+        """The active cases that wait for message `name` (engine.dialect.messages.encode), narrowed to one case or one
+        business key; the caller locks and checks each (the workflow decides, this column only finds candidates)."""
+        needle = "\n" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "\n"
+        stmt = select(cases.c.id).where(cases.c.status == "active",
+                                        cases.c.waiting_messages.like("%" + needle + "%", escape="\\"))
+        if case_id is not None:
+            stmt = stmt.where(cases.c.id == case_id)
+        if business_key is not None:
+            stmt = stmt.where(cases.c.business_key == business_key)
+        return [row["id"] for row in self._all(stmt.order_by(cases.c.id).limit(limit))]
+
+    def signal_cases(self, name: str, *, after: str = "", limit: int = 200) -> list[str]:
+        """The active cases that wait for signal `name`, in id order after `after` (a broadcast goes through them in
+        batches)."""
+        needle = "\n" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "\n"
+        stmt = (select(cases.c.id).where(cases.c.status == "active", cases.c.id > after,
+                                         cases.c.waiting_signals.like("%" + needle + "%", escape="\\"))
+                .order_by(cases.c.id).limit(limit))
+        return [row["id"] for row in self._all(stmt)]
+
     def due_cases(self, now: datetime, limit: int, exclude: Iterable[str] = ()) -> list[dict]:
         # Strictly before `now`: a timer fires when the clock is past its due instant, never at it.
         # `status || ''` keeps SQLite's planner (no statistics) off ix_cases_status, which would visit every active

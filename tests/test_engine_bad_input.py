@@ -73,7 +73,8 @@ def test_script_task_is_refused_and_never_run(cli, tmp_path):
         ("<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">P1.25D</bpmn:timeDuration>",
          "<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">P1Y</bpmn:timeDuration>", "Timer_appraise"),
         ("<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">P1.25D</bpmn:timeDuration>",
-         "<bpmn:timeCycle xsi:type=\"bpmn:tFormalExpression\">R3/PT1H</bpmn:timeCycle>", "timeCycle"),
+         # A cycle (R3/PT1H) on that non-interrupting boundary runs as a reminder (issue 14); cron is refused.
+         "<bpmn:timeCycle xsi:type=\"bpmn:tFormalExpression\">0 0 9 * * ?</bpmn:timeCycle>", "cron"),
         ('<bpmn:timerEventDefinition id="TimerEventDefinition_receive">',
          '<bpmn:messageEventDefinition id="Message_receive" /><bpmn:timerEventDefinition id="TimerEventDefinition_receive">',
          "message"),

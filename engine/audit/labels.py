@@ -29,6 +29,8 @@ EVENT_LABELS = {
     EventType.CASE_WITHDRAWN: "Rút hồ sơ, dừng giải quyết",
     EventType.CASE_ENDED: "Kết thúc hồ sơ",
     EventType.NOTE_ADDED: "Ghi chú",
+    EventType.MESSAGE_CORRELATED: "Nhận thông điệp",
+    EventType.SIGNAL_RECEIVED: "Nhận tín hiệu",
 }
 
 OUTCOME_NOTES = {

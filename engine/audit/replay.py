@@ -4,8 +4,9 @@ Order of steps:
 1. find the definition the case started on (by the process id and content hash in `case_started`; stored
    definitions are kept forever, so a missing one is itself a finding);
 2. cut the history into the commands that produced it: a run of events with the same time and actor is one
-   transaction; inside it `case_started`, `task_completed`, `task_claimed`, `task_unclaimed`, `case_withdrawn` and
-   `note_added` each mark one command,
+   transaction; inside it `case_started`, `task_completed`, `task_claimed`, `task_unclaimed`, `case_withdrawn`,
+   `note_added` and `message_correlated` each mark one command (a `message_correlated` right after `case_started` is
+   part of a start by message),
    and a run by the engine (actor None) is a timer tick;
 3. apply each command to a NEW in-memory workflow with the clock set to the event's time, through the same public
    code the live engine runs (`engine.projection` for restarts, apologies, the end of the case and the case and task
@@ -40,11 +41,14 @@ from engine.runtime import Runtime, compile_bpmn
 from engine.store import Tx
 from engine.usecases.base import decider, follow
 from engine.usecases.complete import validate_form
+from engine.usecases.correlate import correlated_event
+from engine.usecases.signal import received_event
 from engine.usecases.start import case_row, started_event, workflow_start_data
 from engine.calendar import BusinessCalendar
 
 COMMAND_TYPES = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.TASK_CLAIMED, EventType.TASK_UNCLAIMED,
-                 EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED)
+                 EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED, EventType.MESSAGE_CORRELATED,
+                 EventType.SIGNAL_RECEIVED)
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
 # construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
 CASE_SKIP = frozenset({"id", "state", "version", "created_at", "updated_at", "event_seq", "event_hash", "policy"})
@@ -117,6 +121,12 @@ def replay_record(tx: Tx, record: CaseRecord, calendar: BusinessCalendar, *, unt
     return _Replay(tx, record, calendar, until).run()
 
 
+def _starting_message(run: list[dict], event: dict) -> bool:
+    """The `message_correlated` that follows `case_started` in a case started by a message: part of the start."""
+    return (event["type"] == EventType.MESSAGE_CORRELATED and run[0]["type"] == EventType.CASE_STARTED
+            and event["seq"] == run[0]["seq"] + 1)
+
+
 def command_runs(events: list[dict]) -> list[list[dict]]:
     """Consecutive events with the same time and actor: what one transaction appended."""
     runs: list[list[dict]] = []
@@ -185,7 +195,7 @@ class _Replay:
                 if position >= len(run) or not produced:
                     break
         else:
-            for command in (e for e in run if e["type"] in COMMAND_TYPES):
+            for command in (e for e in run if e["type"] in COMMAND_TYPES and not _starting_message(run, e)):
                 produced = self._command(lambda c=command: self._apply(c, actor))
                 position = self._match(run, position, produced)
         for extra in run[position:]:
@@ -218,6 +228,10 @@ class _Replay:
             return self._withdraw(event, actor)
         if kind in (EventType.TASK_CLAIMED, EventType.TASK_UNCLAIMED):
             return self._assign(event, actor)
+        if kind == EventType.MESSAGE_CORRELATED:
+            return self._correlate(event, actor)
+        if kind == EventType.SIGNAL_RECEIVED:
+            return self._signal(event, actor)
         return self._note(event)
 
     # --- the commands, as the service runs them --------------------------------------------------------------
@@ -233,13 +247,63 @@ class _Replay:
         initiator = start_variables(self.compiled.spec, event["actor"])  # camunda:initiator, as the live start sets it
         self.workflow, derived = self.runtime.start(self.compiled,
                                                     workflow_start_data(self.case, {**extra, **initiator}, self.calendar))
+        message = self._start_message(event)
+        if message is not None:  # started by a message: delivered as the live start delivers it
+            subscription = self.runtime.message_subscriptions(self.workflow, message["payload"].get("message"))
+            if not subscription:
+                self._differ("event", "message", message["payload"].get("message"), None,
+                             f"Sự kiện số {message['seq']}: quy trình không bắt đầu bằng thông điệp "
+                             f"'{message['payload'].get('message')}'.", message["seq"])
+                self.result.stopped_at = message["seq"]
+                raise _Stop
+            derived += self.runtime.correlate(self.workflow, subscription[0], message["payload"].get("message"),
+                                              message["payload"].get("data") or {})
         recorded = p.get("calendar_policy") or {}
         if recorded.get("fingerprint") != policy.get("fingerprint"):
             self.result.warnings.append(
                 f"Lịch làm việc hiện tại (dấu {policy.get('fingerprint')}) khác lịch đã áp dụng khi tiếp nhận hồ sơ "
                 f"(dấu {recorded.get('fingerprint')}); phát lại dùng lịch hiện tại và so sánh các thời hạn tính ra.")
-        events = [started_event(self.case, self.definition, policy, extra)] + self._follow(derived, now)
+        events = [started_event(self.case, self.definition, policy, extra)]
+        if message is not None:
+            p2 = message["payload"]
+            events.append(correlated_event(p2.get("message"), message["element_id"], p2.get("data") or {},
+                                           p2.get("business_key")))
+        events += self._follow(derived, now)
         return self._commit(events, event["actor"], now)
+
+    def _start_message(self, started: dict) -> dict | None:
+        """The `message_correlated` right after `case_started`, when the case was started by a message."""
+        following = next((e for e in self.record.events if e["seq"] == started["seq"] + 1), None)
+        if following is not None and following["type"] == EventType.MESSAGE_CORRELATED \
+                and following["at"] == started["at"] and following["actor"] == started["actor"]:
+            return following
+        return None
+
+    def _signal(self, event: dict, actor: str) -> list[dict]:
+        """A signal delivered to every element of the case waiting for it, with the variables it recorded."""
+        p = event["payload"]
+        now = self.clock.now()
+        elements = [t.task_spec.bpmn_id for t in self.runtime.signal_subscriptions(self.workflow, p.get("signal"))]
+        data = p.get("data") or {}
+        derived = self.runtime.signal(self.workflow, p.get("signal"), data)
+        return self._commit([received_event(p.get("signal"), elements, data)] + self._follow(derived, now), actor, now)
+
+    def _correlate(self, event: dict, actor: str) -> list[dict]:
+        """A message delivered to the element the history names, with the variables it recorded."""
+        p = event["payload"]
+        waiting = [t for t in self.runtime.message_subscriptions(self.workflow, p.get("message"))
+                   if t.task_spec.bpmn_id == event["element_id"]]
+        if not waiting:
+            self._differ("event", "element_id", event["element_id"], None,
+                         f"Sự kiện số {event['seq']}: phát lại không có '{event['element_id']}' đang chờ thông điệp "
+                         f"'{p.get('message')}'.", event["seq"])
+            self.result.stopped_at = event["seq"]
+            raise _Stop
+        now = self.clock.now()
+        data = p.get("data") or {}
+        derived = self.runtime.correlate(self.workflow, waiting[0], p.get("message"), data)
+        events = [correlated_event(p.get("message"), event["element_id"], data, p.get("business_key"))]
+        return self._commit(events + self._follow(derived, now), actor, now)
 
     def _complete(self, event: dict, actor: str) -> list[dict]:
         p = event["payload"]
@@ -300,6 +364,10 @@ class _Replay:
         for row in projected.new_tasks:
             self.tasks[row["id"]] = row
         self.case["next_timer_at"] = self.runtime.next_timer_at(self.workflow) if self.case["status"] == "active" else None
+        self.case["waiting_messages"] = (self.runtime.waiting_messages(self.workflow)
+                                         if self.case["status"] == "active" else None)
+        self.case["waiting_signals"] = (self.runtime.waiting_signals(self.workflow)
+                                        if self.case["status"] == "active" else None)
         return events
 
     # --- comparing -------------------------------------------------------------------------------------------

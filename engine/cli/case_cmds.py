@@ -42,6 +42,8 @@ def _render_case(console, view: dict) -> None:
         console.print(f"Giải quyết: {TIMING_LABELS.get(view['timing'], view['timing'])}")
     if view.get("restarts"):
         console.print(f"Thời hạn đã tính lại {view['restarts']} lần (sau khi nhận hồ sơ bổ sung).")
+    if view.get("waiting_messages"):
+        console.print(f"Đang chờ thông điệp: {', '.join(view['waiting_messages'])} (tthc correlate).")
     if view["tasks"]:
         console.print(tasks_table(console, view["tasks"]))
     if view.get("overdue_steps"):

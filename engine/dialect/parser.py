@@ -25,8 +25,9 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.messages import MessageParserMixin
 from engine.dialect.process_parser import LinearProcessParser
-from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
+from engine.dialect.timers import EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
 
 FORM_KEY_PREFIX = "camunda-forms:deployment:"
 
@@ -95,6 +96,9 @@ class _EngineTimerMixin:
         time_date = first(self.xpath(".//bpmn:timeDate"))
         if time_date is not None:
             return EngineTimeDateTimer(name, time_date.text.strip(), description=description)
+        cycle = first(self.xpath(".//bpmn:timeCycle"))
+        if cycle is not None:  # a reminder: checked at deploy (engine/dialect/cycles.py)
+            return WorkingCycleTimer(name, cycle.text.strip(), description=description)
         duration = first(self.xpath(".//bpmn:timeDuration"))
         return WorkingDurationTimer(name, duration.text.strip(), description=description)
 
@@ -105,7 +109,7 @@ class _EngineTimerMixin:
         return self.process_parser.lane_id(self.bpmn_id)
 
 
-class StartEventParser(_EngineTimerMixin, CamundaStartEventParser):
+class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventParser):
     def parse_extensions(self, node=None):
         extensions = super().parse_extensions(node)
         # The variable that receives the officer who starts the case (`${initiator}` in assignments).
@@ -117,11 +121,11 @@ class EndEventParser(_EngineTimerMixin, CamundaEndEventParser):
     pass
 
 
-class CatchEventParser(_EngineTimerMixin, CamundaIntermediateCatchEventParser):
+class CatchEventParser(MessageParserMixin, _EngineTimerMixin, CamundaIntermediateCatchEventParser):
     pass
 
 
-class BoundaryEventParser(_EngineTimerMixin, CamundaBoundaryEventParser):
+class BoundaryEventParser(MessageParserMixin, _EngineTimerMixin, CamundaBoundaryEventParser):
     pass
 
 

@@ -20,6 +20,7 @@ import re
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
 )
@@ -85,3 +86,49 @@ class EngineTimeDateTimer(TimeDateEventDefinition):
         if engine.clock.now() > datetime.fromisoformat(event_value):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
+
+
+# --- cycles (issue 14): `R3/PT4H`, `R/P1D` as reminders on a non-interrupting boundary event ---------------------
+_CYCLE = re.compile(r"^R(?P<count>\d*)/(?P<duration>P\S+)$")
+
+
+def parse_cycle(text: str) -> tuple[int, str] | None:
+    """(repetitions, working duration) of `R<n>/<duration>` (`R/…`: unbounded, -1), or None when not of that form
+    (a start date, an end date, a cron expression)."""
+    match = _CYCLE.match(text.strip())
+    if not match or not is_working_duration(match.group("duration")):
+        return None
+    count = match.group("count")
+    return (int(count) if count else -1), match.group("duration")
+
+
+def is_cron(text: str) -> bool:
+    """Camunda 7's cron timers (Quartz syntax: six or seven fields separated by spaces)."""
+    return len(text.split()) in (6, 7)
+
+
+class WorkingCycleTimer(CycleTimerEventDefinition):
+    """`timeCycle` `R<n>/<duration>` in working time: the first reminder one duration after the timer is reached
+    (never before the case's transfer time), each next one a duration after the previous due instant. The next due
+    instant is kept as `event_value` (ISO 8601, as the other timers, so `next_timer_at` sees it), the repetitions left
+    as `cycles` (-1: unbounded). Once they are spent the timer waits, `SUSPENDED`, until its step ends; it never
+    completes by itself (the library would then run its path once more). Each firing leaves its due instant as
+    `fired_due` for the history (engine.runtime)."""
+
+    def cycle_complete(self, my_task):
+        engine = _engine(my_task)
+        cycles, duration = parse_cycle(engine.timer_value(my_task, self.expression))
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = engine.calendar.duration_due(engine.timer_start(my_task), duration).isoformat()
+            my_task._set_internal_data(event_value=value, cycles=cycles)
+        left = my_task._get_internal_data("cycles")
+        if value == SUSPENDED or left == 0 or engine.clock.now() <= datetime.fromisoformat(value):
+            return False
+        left = left - 1 if left > 0 else left
+        following = engine.calendar.duration_due(datetime.fromisoformat(value), duration).isoformat()
+        my_task._set_internal_data(event_value=following if left != 0 else SUSPENDED, cycles=left, fired_due=value)
+        return True
+
+    def has_fired(self, my_task):
+        return False

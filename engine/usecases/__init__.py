@@ -5,6 +5,8 @@
     timers.py     fire_due_timers  every timer due at the engine clock, one savepoint per case
     withdraw.py   withdraw         the applicant withdraws before a result exists
     note.py       add_note         an officer's note in the history
+    correlate.py  correlate_message  a message to the one element waiting for it (message_start.py: or a new case)
+    signal.py     broadcast_signal   a signal to every case waiting for it, in one transaction
     deploy.py     deploy           BPMN, DMN, forms and the catalog into the store
     read.py       show_case, list_tasks, history, procedures, task_form — the read models
     base.py       what they share: the context, loading a case's workflow, committing a command

@@ -190,6 +190,8 @@ def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow,
                                         ctx.origin_record)
     case.update(state=runtime.dump(workflow),
                 next_timer_at=runtime.next_timer_at(workflow) if case["status"] == "active" else None,
+                waiting_messages=runtime.waiting_messages(workflow) if case["status"] == "active" else None,
+                waiting_signals=runtime.waiting_signals(workflow) if case["status"] == "active" else None,
                 event_seq=seq, event_hash=digest, updated_at=now)
     # Only the columns that changed: every written column costs its index entries.
     values = {k: v for k, v in case.items() if k not in ("id", "version") and original.get(k, v) != v or k == "state"}

@@ -110,6 +110,10 @@ def check_references(tx: Tx, compiled: Compiled, forms: dict, decisions: dict) -
         if ref.result_variable:
             provided.add(ref.result_variable)
     provided |= assignment.check_variables(compiled.spec, info.filename, provided)
+    from engine.dialect.messages import catches_messages
+
+    if catches_messages(compiled.spec):
+        return  # a message's variables are declared nowhere (as in Camunda 7): any variable may come with one
     for cond in info.conditions:
         missing = sorted(v for v in cond.variables if v not in provided)
         if missing:

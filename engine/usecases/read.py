@@ -48,6 +48,9 @@ def case_view(tx: Tx, case: Mapping[str, Any], now: datetime) -> dict:
         "rework_rounds": case.get("rework_rounds", 0), "apologies": case.get("apologies", 0),
         "tasks": [task_view(t, now) for t in open_rows], "overdue_steps": [task_view(t, now) for t in overdue_rows],
         "version": case["version"],
+        # Message correlation (engine/usecases/correlate.py): the key outside systems use, what the case waits for.
+        "business_key": case.get("business_key"),
+        "waiting_messages": [m for m in (case.get("waiting_messages") or "").split("\n") if m],
     }
 
 

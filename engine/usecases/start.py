@@ -23,6 +23,7 @@ from engine.usecases.read import case_view
 from engine.calendar import BusinessCalendar
 
 RESERVED_START_KEYS = START_VARIABLES
+BUSINESS_KEY = "business_key"  # the start variable that gives the case its business key
 
 
 def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: datetime | None,
@@ -41,6 +42,7 @@ def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: dat
         raise InvalidInput(f"Thời điểm tiếp nhận {received.isoformat()} ở tương lai so với đồng hồ hệ thống.")
     with ctx.store.transaction() as tx:
         procedure, definition, compiled = _definition(ctx, tx, code)
+        refuse_message_start(compiled, code)
         initiator = _initiator(compiled, user.id, extra)
         case, started = _new_case(ctx, tx, procedure, definition, compiled, code, applicant, received, extra, now)
         runtime = base.runtime_at(ctx, tx, now)  # a new case runs no decision before its first step, as a rule
@@ -48,7 +50,8 @@ def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: dat
         events = [started] + base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar,
                                          definition=compiled)
         projected = project(case, events, actor=user.id, now=now, calendar=ctx.calendar, policy=compiled.policy)
-        case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow))
+        case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow),
+                    waiting_messages=runtime.waiting_messages(workflow), waiting_signals=runtime.waiting_signals(workflow))
         case["event_seq"], case["event_hash"] = tx.append_events(case["id"], 0, "", events, user.id, now,
                                                                  ctx.origin_record)
         tx.insert_case(case)
@@ -65,6 +68,9 @@ def _start_data(data: Mapping[str, Any] | None) -> dict:
     clash = sorted(set(extra) & RESERVED_START_KEYS)
     if clash:
         raise InvalidInput(f"Dữ liệu khởi tạo không được đặt biến hệ thống '{clash[0]}'.", variable=clash[0])
+    key = extra.get(BUSINESS_KEY)
+    if key is not None and (not isinstance(key, str) or not key.strip() or len(key) > 200):
+        raise InvalidInput(f"'{BUSINESS_KEY}' phải là chuỗi khác rỗng, tối đa 200 ký tự.", variable=BUSINESS_KEY)
     return extra
 
 
@@ -114,7 +120,23 @@ def case_row(case_id: str, procedure_code: str, compiled: Compiled, definition: 
         "resolved_at": None, "result_at": None, "ended_at": None, "timing": None, "total_working_days": total,
         "restarts": 0, "supplement_rounds": 0, "rework_rounds": 0, "apologies": 0, "next_timer_at": None,
         "policy": plain(calendar_policy),
+        # What an outside system names the case by when it correlates a message (engine/usecases/correlate.py).
+        "business_key": business_key(case_id, extra), "waiting_messages": None, "waiting_signals": None,
     }
+
+
+def business_key(case_id: str, extra: Mapping[str, Any]) -> str:
+    """The `business_key` start variable (the national portal's dossier code, say), else the case number."""
+    return str(extra.get(BUSINESS_KEY) or case_id)
+
+
+def refuse_message_start(compiled: Compiled, code: str) -> None:
+    from engine.dialect.messages import start_message
+
+    name = start_message(compiled.spec)
+    if name is not None:
+        raise Conflict(f"Quy trình '{code}' bắt đầu bằng thông điệp '{name}': hãy dùng `tthc correlate {name}` "
+                       "thay cho `tthc start`.", procedure=code, message_name=name)
 
 
 def started_event(case: Mapping[str, Any], definition: Mapping[str, Any], calendar_policy: Mapping[str, Any],

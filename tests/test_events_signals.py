@@ -1,0 +1,83 @@
+"""Signal events as Camunda 7 broadcasts them (issue 14, events): `tthc signal NAME` reaches every element of every
+case waiting for it, in one transaction; a signal nobody waits for changes nothing and is not an error; throw and
+start signal events are refused at deploy with the reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_events_messages import EVENTS, START, _case_data, _complete, _start, _types, _verified
+
+
+@pytest.fixture
+def deployed(cli, fixtures):
+    result = cli("deploy", str(fixtures / "bpmn" / EVENTS), "--json")
+    assert result.code == 0, result.err
+    return cli
+
+
+def test_a_signal_reaches_every_waiting_case_and_leaves_the_others(deployed):
+    first, second = _start(deployed, "ev_signal")["case_id"], _start(deployed, "ev_signal")["case_id"]
+    other = _start(deployed, "ev_message_boundary")["case_id"]
+    before = _types(deployed, other)
+    result = deployed("signal", "quy_dinh_moi", "--data", '{"so_quy_dinh": "12/2026"}', "--json",
+                      now="2026-03-02T09:00", user="hung")
+    assert result.code == 0, result.err
+    doc = result.json()
+    assert [(c["case_id"], c["elements"]) for c in doc["cases"]] == [(first, ["b_rule"]), (second, ["b_rule"])]
+    for case_id in (first, second):
+        view = deployed("show", case_id, "--json").json()
+        assert sorted(t["element_id"] for t in view["tasks"]) == ["ut_recheck", "ut_review"]  # not interrupting
+        assert _types(deployed, case_id)[-2:] == [("signal_received", None), ("task_created", "ut_recheck")]
+        assert _case_data(deployed, case_id, "ut_review")["so_quy_dinh"] == "12/2026"
+        _verified(deployed, case_id)
+    assert _types(deployed, other) == before
+
+
+def test_a_signal_nobody_waits_for_changes_nothing_and_exits_0(deployed):
+    case_id = _start(deployed, "ev_signal")["case_id"]
+    before = _types(deployed, case_id)
+    result = deployed("signal", "mo_lai_he_thong", "--json", now="2026-03-02T09:00", user="hung")
+    assert result.code == 0 and result.json()["cases"] == []  # the catch event is not reached yet
+    assert _types(deployed, case_id) == before
+
+
+def test_an_intermediate_signal_catch_moves_the_case_on(deployed):
+    view = _start(deployed, "ev_signal")
+    case_id = view["case_id"]
+    review = next(t for t in view["tasks"] if t["element_id"] == "ut_review")
+    result = deployed("complete", review["task_id"], "--data", "{}", "--json", now="2026-03-02T09:00", user="mai")
+    assert result.code == 0, result.err
+    assert deployed("show", case_id, "--json").json()["tasks"] == []
+    doc = deployed("signal", "mo_lai_he_thong", "--json", now="2026-03-02T10:00", user="hung").json()
+    assert [c["elements"] for c in doc["cases"]] == [["catch_reopen"]]
+    view = deployed("show", case_id, "--json").json()
+    assert [t["element_id"] for t in view["tasks"]] == ["ut_final"]
+    # The boundary left with its step: the rule signal reaches this case no more.
+    assert deployed("signal", "quy_dinh_moi", "--json", now="2026-03-02T11:00", user="hung").json()["cases"] == []
+    _complete(deployed, view, "2026-03-02T11:00")
+    _verified(deployed, case_id)
+
+
+def test_a_signal_may_not_overwrite_the_case_identity(deployed):
+    _start(deployed, "ev_signal")
+    result = deployed("signal", "quy_dinh_moi", "--data", '{"case_id": "X"}', "--json", now=START, user="hung")
+    assert result.code == 4 and "case_id" in result.err
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ('<bpmn:endEvent id="end_done" name="Xong">',
+     '<bpmn:endEvent id="end_done" name="Xong"><bpmn:signalEventDefinition id="s_end" signalRef="Sig_rule" />',
+     "tthc signal"),
+    ('<bpmn:startEvent id="start_ev" name="Nhận hồ sơ">',
+     '<bpmn:startEvent id="start_ev" name="Nhận hồ sơ"><bpmn:signalEventDefinition id="s_start" signalRef="Sig_rule" />',
+     "người nộp"),
+    ('<bpmn:signal id="Sig_rule" name="quy_dinh_moi" />', '<bpmn:signal id="Sig_rule" />', "tên cố định"),
+])
+def test_a_signal_the_engine_cannot_broadcast_is_refused_at_deploy(cli, fixtures, tmp_path, old, new, needle):
+    text = (fixtures / "bpmn" / EVENTS / "signal.bpmn").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    (tmp_path / "s.bpmn").write_text(text.replace(old, new), encoding="utf-8")
+    result = cli("deploy", str(tmp_path / "s.bpmn"), "--json")
+    assert result.code == 4, result.out
+    assert needle in result.err_json()["message"]
