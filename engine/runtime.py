@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from uuid import UUID
@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -65,6 +66,12 @@ class Compiled:
     info: BpmnInfo
     spec: Any
     policy: ProcedurePolicy  # what the procedure's elements mean (outcomes, roles), from camunda:properties
+    # The specs of embedded sub-processes by id (SpiffWorkflow runs each as a sub-workflow of the case).
+    subprocess_specs: Mapping[str, Any] = field(default_factory=dict)
+
+    def all_specs(self) -> list:
+        """The process's spec and its sub-processes' specs: user tasks may sit in any of them."""
+        return [self.spec, *self.subprocess_specs.values()]
 
 
 _compiled = DEFINITIONS.compiled  # content hash -> Compiled (see engine.workflow_cache.DefinitionsCache)
@@ -84,6 +91,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
     try:
         parser.add_bpmn_xml(parse_xml(content, filename).getroottree(), filename=filename)
         spec = parser.get_spec(info.process_id)
+        subprocess_specs = parser.get_subprocess_specs(info.process_id)
     except ValidationException as exc:
         element = getattr(exc, "id", None) or getattr(exc, "name", None)
         raise InvalidInput(
@@ -91,8 +99,9 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
             file=filename,
             element=element,
         ) from exc
-    assignment.check_definition(spec, filename)
-    compiled = Compiled(digest, info, spec, policy_of(content, filename))
+    for one in (spec, *subprocess_specs.values()):
+        assignment.check_definition(one, filename)
+    compiled = Compiled(digest, info, spec, policy_of(content, filename), subprocess_specs)
     _compiled[digest] = compiled
     return compiled
 
@@ -147,23 +156,44 @@ def _attached_to(task) -> Any:
     if parent is None:
         return None
     for sibling in parent.children:
-        if sibling is not task and isinstance(sibling.task_spec, UserTask):
+        if sibling is not task and isinstance(sibling.task_spec, (UserTask, SubWorkflowTask)):
             return sibling
     return None
 
 
+def _scope(task) -> str | None:
+    """The element id of the embedded sub-process a task runs in (None at the process's top level)."""
+    parent_id = getattr(task.workflow, "parent_task_id", None)
+    if parent_id is None:
+        return None
+    owner = task.workflow.top_workflow.get_task_from_id(parent_id)
+    return owner.task_spec.bpmn_id if owner is not None else None
+
+
 def _tree(workflow: BpmnWorkflow) -> Iterable:
-    """Every task in the order of the library's `get_tasks()` (depth first, children in order), walked directly:
-    the library's iterator costs more than the rest of a command's bookkeeping. No subprocesses (deploy refuses
-    them), so the top workflow's tree is the whole tree."""
-    tasks = workflow.tasks
+    """Every task in the order of the library's `get_tasks()` (depth first, children in order, a sub-process's
+    own tree before the sub-process task's children), walked directly: the library's iterator costs more than the
+    rest of a command's bookkeeping."""
+    subprocesses = workflow.subprocesses
     stack = [workflow.task_tree]
     while stack:
         task = stack.pop()
         yield task
         children = task._children
         if children:
+            tasks = task.workflow.tasks
             stack.extend(child for child in map(tasks.get, reversed(children)) if child is not None)
+        if subprocesses:
+            sub = subprocesses.get(task.id)
+            if sub is not None:
+                stack.append(sub.task_tree)
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> Iterable:
+    """Every task of the case, the top workflow's and every sub-process's (each keeps its own `tasks`)."""
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -179,7 +209,7 @@ class Runtime:
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self, compiled: Compiled, data: Mapping[str, Any]) -> tuple[BpmnWorkflow, list[dict]]:
-        workflow = BpmnWorkflow(compiled.spec, script_engine=self.script_engine)
+        workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine)
         before = self._snapshot(workflow)
         start = workflow.get_tasks(state=TaskState.READY)
         for task in start:
@@ -189,7 +219,7 @@ class Runtime:
         return workflow, self._derive(workflow, before)
 
     def restore(self, compiled: Compiled, state: str) -> BpmnWorkflow:
-        return load_state(state, compiled.spec, self.script_engine)
+        return load_state(state, compiled.spec, self.script_engine, compiled.subprocess_specs)
 
     def dump(self, workflow: BpmnWorkflow) -> str:
         return dump_state(workflow)
@@ -231,7 +261,7 @@ class Runtime:
 
     def update_case_data(self, workflow: BpmnWorkflow, values: Mapping[str, Any]) -> None:
         """Case-level values (a restarted due time) into every task still to run, so later steps see them."""
-        for task in workflow.tasks.values():
+        for task in _all_tasks(workflow):
             if task._state & TaskState.NOT_FINISHED_MASK:
                 task.data.update(values)
         if workflow.last_task is not None:
@@ -253,7 +283,7 @@ class Runtime:
         from engine.dialect.expressions import is_expression
 
         moved = 0
-        for task in workflow.tasks.values():
+        for task in _all_tasks(workflow):
             if task._state != TaskState.WAITING:
                 continue
             definition = getattr(task.task_spec, "event_definition", None)
@@ -302,7 +332,7 @@ class Runtime:
     def next_timer_at(self, workflow: BpmnWorkflow) -> datetime | None:
         dues = [
             datetime.fromisoformat(value)
-            for t in workflow.tasks.values()
+            for t in _all_tasks(workflow)
             if t._state == TaskState.WAITING and _is_timer(t.task_spec) and not t._get_internal_data("event_fired")
             and (value := t._get_internal_data("event_value")) and value != SUSPENDED
         ]
@@ -311,7 +341,9 @@ class Runtime:
     # --- events ----------------------------------------------------------------------------------------------
     @staticmethod
     def _snapshot(workflow: BpmnWorkflow) -> dict[UUID, int]:
-        return {task_id: task._state for task_id, task in workflow.tasks.items()}
+        if not workflow.subprocesses:
+            return {task_id: task._state for task_id, task in workflow.tasks.items()}
+        return {task.id: task._state for task in _all_tasks(workflow)}
 
     def _derive(self, workflow: BpmnWorkflow, before: Mapping[UUID, int], completed: Mapping[str, dict] | None = None) -> list[dict]:
         """The events of what changed since `before` (task states by id), in the order of the task tree."""
@@ -332,6 +364,15 @@ class Runtime:
         return events
 
     def _task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
+        events = self._plain_task_events(task, old, completed)
+        if events and task.workflow.parent_task_id is not None:
+            # Inside an embedded sub-process: every event names it (only then, so other histories keep their payload).
+            scope = _scope(task)
+            for event in events:
+                event["sub_process"] = scope
+        return events
+
+    def _plain_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
         spec = task.task_spec
         if isinstance(spec, UserTask):
             return self._user_task_events(task, old, completed)
@@ -406,7 +447,8 @@ class Runtime:
             "name": spec.bpmn_name,
             "due_at": task._get_internal_data("event_value"),
             "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
-            "task_id": str(owner.id) if owner is not None else None,
+            # A step's id; a sub-process is no step (its id is the library's, named by no other event).
+            "task_id": str(owner.id) if owner is not None and isinstance(owner.task_spec, UserTask) else None,
         }]
         if owner is not None and owner.state == TaskState.READY:
             events.append({

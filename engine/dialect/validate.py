@@ -16,6 +16,7 @@ from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.parser import form_ref_of
+from engine.dialect.structure import check_structure
 from engine.dialect.timers import check_time_date, is_working_duration
 from engine.dialect.xml import NS, parse_xml
 from engine.errors import InvalidInput
@@ -26,6 +27,7 @@ ALLOWED = {
     "lane", "flowNodeRef", "childLaneSet", "textAnnotation", "association", "documentation", "extensionElements",
     "conditionExpression", "timerEventDefinition", "timeDuration", "timeDate", "terminateEventDefinition",
     "incoming", "outgoing", "text",
+    "subProcess",  # embedded sub-process (engine/dialect/structure.py checks what it may contain)
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
@@ -33,8 +35,8 @@ REFUSED = {
     "sendTask": "tác vụ gửi (send task) chưa được hỗ trợ",
     "receiveTask": "tác vụ nhận (receive task) chưa được hỗ trợ",
     "callActivity": "gọi quy trình khác (call activity) chưa được hỗ trợ",
-    "subProcess": "quy trình con (sub-process) chưa được hỗ trợ",
-    "transaction": "giao dịch (transaction) chưa được hỗ trợ",
+    "transaction": "quy trình con giao dịch (transaction) không được hỗ trợ vì hệ thống không có cơ chế bù trừ "
+                   "(compensation) để hoàn tác; hãy vẽ một quy trình con thường (sub-process)",
     "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
     "eventBasedGateway": "cổng sự kiện (event-based gateway) chưa được hỗ trợ",
     "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
@@ -172,12 +174,18 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_timers(process, filename, info)
     _check_tasks(process, filename, info, lane_of)
     _check_events(process, filename)
+    check_structure(process, filename)
     return info
+
+
+def _all(process, local: str) -> list:
+    """Every `bpmn:<local>` of the process, inside embedded sub-processes too, in document order."""
+    return list(process.iter(f"{{{NS['bpmn']}}}{local}"))
 
 
 def _check_flows(process, filename: str, info: BpmnInfo) -> None:
     targets = {n.get("id") for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
-    for flow in process.findall("bpmn:sequenceFlow", NS):
+    for flow in process.iter(f"{{{NS['bpmn']}}}sequenceFlow"):  # inside sub-processes too
         fid = flow.get("id")
         for attr in ("sourceRef", "targetRef"):
             if flow.get(attr) not in targets:
@@ -193,8 +201,8 @@ def _check_flows(process, filename: str, info: BpmnInfo) -> None:
         except InvalidInput as exc:
             raise _fail(filename, fid, f"điều kiện {text} không hợp lệ: {exc.message}", cond.sourceline) from exc
         info.conditions.append(ConditionInfo(fid, text, frozenset(expr.variables)))
-    for gateway in process.findall("bpmn:exclusiveGateway", NS) + process.findall("bpmn:inclusiveGateway", NS):
-        outgoing = [f for f in process.findall("bpmn:sequenceFlow", NS) if f.get("sourceRef") == gateway.get("id")]
+    for gateway in _all(process, "exclusiveGateway") + _all(process, "inclusiveGateway"):
+        outgoing = [f for f in gateway.getparent().findall("bpmn:sequenceFlow", NS) if f.get("sourceRef") == gateway.get("id")]
         if len(outgoing) < 2:
             continue
         for flow in outgoing:
@@ -250,7 +258,7 @@ def _check_attribute_expressions(task, filename: str, cns: str) -> None:
 
 def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]) -> None:
     cns = NS["camunda"]
-    for task in process.findall("bpmn:userTask", NS):
+    for task in _all(process, "userTask"):
         tid = task.get("id")
         _check_attribute_expressions(task, filename, cns)
         lane_id = lane_of.get(tid)
@@ -267,7 +275,7 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
                 properties=_properties(task),
             )
         )
-    for task in process.findall("bpmn:businessRuleTask", NS):
+    for task in _all(process, "businessRuleTask"):
         tid = task.get("id")
         ref = task.get(f"{{{cns}}}decisionRef")
         if not ref:
@@ -280,9 +288,9 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
 
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
-        for event in process.findall(f"bpmn:{kind}", NS):
+        for event in _all(process, kind):
             if event.find("bpmn:timerEventDefinition", NS) is None:
                 raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer)", event.sourceline)
-    for event in process.findall("bpmn:startEvent", NS):
+    for event in _all(process, "startEvent"):
         if len([c for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]):
             raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event)")

@@ -109,7 +109,8 @@ def check_references(tx: Tx, compiled: Compiled, forms: dict, decisions: dict) -
                 "triển khai.", element=ref.task_id, decision=ref.decision_ref)
         if ref.result_variable:
             provided.add(ref.result_variable)
-    provided |= assignment.check_variables(compiled.spec, info.filename, provided)
+    for spec in compiled.all_specs():  # user tasks inside embedded sub-processes too
+        provided |= assignment.check_variables(spec, info.filename, provided)
     for cond in info.conditions:
         missing = sorted(v for v in cond.variables if v not in provided)
         if missing:
