@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.user_task import UserTask
@@ -156,7 +157,7 @@ def _attached_to(task) -> Any:
     if parent is None:
         return None
     for sibling in parent.children:
-        if sibling is not task and isinstance(sibling.task_spec, (UserTask, SubWorkflowTask)):
+        if sibling is not task and isinstance(sibling.task_spec, (UserTask, SubWorkflowTask, MultiInstanceTask)):
             return sibling
     return None
 
@@ -316,10 +317,16 @@ class Runtime:
         )
 
     def _step_due(self, task) -> datetime | None:
-        """A step's due time is the due time of its boundary timer (the step's allotment in working time)."""
+        """A step's due time is the due time of its boundary timer (the step's allotment in working time); an
+        instance of a multi-instance step has the timer of its multi-instance body (Camunda 7 attaches boundary
+        events to the body)."""
         parent = task.parent
         if parent is None:
             return None
+        if isinstance(parent.task_spec, MultiInstanceTask):
+            task, parent = parent, parent.parent
+            if parent is None:
+                return None
         dues = []
         for sibling in parent.children:
             if sibling is task or not _is_timer(sibling.task_spec):
@@ -365,6 +372,10 @@ class Runtime:
 
     def _task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
         events = self._plain_task_events(task, old, completed)
+        if events and task.parent is not None and isinstance(task.parent.task_spec, MultiInstanceTask):
+            # An instance of a multi-instance step: which one (Camunda's loopCounter, 0-based).
+            for event in events:
+                event["loop_counter"] = task.data.get("loopCounter")
         if events and task.workflow.parent_task_id is not None:
             # Inside an embedded sub-process: every event names it (only then, so other histories keep their payload).
             scope = _scope(task)
@@ -450,7 +461,19 @@ class Runtime:
             # A step's id; a sub-process is no step (its id is the library's, named by no other event).
             "task_id": str(owner.id) if owner is not None and isinstance(owner.task_spec, UserTask) else None,
         }]
-        if owner is not None and owner.state == TaskState.READY:
+        if owner is not None and isinstance(owner.task_spec, MultiInstanceTask):
+            # Every instance still open is overdue (the body's timer is each instance's deadline).
+            for instance in owner.children:
+                if instance.state == TaskState.READY and isinstance(instance.task_spec, UserTask):
+                    events.append({
+                        "type": STEP_OVERDUE,
+                        "element_id": instance.task_spec.bpmn_id,
+                        "task_id": str(instance.id),
+                        "name": instance.task_spec.bpmn_name,
+                        "lane": instance.task_spec.lane,
+                        "due_at": task._get_internal_data("event_value"),
+                    })
+        elif owner is not None and owner.state == TaskState.READY:
             events.append({
                 "type": STEP_OVERDUE,
                 "element_id": owner.task_spec.bpmn_id,

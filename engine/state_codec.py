@@ -26,6 +26,8 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 
 from engine.dialect.decision_task import DecisionTask, DecisionTaskConverter
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
+from engine.dialect.multi_instance import CamundaParallelMultiInstance, CamundaSequentialMultiInstance
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
 from typing import Any
 
 STATE_FORMAT = "tthc-state-1"  # bump with a migration when the stored layout changes
@@ -60,6 +62,8 @@ def full_config() -> dict:
     config[DecisionTask] = DecisionTaskConverter
     config[WorkingDurationTimer] = TimerConditionalEventDefinitionConverter
     config[EngineTimeDateTimer] = TimerConditionalEventDefinitionConverter
+    config[CamundaParallelMultiInstance] = MultiInstanceTaskConverter
+    config[CamundaSequentialMultiInstance] = MultiInstanceTaskConverter
     return config
 
 

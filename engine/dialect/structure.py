@@ -36,3 +36,50 @@ def check_structure(process, filename: str) -> None:
                 if flow.get(attr) not in inside:
                     raise _fail(filename, flow.get("id"), f"luồng trong quy trình con '{sid}' không được nối ra "
                                 "ngoài quy trình con (hãy nối từ chính quy trình con)", flow.sourceline)
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def check_multi_instance(process, filename: str) -> None:
+    """Multi-instance on user tasks only; a collection and element variable are variable names (Camunda 7 also
+    allows any expression for the collection; here it is one variable, so nothing from a diagram runs as code)."""
+    import re
+
+    from engine.dialect.expressions import parse_expression
+
+    cns = "http://camunda.org/schema/1.0/bpmn"
+    for loop in process.iter(f"{{{_BPMN}}}multiInstanceLoopCharacteristics"):
+        owner = loop.getparent()
+        oid, line = owner.get("id"), loop.sourceline
+        if owner.tag != f"{{{_BPMN}}}userTask":
+            kind = owner.tag.split("}", 1)[-1]
+            raise _fail(filename, oid, f"nhiều phiên bản (multi-instance) mới chạy trên tác vụ người dùng (user task), "
+                        f"chưa chạy trên '{kind}'", line)
+        collection = (loop.get(f"{{{cns}}}collection") or "").strip()
+        element = (loop.get(f"{{{cns}}}elementVariable") or "").strip()
+        cardinality = loop.find("bpmn:loopCardinality", NS)
+        if not collection and cardinality is None:
+            raise _fail(filename, oid, "tác vụ nhiều phiên bản cần camunda:collection hoặc loopCardinality", line)
+        if collection:
+            bare = collection[2:-1].strip() if collection.startswith("${") and collection.endswith("}") else collection
+            if not re.fullmatch(_NAME, bare):
+                raise _fail(filename, oid, f"camunda:collection '{collection}' phải là tên một biến (ví dụ ${{units}})",
+                            line)
+        if element and not re.fullmatch(_NAME, element):
+            raise _fail(filename, oid, f"camunda:elementVariable '{element}' phải là tên biến", line)
+        for tag, what in (("loopCardinality", "loopCardinality"), ("completionCondition", "completionCondition")):
+            node = loop.find(f"bpmn:{tag}", NS)
+            if node is None or collection and tag == "loopCardinality":
+                continue
+            text = (node.text or "").strip()
+            try:
+                parse_expression(text if text.startswith("${") else "${" + text + "}")
+            except InvalidInput as exc:
+                raise _fail(filename, oid, f"{what} '{text}' không hợp lệ: {exc.message.rstrip('.')}", node.sourceline) \
+                    from exc
+        for child in loop:
+            if isinstance(child.tag, str) and child.tag.split("}", 1)[-1] in ("loopDataInputRef", "inputDataItem",
+                                                                               "loopDataOutputRef", "outputDataItem"):
+                raise _fail(filename, oid, "hãy dùng camunda:collection và camunda:elementVariable của Camunda 7 thay "
+                            f"cho '{child.tag.split('}', 1)[-1]}'", child.sourceline)

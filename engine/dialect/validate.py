@@ -16,7 +16,7 @@ from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.parser import form_ref_of
-from engine.dialect.structure import check_structure
+from engine.dialect.structure import check_multi_instance, check_structure
 from engine.dialect.timers import check_time_date, is_working_duration
 from engine.dialect.xml import NS, parse_xml
 from engine.errors import InvalidInput
@@ -28,6 +28,7 @@ ALLOWED = {
     "conditionExpression", "timerEventDefinition", "timeDuration", "timeDate", "terminateEventDefinition",
     "incoming", "outgoing", "text",
     "subProcess",  # embedded sub-process (engine/dialect/structure.py checks what it may contain)
+    "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",  # on user tasks (structure.py)
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
@@ -52,8 +53,9 @@ REFUSED = {
     "dataObject": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
     "dataObjectReference": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
     "dataStoreReference": "kho dữ liệu (data store) chưa được hỗ trợ",
-    "multiInstanceLoopCharacteristics": "tác vụ nhiều phiên bản (multi-instance) chưa được hỗ trợ",
-    "standardLoopCharacteristics": "tác vụ lặp (loop) chưa được hỗ trợ",
+    "standardLoopCharacteristics": "tác vụ lặp chuẩn (standard loop) không được hỗ trợ, như Camunda 7 cũng không "
+                                   "thực thi nó; hãy vẽ cổng rẽ nhánh quay lại bước cần lặp, hoặc dùng tác vụ nhiều "
+                                   "phiên bản (multi-instance)",
 }
 RESERVED_IDS = {"Start", "End", "Root"}
 
@@ -175,6 +177,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_tasks(process, filename, info, lane_of)
     _check_events(process, filename)
     check_structure(process, filename)
+    check_multi_instance(process, filename)
     return info
 
 
