@@ -170,3 +170,30 @@ def test_a_collection_expression_or_a_standard_loop_is_refused_at_deploy_with_th
     result = _variant(deployed, fixtures, tmp_path, change=(old, new))
     assert result.code == 4
     assert "'consult'" in result.err and words in result.err
+
+
+def test_a_multi_instance_sub_process_runs_one_sub_process_per_panel_and_waits_for_all(deployed):
+    started = deployed("start", "council_mi_fixture", "--applicant", "Công ty TNHH Ánh Dương", "--data",
+                       json.dumps({"panels": ["staff", "department_leader"]}), "--json", now=START, user="lan")
+    assert started.code == 0, started.err
+    case_id = started.json()["case_id"]
+    view = _complete(deployed, started.json()["tasks"][0], {}, "lan", "2026-03-02T09:00")
+    appraisals = {t["candidate_groups"][0]: t for t in view["tasks"]}
+    assert sorted(appraisals) == ["department_leader", "staff"]
+    assert {t["element_id"] for t in view["tasks"]} == {"appraise"}
+    view = _complete(deployed, appraisals["staff"], {"score": 7}, "mai", "2026-03-02T10:00")
+    # The staff panel's sub-process moved on to its conclusion; the other panel is still appraising.
+    assert sorted(t["element_id"] for t in view["tasks"]) == ["appraise", "conclude"]
+    conclude = next(t for t in view["tasks"] if t["element_id"] == "conclude")
+    view = _complete(deployed, conclude, {"decision": "approve"}, "son", "2026-03-02T10:30")
+    assert [t["element_id"] for t in view["tasks"]] == ["appraise"]
+    view = _complete(deployed, appraisals["department_leader"], {"score": 8}, "hung", "2026-03-02T11:00")
+    view = _complete(deployed, view["tasks"][0], {"decision": "approve"}, "son", "2026-03-02T11:30")
+    assert [t["element_id"] for t in view["tasks"]] == ["approve"]
+    events = deployed("history", case_id, "--json").json()["events"]
+    inside = [e["payload"].get("sub_process") for e in events if e["type"] == "task_created"
+              and e["element_id"] in ("appraise", "conclude")]
+    assert inside == ["council"] * 4
+    view = _complete(deployed, view["tasks"][0], {"decision": "approve"}, "son", "2026-03-02T14:00")
+    assert view["status"] == "completed"
+    _check_replay(deployed, case_id, "2026-03-02T15:00")

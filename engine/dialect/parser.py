@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.util import first
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, CallActivity, EndEvent, IntermediateCatchEvent, StartEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
@@ -20,7 +20,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaIntermediateCatchEventParser,
     CamundaStartEventParser,
 )
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, SubWorkflowParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
@@ -112,6 +112,10 @@ class TthcMultiInstanceUserTaskParser(_MultiInstanceMixin, TthcUserTaskParser):
     pass
 
 
+class TthcSubWorkflowParser(_MultiInstanceMixin, SubWorkflowParser):
+    """Embedded sub-processes, multi-instance ones too (each instance runs its own sub-workflow)."""
+
+
 class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
     @staticmethod
     def get_decision_ref(node):
@@ -178,6 +182,7 @@ class TthcParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (TthcMultiInstanceUserTaskParser, UserTask),
+        full_tag("subProcess"): (TthcSubWorkflowParser, CallActivity),
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),

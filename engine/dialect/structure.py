@@ -42,7 +42,7 @@ _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 def check_multi_instance(process, filename: str) -> None:
-    """Multi-instance on user tasks only; a collection and element variable are variable names (Camunda 7 also
+    """Multi-instance on user tasks and embedded sub-processes; a collection and element variable are variable names (Camunda 7 also
     allows any expression for the collection; here it is one variable, so nothing from a diagram runs as code)."""
     import re
 
@@ -52,9 +52,10 @@ def check_multi_instance(process, filename: str) -> None:
     for loop in process.iter(f"{{{_BPMN}}}multiInstanceLoopCharacteristics"):
         owner = loop.getparent()
         oid, line = owner.get("id"), loop.sourceline
-        if owner.tag != f"{{{_BPMN}}}userTask":
+        if owner.tag not in (f"{{{_BPMN}}}userTask", f"{{{_BPMN}}}subProcess"):
             kind = owner.tag.split("}", 1)[-1]
-            raise _fail(filename, oid, f"nhiều phiên bản (multi-instance) mới chạy trên tác vụ người dùng (user task), "
+            raise _fail(filename, oid, f"nhiều phiên bản (multi-instance) mới chạy trên tác vụ người dùng (user task) và "
+                        "quy trình con (sub-process), "
                         f"chưa chạy trên '{kind}'", line)
         collection = (loop.get(f"{{{cns}}}collection") or "").strip()
         element = (loop.get(f"{{{cns}}}elementVariable") or "").strip()
