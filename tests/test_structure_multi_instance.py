@@ -197,3 +197,30 @@ def test_a_multi_instance_sub_process_runs_one_sub_process_per_panel_and_waits_f
     view = _complete(deployed, view["tasks"][0], {"decision": "approve"}, "son", "2026-03-02T14:00")
     assert view["status"] == "completed"
     _check_replay(deployed, case_id, "2026-03-02T15:00")
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    ({}, "biến danh sách 'units' chưa có"),
+    ({"units": "staff"}, "phải là một danh sách"),
+])
+def test_a_missing_or_non_list_collection_is_refused_with_exit_4_and_the_case_does_not_change(deployed, data, words):
+    started = deployed("start", "consult_fixture", "--applicant", "A", "--data", json.dumps(data), "--json",
+                       now=START, user="lan").json()
+    before = deployed("history", started["case_id"], "--json").json()["events"]
+    task = started["tasks"][0]
+    result = deployed("complete", task["task_id"], "--data", "{}", "--json", now="2026-03-02T09:00", user="lan")
+    assert result.code == 4 and words in result.err
+    assert "Cho ý kiến" in result.err
+    assert deployed("history", started["case_id"], "--json").json()["events"] == before
+    shown = deployed("show", started["case_id"], "--json").json()
+    assert [t["task_id"] for t in shown["tasks"]] == [task["task_id"]]
+
+
+def test_an_empty_collection_makes_no_instance_and_the_case_moves_on_as_in_camunda(deployed):
+    view = _consulting(deployed, units=[])
+    assert [t["element_id"] for t in view["tasks"]] == ["approve"]
+
+
+def test_lint_accepts_lane_references_to_elements_inside_a_sub_process(cli, fixtures):
+    result = cli("lint", str(fixtures / "bpmn" / "structure" / "council_subprocess.bpmn"), "--json")
+    assert "lane-membership" not in result.out, result.out

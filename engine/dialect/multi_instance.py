@@ -42,7 +42,42 @@ def counters(spec, my_task) -> dict[str, int]:
     return {"nrOfInstances": total, "nrOfCompletedInstances": completed, "nrOfActiveInstances": active}
 
 
+MAX_INSTANCES = 1000  # a bound on one body's instances: a runaway list would open that many tasks in one command
+
+
+def _refuse(my_task, reason: str):
+    from engine.errors import InvalidInput
+
+    spec = my_task.task_spec
+    inner = my_task.workflow.spec.task_specs.get(spec.task_spec)  # the instances' spec carries the name
+    name = getattr(inner, "bpmn_name", None) or spec.bpmn_name or spec.bpmn_id
+    return InvalidInput(f"Bước nhiều phiên bản '{name}' ({spec.bpmn_id}): {reason}; hồ sơ không thay đổi.",
+                        element=spec.bpmn_id)
+
+
 class _CamundaMultiInstance:
+    def _update_hook(self, my_task):
+        # Camunda 7 fails the command when the collection is missing or not a collection; so do we, with the reason
+        # (the library would iterate a text character by character, or crash on a missing one).
+        if my_task.state != TaskState.STARTED:
+            # Before the library's hook the body has not yet taken its parent's data: look at both.
+            data = {**(my_task.parent.data if my_task.parent is not None else {}), **my_task.data}
+            if self.data_input is not None:
+                name = self.data_input.bpmn_id
+                if name not in data:
+                    raise _refuse(my_task, f"biến danh sách '{name}' chưa có trong dữ liệu hồ sơ")
+                items = data[name]
+                if not isinstance(items, (list, tuple)):
+                    raise _refuse(my_task, f"biến '{name}' phải là một danh sách, đang là {type(items).__name__}")
+                count = len(items)
+            else:
+                count = my_task.workflow.script_engine.evaluate(my_task.parent or my_task, self.cardinality)
+                if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                    raise _refuse(my_task, f"loopCardinality phải là số nguyên không âm, đang là {count!r}")
+            if count > MAX_INSTANCES:
+                raise _refuse(my_task, f"{count} phiên bản vượt giới hạn {MAX_INSTANCES}")
+        return super()._update_hook(my_task)
+
     def create_child(self, my_task, item, key_or_index=None):
         before = set(my_task._children)
         super().create_child(my_task, item, key_or_index)
