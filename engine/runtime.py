@@ -162,6 +162,24 @@ def _attached_to(task) -> Any:
     return None
 
 
+def _open_steps_inside(owner) -> list:
+    """The ready user tasks inside the sub-process task `owner` (or inside each instance of a multi-instance
+    sub-process) that have no boundary timer of their own, in creation order."""
+    top = owner.workflow.top_workflow
+    scopes = [owner] if isinstance(owner.task_spec, SubWorkflowTask) else [
+        c for c in owner.children if isinstance(c.task_spec, SubWorkflowTask)]
+    found = []
+    for scope in scopes:
+        sub = top.subprocesses.get(scope.id)
+        if sub is None:
+            continue
+        for inner in sub.tasks.values():  # creation order: the same on replay
+            if inner._state == TaskState.READY and isinstance(inner.task_spec, UserTask) and not any(
+                    _is_timer(s.task_spec) for s in (inner.parent.children if inner.parent is not None else ())):
+                found.append(inner)
+    return found
+
+
 def _scope(task) -> str | None:
     """The element id of the embedded sub-process a task runs in (None at the process's top level)."""
     parent_id = getattr(task.workflow, "parent_task_id", None)
@@ -334,6 +352,10 @@ class Runtime:
             value = sibling._get_internal_data("event_value")
             if value and value != SUSPENDED:
                 dues.append(datetime.fromisoformat(value))
+        if not dues and task.workflow.parent_task_id is not None:
+            # A step inside a sub-process without a timer of its own is due when the sub-process is.
+            owner = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
+            return self._step_due(owner) if owner is not None else None
         return min(dues) if dues else None
 
     def next_timer_at(self, workflow: BpmnWorkflow) -> datetime | None:
@@ -461,7 +483,21 @@ class Runtime:
             # A step's id; a sub-process is no step (its id is the library's, named by no other event).
             "task_id": str(owner.id) if owner is not None and isinstance(owner.task_spec, UserTask) else None,
         }]
-        if owner is not None and isinstance(owner.task_spec, MultiInstanceTask):
+        if owner is not None and (isinstance(owner.task_spec, SubWorkflowTask) or (
+                isinstance(owner.task_spec, MultiInstanceTask)
+                and any(isinstance(c.task_spec, SubWorkflowTask) for c in owner.children))):
+            # A timer on a sub-process: the steps open inside it (every instance's, for a multi-instance one) are
+            # overdue, unless they have a timer of their own.
+            for inner in _open_steps_inside(owner):
+                events.append({
+                    "type": STEP_OVERDUE,
+                    "element_id": inner.task_spec.bpmn_id,
+                    "task_id": str(inner.id),
+                    "name": inner.task_spec.bpmn_name,
+                    "lane": inner.task_spec.lane,
+                    "due_at": task._get_internal_data("event_value"),
+                })
+        elif owner is not None and isinstance(owner.task_spec, MultiInstanceTask):
             # Every instance still open is overdue (the body's timer is each instance's deadline).
             for instance in owner.children:
                 if instance.state == TaskState.READY and isinstance(instance.task_spec, UserTask):

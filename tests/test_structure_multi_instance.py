@@ -224,3 +224,17 @@ def test_an_empty_collection_makes_no_instance_and_the_case_moves_on_as_in_camun
 def test_lint_accepts_lane_references_to_elements_inside_a_sub_process(cli, fixtures):
     result = cli("lint", str(fixtures / "bpmn" / "structure" / "council_subprocess.bpmn"), "--json")
     assert "lane-membership" not in result.out, result.out
+
+
+def test_the_timer_on_a_multi_instance_sub_process_marks_the_open_step_of_every_instance_overdue(deployed):
+    started = deployed("start", "council_mi_fixture", "--applicant", "A", "--data",
+                       json.dumps({"panels": ["staff", "department_leader"]}), "--json", now=START, user="lan").json()
+    view = _complete(deployed, started["tasks"][0], {}, "lan", "2026-03-02T09:00")
+    assert {t["due_at"] for t in view["tasks"]} == {"2026-03-04T09:00:00+07:00"}  # the body's 2 working days
+    staff = next(t for t in view["tasks"] if t["candidate_groups"] == ["staff"])
+    view = _complete(deployed, staff, {"score": 7}, "mai", "2026-03-02T10:00")
+    late = deployed("tick", "--json", now="2026-03-04T09:00:01").json()
+    assert late["fired"] == 1
+    overdue = sorted(e["element_id"] for e in late["events"] if e["type"] == "step_overdue")
+    assert overdue == ["appraise", "conclude"]  # the leader panel's appraisal, the staff panel's conclusion
+    _check_replay(deployed, started["case_id"], "2026-03-04T10:00")

@@ -92,9 +92,14 @@ def test_a_non_interrupting_timer_on_the_sub_process_fires_in_working_time_and_t
     fired = next(e for e in late["events"] if e["type"] == "timer_fired")
     assert fired["element_id"] == "Timer_council" and fired["attached_to"] == "council"
     assert fired["due_at"] == "2026-03-04T09:00:00+07:00"
+    # The step open inside the sub-process (no timer of its own) is overdue, and shows the sub-process's due time.
+    overdue = [(e["element_id"], e["task_id"]) for e in late["events"] if e["type"] == "step_overdue"]
+    assert overdue == [("appraise", view["tasks"][0]["task_id"])]
+    assert view["tasks"][0]["due_at"] == "2026-03-04T09:00:00+07:00"
     # Non-interrupting: the task inside is still open, and the timer does not fire again.
     shown = deployed("show", case_id, "--json", now="2026-03-04T09:01").json()
     assert _only(shown)["element_id"] == "appraise" and shown["status"] == "active"
+    assert _only(shown)["overdue"] is True and [t["element_id"] for t in shown["overdue_steps"]] == ["appraise"]
     assert deployed("tick", "--json", now="2026-03-05T09:00").json()["fired"] == 0
     view = _complete(deployed, _only(shown), {"score": 8}, "mai", "2026-03-04T10:00")
     view = _complete(deployed, _only(view), {"decision": "approve"}, "son", "2026-03-04T11:00")
