@@ -13,7 +13,7 @@ from typing import Callable
 
 from engine import demo_data
 from engine.calendar import TZ, BusinessCalendar, FixedClock
-from engine.config import Settings, parse_users, _demo_users
+from engine.config import GROUP_LABELS, Settings, parse_users, _demo_users
 from engine.labels import OUTCOME_LABELS, TIMING_LABELS
 from engine.library import library_paths
 from engine.origin import process_origin
@@ -42,6 +42,7 @@ class Story:
     steps: list[tuple[str, str, dict | None]] = field(default_factory=list)
     withdraw_at: str | None = None
     case_id: str = ""
+    start_data: dict | None = None  # what the desk records at start (the units to consult)
 
 
 STORIES = [
@@ -84,6 +85,16 @@ STORIES = [
     Story("CNS.01", "Công ty TNHH Sáng tạo Non Nước", "người nộp rút hồ sơ trước khi có kết quả", "2026-11-18T10:00", [
         ("receive", "2026-11-18T10:30", None), ("assign", "2026-11-18T14:00", None)],
         withdraw_at="2026-11-24T09:00"),
+    # Parallel consultation (multi-instance): one step per unit, each with its own 2-working-day limit; the
+    # provincial office answers late, so its step alone is marked overdue, and approval waits for every opinion.
+    Story("lay_y_kien", "Hợp tác xã Nông sản Trùng Khánh", "lấy ý kiến song song ba đơn vị, một đơn vị trả lời muộn",
+          "2026-11-18T10:30", [
+        ("receive", "2026-11-18T10:45", None),
+        ("consult", "2026-11-18T14:00", {"unit": "staff"}),
+        ("consult", "2026-11-19T10:00", {"unit": "department_leader"}),
+        ("consult", "2026-11-23T09:00", {"unit": "provincial_office"}),
+        ("approve", "2026-11-23T10:00", None), ("return_result", "2026-11-23T14:00", None)],
+        start_data={"consult_units": ["staff", "department_leader", "provincial_office"]}),
 ]
 
 
@@ -133,7 +144,8 @@ def run_demo(db_url: str, say: Callable[[str], None]) -> dict:
                     say(f"{hour:%H:%M %d/%m}  {e['case_id']}: còn 1 ngày làm việc đến hạn — Lãnh đạo Sở cần gửi thư xin lỗi.")
         clock.set(when)
         if action == "start":
-            view = service.start_case(story.code, applicant=story.applicant, received_at=when, data=None, actor="lan")
+            view = service.start_case(story.code, applicant=story.applicant, received_at=when, data=story.start_data,
+                                      actor="lan")
             story.case_id = view["case_id"]
             say(f"{when:%H:%M %d/%m}  {story.case_id}: tiếp nhận hồ sơ thủ tục {story.code} của {story.applicant}; "
                 f"hẹn trả {_t(view['due_at'])}.")
@@ -142,8 +154,15 @@ def run_demo(db_url: str, say: Callable[[str], None]) -> dict:
             service.withdraw(story.case_id, "Tổ chức có văn bản đề nghị rút hồ sơ.", actor="lan")
             say(f"{when:%H:%M %d/%m}  {story.case_id}: người nộp rút hồ sơ; lập thông báo dừng giải quyết (mẫu 05).")
             continue
-        task = next(t for t in service.show_case(story.case_id)["tasks"] if t["element_id"] == action)
-        user = demo_data.DEMO_USER_OF_GROUP[GROUP_OF_ELEMENT[action]]
+        unit = (data or {}).get("unit")  # a multi-instance step: the instance of that unit
+        task = next(t for t in service.show_case(story.case_id)["tasks"] if t["element_id"] == action
+                    and (unit is None or t["candidate_groups"] == [unit]))
+        user = demo_data.DEMO_USER_OF_GROUP[unit or GROUP_OF_ELEMENT[action]]
+        if unit:
+            data = None
+            left = len(service.show_case(story.case_id)["tasks"]) - 1
+            say(f"{when:%H:%M %d/%m}  {story.case_id}: {GROUP_LABELS.get(unit, unit)} đã cho ý kiến "
+                + (f"({left} đơn vị chưa trả lời)." if left else "(đã đủ ý kiến các đơn vị)."))
         view = service.complete_task(task["task_id"], _step_data(action, data, story, when), actor=user)
         for e in view["events"]:
             if e["type"] == EventType.DEADLINE_RESTARTED:

@@ -78,6 +78,11 @@ def apology(new_due: date) -> dict[str, Any]:
             "apology_reason": "Hồ sơ cần xác minh thêm thông tin với cơ quan liên quan."}
 
 
+def consultation(opinion: str = "agree") -> dict[str, Any]:
+    notes = {"agree": "Thống nhất với nội dung dự thảo.", "disagree": "Đề nghị làm rõ căn cứ pháp lý."}
+    return {"opinion": opinion, "opinion_note": notes[opinion]}
+
+
 def default_step_data(element_id: str, *, applicant: str, today: date) -> dict[str, Any]:
     """The data of the ordinary (happy) path for a step of the library's diagrams."""
     return {
@@ -90,4 +95,5 @@ def default_step_data(element_id: str, *, applicant: str, today: date) -> dict[s
         "provincial_decide": lambda: provincial_decision(today),
         "return_result": result_return,
         "receive_supplement": supplement_receipt,
+        "consult": consultation,
     }[element_id]()

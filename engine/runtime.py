@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from uuid import UUID
@@ -20,6 +20,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -68,6 +70,12 @@ class Compiled:
     info: BpmnInfo
     spec: Any
     policy: ProcedurePolicy  # what the procedure's elements mean (outcomes, roles), from camunda:properties
+    # The specs of embedded sub-processes by id (SpiffWorkflow runs each as a sub-workflow of the case).
+    subprocess_specs: Mapping[str, Any] = field(default_factory=dict)
+
+    def all_specs(self) -> list:
+        """The process's spec and its sub-processes' specs: user tasks may sit in any of them."""
+        return [self.spec, *self.subprocess_specs.values()]
 
 
 _compiled = DEFINITIONS.compiled  # content hash -> Compiled (see engine.workflow_cache.DefinitionsCache)
@@ -89,6 +97,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
         rewrite_links(root)  # link events as sequence flows (engine/dialect/links.py)
         parser.add_bpmn_xml(root.getroottree(), filename=filename)
         spec = parser.get_spec(info.process_id)
+        subprocess_specs = parser.get_subprocess_specs(info.process_id)
     except ValidationException as exc:
         element = getattr(exc, "id", None) or getattr(exc, "name", None)
         raise InvalidInput(
@@ -96,8 +105,9 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
             file=filename,
             element=element,
         ) from exc
-    assignment.check_definition(spec, filename)
-    compiled = Compiled(digest, info, spec, policy_of(content, filename))
+    for one in (spec, *subprocess_specs.values()):
+        assignment.check_definition(one, filename)
+    compiled = Compiled(digest, info, spec, policy_of(content, filename), subprocess_specs)
     _compiled[digest] = compiled
     return compiled
 
@@ -154,23 +164,62 @@ def _attached_to(task) -> Any:
     if parent is None:
         return None
     for sibling in parent.children:
-        if sibling is not task and isinstance(sibling.task_spec, UserTask):
+        if sibling is not task and isinstance(sibling.task_spec, (UserTask, SubWorkflowTask, MultiInstanceTask)):
             return sibling
     return None
 
 
+def _open_steps_inside(owner) -> list:
+    """The ready user tasks inside the sub-process task `owner` (or inside each instance of a multi-instance
+    sub-process) that have no boundary timer of their own, in creation order."""
+    top = owner.workflow.top_workflow
+    scopes = [owner] if isinstance(owner.task_spec, SubWorkflowTask) else [
+        c for c in owner.children if isinstance(c.task_spec, SubWorkflowTask)]
+    found = []
+    for scope in scopes:
+        sub = top.subprocesses.get(scope.id)
+        if sub is None:
+            continue
+        for inner in sub.tasks.values():  # creation order: the same on replay
+            if inner._state == TaskState.READY and isinstance(inner.task_spec, UserTask) and not any(
+                    _is_timer(s.task_spec) for s in (inner.parent.children if inner.parent is not None else ())):
+                found.append(inner)
+    return found
+
+
+def _scope(task) -> str | None:
+    """The element id of the embedded sub-process a task runs in (None at the process's top level)."""
+    parent_id = getattr(task.workflow, "parent_task_id", None)
+    if parent_id is None:
+        return None
+    owner = task.workflow.top_workflow.get_task_from_id(parent_id)
+    return owner.task_spec.bpmn_id if owner is not None else None
+
+
 def _tree(workflow: BpmnWorkflow) -> Iterable:
-    """Every task in the order of the library's `get_tasks()` (depth first, children in order), walked directly:
-    the library's iterator costs more than the rest of a command's bookkeeping. No subprocesses (deploy refuses
-    them), so the top workflow's tree is the whole tree."""
-    tasks = workflow.tasks
+    """Every task in the order of the library's `get_tasks()` (depth first, children in order, a sub-process's
+    own tree before the sub-process task's children), walked directly: the library's iterator costs more than the
+    rest of a command's bookkeeping."""
+    subprocesses = workflow.subprocesses
     stack = [workflow.task_tree]
     while stack:
         task = stack.pop()
         yield task
         children = task._children
         if children:
+            tasks = task.workflow.tasks
             stack.extend(child for child in map(tasks.get, reversed(children)) if child is not None)
+        if subprocesses:
+            sub = subprocesses.get(task.id)
+            if sub is not None:
+                stack.append(sub.task_tree)
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> Iterable:
+    """Every task of the case, the top workflow's and every sub-process's (each keeps its own `tasks`)."""
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -186,7 +235,7 @@ class Runtime:
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self, compiled: Compiled, data: Mapping[str, Any]) -> tuple[BpmnWorkflow, list[dict]]:
-        workflow = BpmnWorkflow(compiled.spec, script_engine=self.script_engine)
+        workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine)
         before = self._snapshot(workflow)
         start = workflow.get_tasks(state=TaskState.READY)
         for task in start:
@@ -196,7 +245,7 @@ class Runtime:
         return workflow, self._derive(workflow, before)
 
     def restore(self, compiled: Compiled, state: str) -> BpmnWorkflow:
-        return load_state(state, compiled.spec, self.script_engine)
+        return load_state(state, compiled.spec, self.script_engine, compiled.subprocess_specs)
 
     def dump(self, workflow: BpmnWorkflow) -> str:
         return dump_state(workflow)
@@ -296,7 +345,7 @@ class Runtime:
 
     def update_case_data(self, workflow: BpmnWorkflow, values: Mapping[str, Any]) -> None:
         """Case-level values (a restarted due time) into every task still to run, so later steps see them."""
-        for task in workflow.tasks.values():
+        for task in _all_tasks(workflow):
             if task._state & TaskState.NOT_FINISHED_MASK:
                 task.data.update(values)
         if workflow.last_task is not None:
@@ -318,7 +367,7 @@ class Runtime:
         from engine.dialect.expressions import is_expression
 
         moved = 0
-        for task in workflow.tasks.values():
+        for task in _all_tasks(workflow):
             if task._state != TaskState.WAITING:
                 continue
             definition = getattr(task.task_spec, "event_definition", None)
@@ -351,10 +400,16 @@ class Runtime:
         )
 
     def _step_due(self, task) -> datetime | None:
-        """A step's due time is the due time of its boundary timer (the step's allotment in working time)."""
+        """A step's due time is the due time of its boundary timer (the step's allotment in working time); an
+        instance of a multi-instance step has the timer of its multi-instance body (Camunda 7 attaches boundary
+        events to the body)."""
         parent = task.parent
         if parent is None:
             return None
+        if isinstance(parent.task_spec, MultiInstanceTask):
+            task, parent = parent, parent.parent
+            if parent is None:
+                return None
         dues = []
         for sibling in parent.children:
             if sibling is task or not _is_timer(sibling.task_spec) \
@@ -363,12 +418,16 @@ class Runtime:
             value = sibling._get_internal_data("event_value")
             if value and value != SUSPENDED:
                 dues.append(datetime.fromisoformat(value))
+        if not dues and task.workflow.parent_task_id is not None:
+            # A step inside a sub-process without a timer of its own is due when the sub-process is.
+            owner = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
+            return self._step_due(owner) if owner is not None else None
         return min(dues) if dues else None
 
     def next_timer_at(self, workflow: BpmnWorkflow) -> datetime | None:
         dues = [
             datetime.fromisoformat(value)
-            for t in workflow.tasks.values()
+            for t in _all_tasks(workflow)
             if t._state == TaskState.WAITING and _is_timer(t.task_spec) and not t._get_internal_data("event_fired")
             and (value := t._get_internal_data("event_value")) and value != SUSPENDED
         ]
@@ -377,7 +436,9 @@ class Runtime:
     # --- events ----------------------------------------------------------------------------------------------
     @staticmethod
     def _snapshot(workflow: BpmnWorkflow) -> dict[UUID, int]:
-        return {task_id: task._state for task_id, task in workflow.tasks.items()}
+        if not workflow.subprocesses:
+            return {task_id: task._state for task_id, task in workflow.tasks.items()}
+        return {task.id: task._state for task in _all_tasks(workflow)}
 
     def _derive(self, workflow: BpmnWorkflow, before: Mapping[UUID, int], completed: Mapping[str, dict] | None = None) -> list[dict]:
         """The events of what changed since `before` (task states by id), in the order of the task tree."""
@@ -398,6 +459,19 @@ class Runtime:
         return events
 
     def _task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
+        events = self._plain_task_events(task, old, completed)
+        if events and task.parent is not None and isinstance(task.parent.task_spec, MultiInstanceTask):
+            # An instance of a multi-instance step: which one (Camunda's loopCounter, 0-based).
+            for event in events:
+                event["loop_counter"] = task.data.get("loopCounter")
+        if events and task.workflow.parent_task_id is not None:
+            # Inside an embedded sub-process: every event names it (only then, so other histories keep their payload).
+            scope = _scope(task)
+            for event in events:
+                event["sub_process"] = scope
+        return events
+
+    def _plain_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
         spec = task.task_spec
         if isinstance(spec, UserTask):
             return self._user_task_events(task, old, completed)
@@ -475,9 +549,36 @@ class Runtime:
             "name": spec.bpmn_name,
             "due_at": task._get_internal_data("event_value"),
             "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
-            "task_id": str(owner.id) if owner is not None else None,
+            # A step's id; a sub-process is no step (its id is the library's, named by no other event).
+            "task_id": str(owner.id) if owner is not None and isinstance(owner.task_spec, UserTask) else None,
         }]
-        if owner is not None and owner.state == TaskState.READY:
+        if owner is not None and (isinstance(owner.task_spec, SubWorkflowTask) or (
+                isinstance(owner.task_spec, MultiInstanceTask)
+                and any(isinstance(c.task_spec, SubWorkflowTask) for c in owner.children))):
+            # A timer on a sub-process: the steps open inside it (every instance's, for a multi-instance one) are
+            # overdue, unless they have a timer of their own.
+            for inner in _open_steps_inside(owner):
+                events.append({
+                    "type": STEP_OVERDUE,
+                    "element_id": inner.task_spec.bpmn_id,
+                    "task_id": str(inner.id),
+                    "name": inner.task_spec.bpmn_name,
+                    "lane": inner.task_spec.lane,
+                    "due_at": task._get_internal_data("event_value"),
+                })
+        elif owner is not None and isinstance(owner.task_spec, MultiInstanceTask):
+            # Every instance still open is overdue (the body's timer is each instance's deadline).
+            for instance in owner.children:
+                if instance.state == TaskState.READY and isinstance(instance.task_spec, UserTask):
+                    events.append({
+                        "type": STEP_OVERDUE,
+                        "element_id": instance.task_spec.bpmn_id,
+                        "task_id": str(instance.id),
+                        "name": instance.task_spec.bpmn_name,
+                        "lane": instance.task_spec.lane,
+                        "due_at": task._get_internal_data("event_value"),
+                    })
+        elif owner is not None and owner.state == TaskState.READY:
             events.append({
                 "type": STEP_OVERDUE,
                 "element_id": owner.task_spec.bpmn_id,

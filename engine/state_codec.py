@@ -26,6 +26,8 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 
 from engine.dialect.decision_task import DecisionTask, DecisionTaskConverter
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
+from engine.dialect.multi_instance import CamundaParallelMultiInstance, CamundaSequentialMultiInstance
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
 from typing import Any
 
 STATE_FORMAT = "tthc-state-1"  # bump with a migration when the stored layout changes
@@ -38,8 +40,8 @@ class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct: dict, spec: Any = None) -> BpmnWorkflow:
-        workflow = self.target_class(spec, {}, deserializing=True)
+    def from_dict(self, dct: dict, spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
@@ -69,6 +71,8 @@ def full_config() -> dict:
     from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
     config[MessageEventDefinition] = MessageEventDefinitionConverter
+    config[CamundaParallelMultiInstance] = MultiInstanceTaskConverter
+    config[CamundaSequentialMultiInstance] = MultiInstanceTaskConverter
     return config
 
 
@@ -189,11 +193,12 @@ def reference_dump_state(workflow: BpmnWorkflow) -> str:
     return json.dumps(state, cls=_encoder, separators=(",", ":"), ensure_ascii=False)
 
 
-def load_state(text: str, spec: Any, script_engine: Any) -> BpmnWorkflow:
+def load_state(text: str, spec: Any, script_engine: Any, subprocess_specs: Any = None) -> BpmnWorkflow:
     dct = json.loads(text)
     fmt = dct.pop("format", None)
     if fmt != STATE_FORMAT:
         raise ValueError(f"unknown state format {fmt!r}")
-    workflow = _registry.restore(dct, spec=spec)
+    # Embedded sub-processes are restored onto their shared specs (by id), as the top workflow is onto its own.
+    workflow = _registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = script_engine
     return workflow

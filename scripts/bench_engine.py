@@ -93,6 +93,10 @@ def _variants(names: list[str], pg_url: str | None):
             made.append(Engine.sqlite(cold=True))
         elif name == "engine_pg":
             made.append(Engine.postgresql(pg_url))
+        elif name == "engine_sqlite_consult10":
+            from benchlib.multi_instance import ConsultationEngine
+
+            made.append(ConsultationEngine.sqlite())
     return made
 
 
@@ -161,6 +165,7 @@ def measure(args) -> dict:
                                                         "pg_sizes": args.pg_sizes if pg else []}}
     variants = ["floor", "naive", "naive_sqlite", "durable_minimum", "engine_sqlite", "engine_sqlite_cold"]
     variants += ["engine_pg"] if pg else []
+    variants += ["engine_sqlite_consult10"]  # issue 14: multi-instance, 10 parallel consultees
     say(f"[1–3] một hồ sơ đầy đủ: {', '.join(variants)} — {args.rounds} vòng xen kẽ …")
     results["cases"] = run_child({"part": "cases", "variants": variants, "rounds": args.rounds, "pg_url": pg})
     results["memory"] = {}

@@ -87,3 +87,20 @@ def test_the_ablation_removes_each_part_for_one_case_only_then_puts_it_back():
     assert (Runtime.dump, Tx.insert_events) == originals
     assert states[stripped] == "{}" and counts[stripped] == 0  # removed while patched
     assert len(states[engine.last_case]) > 10_000 and counts[engine.last_case] > 0  # back afterwards
+
+
+def test_the_consultation_benchmark_case_completes_ten_parallel_instances_each_by_its_unit():
+    from benchlib.multi_instance import UNITS, ConsultationEngine
+
+    engine = ConsultationEngine.sqlite()
+    try:
+        engine.run()
+        with engine.service.store.transaction() as tx:
+            events = tx.case_events(engine.last_case)
+    finally:
+        engine.close()
+    assert engine.name == "engine_sqlite_consult10"
+    consulted = [e for e in events if e["type"] == "task_completed" and e["element_id"] == "consult"]
+    assert len(consulted) == len(UNITS) == 10
+    created = [e for e in events if e["type"] == "task_created" and e["element_id"] == "consult"]
+    assert len({e["payload"]["task_id"] for e in created}) == 10

@@ -21,6 +21,7 @@ def test_demo_resolves_every_story_as_told(cli):
         "1.014879": ("completed", "refused", "early"),
         "CNS.02.1": ("completed", "granted", "late"),
         "CNS.01": ("withdrawn", "withdrawn", None),
+        "lay_y_kien": ("completed", "granted", "early"),
     }
     late = next(c for c in doc["cases"] if c["code"] == "CNS.02.1")
     assert late["apologies"] == 1 and late["apology_due_at"] == "2026-12-11T17:30:00+07:00"
@@ -31,6 +32,21 @@ def test_demo_resolves_every_story_as_told(cli):
     # The cases are really stored: the operators' commands see them.
     history = cli("history", late["case_id"], "--json").json()["events"]
     assert [e["type"] for e in history].count("apology_issued") == 1
+
+
+def test_demo_runs_a_parallel_consultation_with_one_step_per_unit_and_only_the_late_unit_overdue(cli):
+    result = cli("demo", "--json")
+    assert result.code == 0, result.err
+    case = next(c for c in result.json()["cases"] if c["code"] == "lay_y_kien")
+    events = cli("history", case["case_id"], "--json").json()["events"]
+    created = [e["payload"]["groups"] for e in events if e["type"] == "task_created" and e["element_id"] == "consult"]
+    assert created == [["staff"], ["department_leader"], ["provincial_office"]]
+    completed = [e["actor"] for e in events if e["type"] == "task_completed" and e["element_id"] == "consult"]
+    assert completed == ["mai", "hung", "tuan"]
+    overdue = [e for e in events if e["type"] == "step_overdue"]
+    late = next(e for e in events if e["type"] == "task_created" and e["payload"]["groups"] == ["provincial_office"])
+    assert [e["payload"]["task_id"] for e in overdue] == [late["payload"]["task_id"]]
+    assert cli("verify", case["case_id"]).code == 0
 
 
 @pytest.fixture

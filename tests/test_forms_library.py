@@ -58,6 +58,7 @@ CONTRACT: dict[str, list[tuple[str, str, bool]]] = {
     "result_return": [("returned_via", "radio", True), ("return_note", "textarea", False)],
     "supplement_receipt": [("supplement_complete", "checkbox", True), ("supplement_note", "textarea", False)],
     "apology": [("new_due_date", "datetime", True), ("apology_reason", "textarea", True)],
+    "consultation_opinion": [("opinion", "radio", True), ("opinion_note", "textarea", False)],
 }
 
 CHOICES = {

@@ -116,10 +116,10 @@ ATTRIBUTES: dict[str, Rule] = {
     "candidateStarterUsers": _refused(
         "giới hạn ai được bắt đầu hồ sơ, nhưng hệ thống chỉ cho Bộ phận Một cửa (nhóm reception) tiếp nhận; "
         "hãy bỏ thuộc tính này", "Process.candidateStarterUsers"),
-    "collection": _refused(f"thuộc về tác vụ nhiều phiên bản (multi-instance), {NO_ISSUE_14}",
-                           "Collectable.collection"),
-    "elementVariable": _refused(f"thuộc về tác vụ nhiều phiên bản (multi-instance), {NO_ISSUE_14}",
-                                "Collectable.elementVariable"),
+    "collection": _runs("danh sách (biến) mà tác vụ nhiều phiên bản tạo một phiên bản cho mỗi phần tử",
+                        "Collectable.collection", hosts={"multiInstanceLoopCharacteristics"}),
+    "elementVariable": _runs("biến cục bộ của mỗi phiên bản chứa phần tử của nó (dùng được trong ${...} giao việc)",
+                             "Collectable.elementVariable", hosts={"multiInstanceLoopCharacteristics"}),
     "errorCodeVariable": _refused(f"thuộc về sự kiện lỗi (error), {NO_ISSUE_14}",
                                   "ErrorEventDefinitionExtension.errorCodeVariable"),
     "errorMessageVariable": _refused(f"thuộc về sự kiện lỗi (error), {NO_ISSUE_14}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.util import first
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, CallActivity, EndEvent, IntermediateCatchEvent, StartEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
@@ -20,7 +20,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaIntermediateCatchEventParser,
     CamundaStartEventParser,
 )
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, SubWorkflowParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
@@ -63,6 +63,58 @@ class TthcUserTaskParser(_LaneMixin, UserTaskParser):
             "form_binding": self.node.get(f"{{{ns}}}formRefBinding") or "latest",
             "lane_id": self.lane_id(),
         }
+
+
+def _variable(text: str | None) -> str | None:
+    """`units` or `${units}` → `units` (deploy checked it is one variable name)."""
+    if text is None:
+        return None
+    text = text.strip()
+    return text[2:-1].strip() if text.startswith("${") and text.endswith("}") else text
+
+
+def _expression(text: str | None) -> str | None:
+    """A loop cardinality or completion condition as a `${}` expression for the safe evaluator (`3` → `${3}`)."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    return text if text.startswith("${") else "${" + text + "}"
+
+
+class _MultiInstanceMixin:
+    """Multi-instance with Camunda 7's semantics (engine/dialect/multi_instance.py), not the library's Camunda
+    classes, which rewrite the shared spec at run time."""
+
+    def _add_multiinstance_task(self, loop_characteristics):
+        from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+
+        from engine.dialect.multi_instance import CamundaParallelMultiInstance, CamundaSequentialMultiInstance
+
+        ns = self.nsmap["camunda"]
+        cardinality = first(self.xpath("./bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality"))
+        condition = first(self.xpath("./bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition"))
+        collection = _variable(loop_characteristics.get(f"{{{ns}}}collection"))
+        element = _variable(loop_characteristics.get(f"{{{ns}}}elementVariable"))
+        params = {
+            "task_spec": "",
+            "cardinality": _expression(cardinality.text) if cardinality is not None and collection is None else None,
+            "data_input": TaskDataReference(collection) if collection else None,
+            "input_item": TaskDataReference(element) if element else None,
+            "condition": _expression(condition.text) if condition is not None else None,
+        }
+        original = self.spec.task_specs.pop(self.task.name)
+        cls = (CamundaSequentialMultiInstance if loop_characteristics.get("isSequential") == "true"
+               else CamundaParallelMultiInstance)
+        self.task = cls(self.spec, original.name, **params)
+        self._copy_task_attrs(original, loop_characteristics)
+
+
+class TthcMultiInstanceUserTaskParser(_MultiInstanceMixin, TthcUserTaskParser):
+    pass
+
+
+class TthcSubWorkflowParser(_MultiInstanceMixin, SubWorkflowParser):
+    """Embedded sub-processes, multi-instance ones too (each instance runs its own sub-workflow)."""
 
 
 class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
@@ -133,7 +185,8 @@ class TthcParser(CamundaParser):
     PROCESS_PARSER_CLASS = LinearProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("userTask"): (TthcUserTaskParser, UserTask),
+        full_tag("userTask"): (TthcMultiInstanceUserTaskParser, UserTask),
+        full_tag("subProcess"): (TthcSubWorkflowParser, CallActivity),
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),

@@ -14,6 +14,25 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 class LinearProcessParser(ProcessParser):
+    def __init__(self, p, node, nsmap, data_stores, filename=None, lane=None):
+        super().__init__(p, node, nsmap, data_stores, filename=filename, lane=lane)
+        if lane is not None:
+            # An embedded sub-process: the library would put every element inside in the sub-process's lane. Each
+            # keeps the lane it is drawn in (the process's flowNodeRefs), the sub-process's lane when it has none.
+            self.enclosing_lane = lane
+            self.lane = None
+            document: dict[str, str] = {}
+            for ref in self.document_root.iter(f"{{{BPMN}}}flowNodeRef"):
+                if ref.text:
+                    document.setdefault(ref.text.strip(), ref.getparent().get("id"))
+            own = document.get(node.get("id"))
+            self.lane_ids_by_node_id = {k: v for k, v in document.items()}
+            self.enclosing_lane_id = own
+
+    def get_lane_name(self, node_id):
+        name = super().get_lane_name(node_id)
+        return name if name is not None else getattr(self, "enclosing_lane", None)
+
     def _index_process_nodes(self):
         lanes: dict[str, str] = {}
         for node in self.node.iter():
@@ -37,4 +56,5 @@ class LinearProcessParser(ProcessParser):
         self.lane_ids_by_node_id = lanes
 
     def lane_id(self, node_id: str) -> str | None:
-        return self.lane_ids_by_node_id.get(node_id)
+        found = self.lane_ids_by_node_id.get(node_id)
+        return found if found is not None else getattr(self, "enclosing_lane_id", None)

@@ -21,6 +21,7 @@ from engine.dialect.links import check_links
 from engine.dialect.messages import check_messages, check_start_events
 from engine.dialect.signals import check_signals
 from engine.dialect.parser import form_ref_of
+from engine.dialect.structure import check_multi_instance, check_structure
 from engine.dialect.timers import check_time_date, is_working_duration
 from engine.dialect.xml import NS, parse_xml
 from engine.errors import InvalidInput
@@ -35,14 +36,16 @@ ALLOWED = {
     "signalEventDefinition",  # engine/dialect/signals.py
     "intermediateThrowEvent", "linkEventDefinition",  # engine/dialect/links.py
     "timeCycle",  # engine/dialect/cycles.py
+    "subProcess",  # embedded sub-process (engine/dialect/structure.py checks what it may contain)
+    "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",  # on user tasks (structure.py)
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
     "serviceTask": "tác vụ dịch vụ (service task) chưa được hỗ trợ",
     "sendTask": "tác vụ gửi (send task) chưa được hỗ trợ",
     "callActivity": "gọi quy trình khác (call activity) chưa được hỗ trợ",
-    "subProcess": "quy trình con (sub-process) chưa được hỗ trợ",
-    "transaction": "giao dịch (transaction) chưa được hỗ trợ",
+    "transaction": "quy trình con giao dịch (transaction) không được hỗ trợ vì hệ thống không có cơ chế bù trừ "
+                   "(compensation) để hoàn tác; hãy vẽ một quy trình con thường (sub-process)",
     "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
     "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
     "errorEventDefinition": "sự kiện lỗi (error) chưa được hỗ trợ",
@@ -55,8 +58,9 @@ REFUSED = {
     "dataObject": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
     "dataObjectReference": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
     "dataStoreReference": "kho dữ liệu (data store) chưa được hỗ trợ",
-    "multiInstanceLoopCharacteristics": "tác vụ nhiều phiên bản (multi-instance) chưa được hỗ trợ",
-    "standardLoopCharacteristics": "tác vụ lặp (loop) chưa được hỗ trợ",
+    "standardLoopCharacteristics": "tác vụ lặp chuẩn (standard loop) không được hỗ trợ, như Camunda 7 cũng không "
+                                   "thực thi nó; hãy vẽ cổng rẽ nhánh quay lại bước cần lặp, hoặc dùng tác vụ nhiều "
+                                   "phiên bản (multi-instance)",
 }
 RESERVED_IDS = {"Start", "End", "Root"}
 
@@ -184,12 +188,19 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_links(process, filename)
     check_cycles(process, filename)
     _check_events(process, filename)
+    check_structure(process, filename)
+    check_multi_instance(process, filename)
     return info
+
+
+def _all(process, local: str) -> list:
+    """Every `bpmn:<local>` of the process, inside embedded sub-processes too, in document order."""
+    return list(process.iter(f"{{{NS['bpmn']}}}{local}"))
 
 
 def _check_flows(process, filename: str, info: BpmnInfo) -> None:
     targets = {n.get("id") for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
-    for flow in process.findall("bpmn:sequenceFlow", NS):
+    for flow in process.iter(f"{{{NS['bpmn']}}}sequenceFlow"):  # inside sub-processes too
         fid = flow.get("id")
         for attr in ("sourceRef", "targetRef"):
             if flow.get(attr) not in targets:
@@ -205,8 +216,8 @@ def _check_flows(process, filename: str, info: BpmnInfo) -> None:
         except InvalidInput as exc:
             raise _fail(filename, fid, f"điều kiện {text} không hợp lệ: {exc.message}", cond.sourceline) from exc
         info.conditions.append(ConditionInfo(fid, text, frozenset(expr.variables)))
-    for gateway in process.findall("bpmn:exclusiveGateway", NS) + process.findall("bpmn:inclusiveGateway", NS):
-        outgoing = [f for f in process.findall("bpmn:sequenceFlow", NS) if f.get("sourceRef") == gateway.get("id")]
+    for gateway in _all(process, "exclusiveGateway") + _all(process, "inclusiveGateway"):
+        outgoing = [f for f in gateway.getparent().findall("bpmn:sequenceFlow", NS) if f.get("sourceRef") == gateway.get("id")]
         if len(outgoing) < 2:
             continue
         for flow in outgoing:
@@ -264,7 +275,7 @@ def _check_attribute_expressions(task, filename: str, cns: str) -> None:
 
 def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]) -> None:
     cns = NS["camunda"]
-    for task in process.findall("bpmn:userTask", NS):
+    for task in _all(process, "userTask"):
         tid = task.get("id")
         _check_attribute_expressions(task, filename, cns)
         lane_id = lane_of.get(tid)
@@ -281,7 +292,7 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
                 properties=_properties(task),
             )
         )
-    for task in process.findall("bpmn:businessRuleTask", NS):
+    for task in _all(process, "businessRuleTask"):
         tid = task.get("id")
         ref = task.get(f"{{{cns}}}decisionRef")
         if not ref:
@@ -294,13 +305,19 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
 
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
-        for event in process.findall(f"bpmn:{kind}", NS):
+        for event in _all(process, kind):
             waits_for = ("timer", "message", "signal", "link")
             if all(event.find(f"bpmn:{what}EventDefinition", NS) is None for what in waits_for):
                 raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer), thông điệp "
                             "(message) và tín hiệu (signal)", event.sourceline)
-    for event in process.findall("bpmn:startEvent", NS):
+            nested = event.getparent() is not process
+            if nested and event.find("bpmn:timerEventDefinition", NS) is None:
+                # Messages and signals are looked up in the top-level workflow only (engine/usecases/correlate.py).
+                raise _fail(filename, event.get("id"), "bên trong quy trình con (sub-process) chỉ hỗ trợ sự kiện hẹn giờ "
+                            "(timer); hãy đặt sự kiện thông điệp, tín hiệu hay liên kết ở quy trình chính",
+                            event.sourceline)
+    for event in _all(process, "startEvent"):
         kinds = [_local(c.tag) for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
-        if kinds and kinds != ["messageEventDefinition"]:
+        if kinds and (kinds != ["messageEventDefinition"] or event.getparent() is not process):
             raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event) và thông "
-                        "điệp (message start event)")
+                        "điệp (message start event) ở quy trình chính")

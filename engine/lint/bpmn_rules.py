@@ -159,9 +159,12 @@ def lane_membership(doc: BpmnDocument) -> Iterator[Finding]:
             )
             continue
         node_ids = {node.get("id") for node in nodes}
+        # Elements inside an embedded sub-process may be placed in lanes too (Camunda Modeler writes their refs).
+        inside = {n.get("id") for sub in process.iter(f"{{{BPMN}}}subProcess") for n in sub.iter()
+                  if isinstance(n.tag, str) and n.get("id")}
         for lane in lanes:
             for ref in _refs(lane):
-                if ref not in node_ids:
+                if ref not in node_ids and ref not in inside:
                     yield Finding(
                         "lane-membership",
                         lane.get("id"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
+from engine.dialect.multi_instance import local_variables
 from engine import assignment
 from engine.definitions import (
     START_VARIABLES, SourceFile, collect, load_dmn_cached, load_form_cached, parse_catalog,
@@ -109,7 +110,9 @@ def check_references(tx: Tx, compiled: Compiled, forms: dict, decisions: dict) -
                 "triển khai.", element=ref.task_id, decision=ref.decision_ref)
         if ref.result_variable:
             provided.add(ref.result_variable)
-    provided |= assignment.check_variables(compiled.spec, info.filename, provided)
+    provided |= local_variables(compiled.all_specs())  # multi-instance element variables, loopCounter
+    for spec in compiled.all_specs():  # user tasks inside embedded sub-processes too
+        provided |= assignment.check_variables(spec, info.filename, provided)
     from engine.dialect.messages import catches_messages
 
     if catches_messages(compiled.spec):
