@@ -75,6 +75,8 @@ class Projected:
     task_updates: list[tuple[str, TaskRow]] = field(default_factory=list)  # (task id, changed values) of stored rows
     completed: list[TaskRow] = field(default_factory=list)  # completed tasks' rows as updated (daily sums)
     resolved: bool = False  # the case got its `resolved_at` from these events
+    new_external: list[dict] = field(default_factory=list)  # external task rows to insert (engine.projection_external)
+    external_updates: list[tuple[str, dict]] = field(default_factory=list)  # (id, changed values) of stored ones
 
 
 def judge(done_at: datetime, due_at: datetime | None) -> str | None:
@@ -236,6 +238,15 @@ _HANDLERS = {
     APOLOGY_ISSUED: _Projector.apology_issued,
     CASE_ENDED: _Projector.case_ended,
 }
+
+
+def _register_external_handlers() -> None:
+    from engine.projection_external import HANDLERS
+
+    _HANDLERS.update(HANDLERS)
+
+
+_register_external_handlers()
 
 
 def task_row(case_id: str, e: Event, now: datetime) -> TaskRow:

@@ -26,6 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import assignment
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.external_task import ExternalTask
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
 from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingDurationTimer
@@ -47,6 +48,9 @@ TASK_COMPLETED = EventType.TASK_COMPLETED.value
 TASK_CREATED = EventType.TASK_CREATED.value
 TIMER_FIRED = EventType.TIMER_FIRED.value
 WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
+EXTERNAL_TASK_CREATED = EventType.EXTERNAL_TASK_CREATED.value
+EXTERNAL_TASK_COMPLETED = EventType.EXTERNAL_TASK_COMPLETED.value
+EXTERNAL_TASK_CANCELLED = EventType.EXTERNAL_TASK_CANCELLED.value
 
 
 if TYPE_CHECKING:
@@ -218,6 +222,31 @@ class Runtime:
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before, completed={str(task.id): dict(data)})
 
+    def ready_external_task(self, workflow: BpmnWorkflow, task_id: str) -> Any:
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError):
+            task = None
+        if task is None or not isinstance(task.task_spec, ExternalTask):
+            raise NotFound(f"Không có tác vụ ngoài '{task_id}' trong hồ sơ này.", task=task_id)
+        if task.state != TaskState.READY:
+            raise Conflict(f"Tác vụ ngoài '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}' ({task_id}) không "
+                           "còn chờ xử lý.", task=task_id)
+        return task
+
+    def complete_external(self, workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> list[dict]:
+        """An external task completed by its worker with `data` (variables set on the case), the workflow run on."""
+        task = self.ready_external_task(workflow, task_id)
+        before = self._snapshot(workflow)
+        task.data.update(data)
+        _run_engine(task.run, task.task_spec.bpmn_id)
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before, completed={str(task.id): dict(data)})
+
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict:
+        """The variables a task sees (what a fetch hands the worker)."""
+        return dict(workflow.get_task_from_id(UUID(task_id)).data)
+
     def fire_timers(self, workflow: BpmnWorkflow) -> list[dict]:
         before = self._snapshot(workflow)
         _run_engine(workflow.refresh_timers)
@@ -335,6 +364,8 @@ class Runtime:
         spec = task.task_spec
         if isinstance(spec, UserTask):
             return self._user_task_events(task, old, completed)
+        if isinstance(spec, ExternalTask):
+            return self._external_task_events(task, old, completed)
         if _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
             return self._timer_events(task)
         if isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
@@ -394,6 +425,19 @@ class Runtime:
         if task.state == TaskState.CANCELLED and old == TaskState.READY:
             return [{"type": TASK_CANCELLED, "element_id": spec.bpmn_id, "task_id": str(task.id),
                      "name": spec.bpmn_name or spec.bpmn_id}]
+        return []
+
+    @staticmethod
+    def _external_task_events(task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
+        spec, task_id = task.task_spec, str(task.id)
+        base = {"element_id": spec.bpmn_id, "task_id": task_id}
+        if task.state == TaskState.READY:
+            return [{"type": EXTERNAL_TASK_CREATED, **base, "name": spec.bpmn_name or spec.bpmn_id,
+                     "topic": spec.topic, "lane_id": (spec.extensions or {}).get("lane_id")}]
+        if task.state == TaskState.COMPLETED and task_id in completed:
+            return [{"type": EXTERNAL_TASK_COMPLETED, **base, "data": completed[task_id]}]
+        if task.state == TaskState.CANCELLED and old == TaskState.READY:
+            return [{"type": EXTERNAL_TASK_CANCELLED, **base}]
         return []
 
     @staticmethod

@@ -25,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 
 from engine.dialect.decision_task import DecisionTask, DecisionTaskConverter
+from engine.dialect.external_task import ExternalTask, ExternalTaskConverter
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
 from typing import Any
 
@@ -58,6 +59,7 @@ def full_config() -> dict:
     """The library's Camunda configuration plus our spec classes: for the full (spec-embedding) serializer."""
     config = dict(CAMUNDA_CONFIG)
     config[DecisionTask] = DecisionTaskConverter
+    config[ExternalTask] = ExternalTaskConverter
     config[WorkingDurationTimer] = TimerConditionalEventDefinitionConverter
     config[EngineTimeDateTimer] = TimerConditionalEventDefinitionConverter
     return config

@@ -9,7 +9,7 @@ from __future__ import annotations
 # Modules in the order `tthc --help` lists their commands.
 MODULES = ("engine.cli.admin_cmds", "engine.cli.case_cmds", "engine.cli.import_cmd", "engine.cli.lint_cmd",
            "engine.cli.worker_cmd", "engine.cli.demo_cmd", "engine.cli.rules_cmd", "engine.cli.report_cmds",
-           "engine.cli.audit_cmds", "engine.cli.calendar_cmd")
+           "engine.cli.audit_cmds", "engine.cli.calendar_cmd", "engine.cli.external_cmds")
 
 COMMANDS = {
     "deploy": "engine.cli.admin_cmds", "procedures": "engine.cli.admin_cmds", "tick": "engine.cli.admin_cmds",
@@ -23,4 +23,5 @@ COMMANDS = {
     "replay": "engine.cli.audit_cmds", "verify": "engine.cli.audit_cmds", "slip": "engine.cli.audit_cmds",
     "book": "engine.cli.audit_cmds", "notice": "engine.cli.audit_cmds", "export-xes": "engine.cli.audit_cmds",
     "calendar": "engine.cli.calendar_cmd",
+    "external": "engine.cli.external_cmds",
 }

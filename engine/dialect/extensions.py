@@ -100,10 +100,11 @@ ATTRIBUTES: dict[str, Rule] = {
     "resource": _refused(
         "nạp mã hoặc biểu thức từ một tệp bên ngoài sơ đồ; hãy viết điều kiện ${...} ngay trong sơ đồ",
         "ScriptTask.resource", "FormalExpression.resource"),
-    "type": _refused(f"là tác vụ ngoài (external task), {NO_ISSUE_14}; hãy dùng một tác vụ người dùng",
-                     "ExternalCapable.type"),
-    "topic": _refused(f"là tác vụ ngoài (external task), {NO_ISSUE_14}; hãy dùng một tác vụ người dùng",
-                      "ExternalCapable.topic"),
+    "type": _runs("tác vụ ngoài (external task): một hệ thống bên ngoài nhận và hoàn thành bước "
+                  "(`tthc external fetch/complete/fail`)", "ExternalCapable.type",
+                  hosts={"serviceTask", "sendTask", "businessRuleTask"}, when=("external",)),
+    "topic": _runs("chủ đề (topic) mà hệ thống bên ngoài lấy tác vụ ngoài theo", "ExternalCapable.topic",
+                   hosts={"serviceTask", "sendTask", "businessRuleTask"}),
     "dueDate": _refused(
         f"đặt hạn cho bước, {NO_ISSUE_14}: hạn này sẽ không được tính; hãy vẽ một sự kiện hẹn giờ biên "
         "(boundary timer) với thời lượng theo ngày làm việc (ví dụ P2D)", "Assignable.dueDate"),
@@ -199,7 +200,9 @@ ELEMENTS: dict[str, Rule] = {
     "potentialStarter": _refused(
         "giới hạn ai được bắt đầu hồ sơ, nhưng hệ thống chỉ cho Bộ phận Một cửa (nhóm reception) tiếp nhận; "
         "hãy bỏ phần tử này", "PotentialStarter", "PotentialStarter.resourceAssignmentExpression"),
-    "failedJobRetryTimeCycle": _no_effect(NO_JOBS, "FailedJobRetryTimeCycle", "FailedJobRetryTimeCycle.body"),
+    "failedJobRetryTimeCycle": _runs(
+        "số lần thử lại và thời gian chờ của tác vụ ngoài khi hệ thống bên ngoài báo lỗi (R3/PT5M); hết lượt thì "
+        "thành sự cố (incident)", "FailedJobRetryTimeCycle", "FailedJobRetryTimeCycle.body"),
 }
 
 

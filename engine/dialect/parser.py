@@ -25,6 +25,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.external_task import ExternalTask, is_external, retry_cycle_text
 from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
 
@@ -73,6 +74,8 @@ class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
 
     def create_task(self):
         ns = self.nsmap["camunda"]
+        if is_external(self.node):  # a business-rule task answered by an outside worker, not a decision table
+            return ExternalTaskParser.create_task(self)
         return DecisionTask(
             self.spec,
             self.bpmn_id,
@@ -84,6 +87,17 @@ class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
 
     def parse_extensions(self, node=None):
         return {"properties": super().parse_extensions(node), "lane_id": self.lane_id()}
+
+
+class ExternalTaskParser(_LaneMixin, CamundaTaskParser):
+    """Service, send and business-rule tasks with `camunda:type="external"` (validate.check_bpmn refused the rest)."""
+
+    def create_task(self):
+        return ExternalTask(self.spec, self.bpmn_id, topic=self.node.get(f"{{{self.nsmap['camunda']}}}topic"),
+                            retry_cycle=retry_cycle_text(self.node), **self.bpmn_attributes)
+
+    def parse_extensions(self, node=None):
+        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self.lane_id()}
 
 
 class _EngineTimerMixin:
@@ -131,6 +145,8 @@ class TthcParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (TthcUserTaskParser, UserTask),
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+        full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
+        full_tag("sendTask"): (ExternalTaskParser, ExternalTask),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
+from engine.dialect.external_task import (
+    CAMUNDA, EXTERNAL_HOSTS, is_external, parse_retry_cycle, retry_cycle_text,
+)
 from engine.dialect.parser import form_ref_of
 from engine.dialect.timers import check_time_date, is_working_duration
 from engine.dialect.xml import NS, parse_xml
@@ -29,8 +32,10 @@ ALLOWED = {
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
-    "serviceTask": "tác vụ dịch vụ (service task) chưa được hỗ trợ",
-    "sendTask": "tác vụ gửi (send task) chưa được hỗ trợ",
+    "serviceTask": "tác vụ dịch vụ (service task) chỉ chạy được khi là tác vụ ngoài (external task): hãy đặt "
+                   "camunda:type=\"external\" và camunda:topic cho nó",
+    "sendTask": "tác vụ gửi (send task) chỉ chạy được khi là tác vụ ngoài (external task): hãy đặt "
+                "camunda:type=\"external\" và camunda:topic cho nó",
     "receiveTask": "tác vụ nhận (receive task) chưa được hỗ trợ",
     "callActivity": "gọi quy trình khác (call activity) chưa được hỗ trợ",
     "subProcess": "quy trình con (sub-process) chưa được hỗ trợ",
@@ -53,6 +58,8 @@ REFUSED = {
     "multiInstanceLoopCharacteristics": "tác vụ nhiều phiên bản (multi-instance) chưa được hỗ trợ",
     "standardLoopCharacteristics": "tác vụ lặp (loop) chưa được hỗ trợ",
 }
+# Service and send tasks pass only as external tasks, or to be refused with the reason their code never runs here.
+ALLOWED |= {"serviceTask", "sendTask"}
 RESERVED_IDS = {"Start", "End", "Root"}
 
 
@@ -84,6 +91,14 @@ class DecisionRefInfo:
     map_mode: str
 
 
+@dataclass(frozen=True)
+class ExternalTaskInfo:
+    id: str
+    name: str
+    topic: str
+    retry_cycle: str | None  # `R<n>/<duration>` as written, checked
+
+
 @dataclass
 class BpmnInfo:
     filename: str
@@ -95,6 +110,7 @@ class BpmnInfo:
     conditions: list[ConditionInfo] = field(default_factory=list)
     decisions: list[DecisionRefInfo] = field(default_factory=list)
     timer_variables: set[str] = field(default_factory=set)
+    external_tasks: list[ExternalTaskInfo] = field(default_factory=list)
 
     def user_task(self, element_id: str) -> UserTaskInfo | None:
         return next((t for t in self.user_tasks if t.id == element_id), None)
@@ -139,7 +155,9 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
         if ns != NS["bpmn"]:
             continue  # camunda: extension children and other namespaces are read where they matter
         node_id = node.get("id")
-        if local in REFUSED:
+        if local in EXTERNAL_HOSTS and local != "businessRuleTask" and (is_external(node) or _runs_code(node)):
+            pass  # an external task runs; one that runs code is refused below with why and what to draw instead
+        elif local in REFUSED:
             owner = node_id or (node.getparent().get("id") if node.getparent() is not None else None)
             raise _fail(filename, owner, REFUSED[local], node.sourceline)
         if local not in ALLOWED and local != "process":
@@ -171,6 +189,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_flows(process, filename, info)
     _check_timers(process, filename, info)
     _check_tasks(process, filename, info, lane_of)
+    _check_external_tasks(process, filename, info)
     _check_events(process, filename)
     return info
 
@@ -270,12 +289,42 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
     for task in process.findall("bpmn:businessRuleTask", NS):
         tid = task.get("id")
         ref = task.get(f"{{{cns}}}decisionRef")
+        if not ref and is_external(task):
+            continue  # answered by an outside worker (_check_external_tasks)
         if not ref:
             raise _fail(filename, tid, "tác vụ quy tắc nghiệp vụ thiếu camunda:decisionRef", task.sourceline)
         mode = task.get(f"{{{cns}}}mapDecisionResult") or "resultList"
         if mode not in MAP_MODES:
             raise _fail(filename, tid, f"camunda:mapDecisionResult '{mode}' không hợp lệ ({', '.join(MAP_MODES)})")
         info.decisions.append(DecisionRefInfo(tid, ref, task.get(f"{{{cns}}}resultVariable"), mode))
+
+
+def _runs_code(node) -> bool:
+    return any(node.get(f"{{{CAMUNDA}}}{name}") for name in ("class", "delegateExpression", "expression")) or \
+        node.find(f"bpmn:extensionElements/{{{CAMUNDA}}}connector", NS) is not None
+
+
+def _check_external_tasks(process, filename: str, info: BpmnInfo) -> None:
+    """Camunda 7 needs a topic on every external task; a retry cycle is `R<n>/<duration>` and belongs to one."""
+    for node in process.iter(f"{{{NS['bpmn']}}}*"):
+        local = _local(node.tag)
+        cycle = retry_cycle_text(node)
+        if local in EXTERNAL_HOSTS and is_external(node):
+            if node.get(f"{{{CAMUNDA}}}decisionRef"):
+                raise _fail(filename, node.get("id"), "tác vụ ngoài không được có thêm camunda:decisionRef; hãy chọn "
+                            "một trong hai", node.sourceline)
+            topic = (node.get(f"{{{CAMUNDA}}}topic") or "").strip()
+            if not topic:
+                raise _fail(filename, node.get("id"), "tác vụ ngoài (camunda:type=\"external\") thiếu camunda:topic",
+                            node.sourceline)
+            if cycle is not None and parse_retry_cycle(cycle) is None:
+                raise _fail(filename, node.get("id"), f"camunda:failedJobRetryTimeCycle '{cycle}' phải có dạng "
+                            "R<số lần>/<thời lượng ISO 8601>, ví dụ R3/PT5M", node.sourceline)
+            info.external_tasks.append(ExternalTaskInfo(node.get("id"), node.get("name") or node.get("id"), topic,
+                                                        cycle))
+        elif cycle is not None:
+            raise _fail(filename, node.get("id"), "camunda:failedJobRetryTimeCycle chỉ có tác dụng trên tác vụ ngoài "
+                        "(camunda:type=\"external\"); hãy xóa nó", node.sourceline)
 
 
 def _check_events(process, filename: str) -> None:

@@ -110,6 +110,8 @@ def check_references(tx: Tx, compiled: Compiled, forms: dict, decisions: dict) -
         if ref.result_variable:
             provided.add(ref.result_variable)
     provided |= assignment.check_variables(compiled.spec, info.filename, provided)
+    if info.external_tasks:
+        return  # a worker completes an external task with any variables, as Camunda 7 lets it
     for cond in info.conditions:
         missing = sorted(v for v in cond.variables if v not in provided)
         if missing:

@@ -57,6 +57,9 @@ def show_case(ctx: base.Context, case_id: str) -> dict:
         case = tx.case(case_id)
         view = case_view(tx, case, now)
         view["steps"] = [task_view(t, now) for t in tx.case_tasks(case_id)]
+        from engine.usecases.external import case_external_views
+
+        view["external_tasks"] = case_external_views(tx, case_id, now)  # open ones, each with its incident if any
         return view
 
 

@@ -1,0 +1,43 @@
+"""External tasks: the work items outside workers fetch and lock by topic, with their retries and incidents
+(engine.usecases.external; Camunda 7's external task pattern).
+
+Revision ID: h14x1
+Revises: 0003
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "h14x1"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "external_tasks",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("case_id", sa.String(40), sa.ForeignKey("cases.id"), nullable=False),
+        sa.Column("element_id", sa.String(200), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("worker_id", sa.String(200)),
+        sa.Column("lock_expires_at", sa.DateTime()),
+        sa.Column("retries", sa.Integer()),
+        sa.Column("error_message", sa.Text()),
+        sa.Column("error_details", sa.Text()),
+        sa.Column("incident", sa.Boolean(), nullable=False),
+        sa.Column("incident_at", sa.DateTime()),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("completed_at", sa.DateTime()),
+    )
+    op.create_index("ix_external_tasks_case_id", "external_tasks", ["case_id"])
+    op.create_index("ix_external_tasks_fetch", "external_tasks", ["status", "topic", "lock_expires_at"])
+    op.create_index("ix_external_tasks_incident", "external_tasks", ["incident", "status"])
+
+
+def downgrade() -> None:
+    op.drop_table("external_tasks")
