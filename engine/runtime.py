@@ -25,6 +25,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import assignment
+from engine.dialect.artifacts import strip_inert
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.external_task import ExternalTask
 from engine.dialect.parser import TthcParser
@@ -86,7 +87,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
     info = check_bpmn(content, filename)
     parser = TthcParser()
     try:
-        parser.add_bpmn_xml(parse_xml(content, filename).getroottree(), filename=filename)
+        parser.add_bpmn_xml(strip_inert(parse_xml(content, filename)).getroottree(), filename=filename)
         spec = parser.get_spec(info.process_id)
     except ValidationException as exc:
         element = getattr(exc, "id", None) or getattr(exc, "name", None)

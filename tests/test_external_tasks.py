@@ -153,6 +153,20 @@ def test_registry_ok_false_takes_the_default_flow_to_the_refusal_end(deployed):
     _verified(deployed, case_id)
 
 
+def test_reaching_the_gateway_without_the_variable_it_tests_is_refused_and_changes_nothing(deployed):
+    case_id, _ = _at_portal(deployed)
+    for topic in ("portal-sync", "registry"):  # neither worker sets registry_ok
+        task = _fetch(deployed, topic, "w", "2026-03-02T09:01")[0]
+        _ok(deployed("external", "complete", task["id"], "--worker", "w", "--json", now="2026-03-02T09:02"))
+    sms = _fetch(deployed, "sms", "w", "2026-03-02T09:03")[0]
+    err = _refused_and_unchanged(deployed, case_id, "external", "complete", sms["id"], "--worker", "w",
+                                 at="2026-03-02T09:04", code=4)
+    assert "registry_ok" in err["message"]
+    _ok(deployed("external", "complete", sms["id"], "--worker", "w", "--data", '{"registry_ok": true}', "--json",
+                 now="2026-03-02T09:05"))
+    _verified(deployed, case_id)
+
+
 # --- failures, retries and incidents ----------------------------------------------------------------------------
 
 def test_failures_follow_the_diagram_retry_cycle_then_become_an_incident_that_retry_resolves(deployed):

@@ -52,12 +52,13 @@ REFUSED = {
     "linkEventDefinition": "sự kiện liên kết (link) chưa được hỗ trợ",
     "cancelEventDefinition": "sự kiện hủy (cancel) chưa được hỗ trợ",
     "timeCycle": "hẹn giờ lặp (timeCycle) chưa được hỗ trợ",
-    "dataObject": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
-    "dataObjectReference": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
-    "dataStoreReference": "kho dữ liệu (data store) chưa được hỗ trợ",
     "multiInstanceLoopCharacteristics": "tác vụ nhiều phiên bản (multi-instance) chưa được hỗ trợ",
     "standardLoopCharacteristics": "tác vụ lặp (loop) chưa được hỗ trợ",
 }
+# Artifacts and data that change nothing at run time (engine.dialect.artifacts strips the data ones before the library
+# sees them, so it never copies data objects in or out of a step).
+ALLOWED |= {"dataObject", "dataObjectReference", "dataStoreReference", "dataInputAssociation", "dataOutputAssociation",
+            "sourceRef", "targetRef", "property", "dataState", "group", "category", "categoryValue"}
 # Service and send tasks pass only as external tasks, or to be refused with the reason their code never runs here.
 ALLOWED |= {"serviceTask", "sendTask"}
 RESERVED_IDS = {"Start", "End", "Root"}
