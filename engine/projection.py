@@ -260,6 +260,7 @@ def task_row(case_id: str, e: Event, now: datetime) -> TaskRow:
         "created_at": now, "due_at": datetime.fromisoformat(e["due_at"]) if e.get("due_at") else None,
         "completed_at": None, "completed_by": None, "overdue": False, "timing": None,
         "restart_deadline": bool(e.get("restart_deadline")),
+        "follow_up_at": datetime.fromisoformat(e["follow_up_at"]) if e.get("follow_up_at") else None,
     }
 
 

@@ -315,12 +315,31 @@ class Runtime:
             due_at=self._step_due(task),
         )
 
+    @staticmethod
+    def _set_task_dates(task) -> str | None:
+        """`camunda:dueDate`/`followUpDate` evaluated once, over the data the step is created with, and kept on the
+        task (later data cannot move them). Returns the follow-up date (ISO) if any."""
+        ext = task.task_spec.extensions or {}
+        if not (ext.get("due_date") or ext.get("follow_up_date")):
+            return None
+        from engine.dialect.task_dates import task_date
+
+        if task._get_internal_data("task_dates_set") is None:
+            due = task_date(ext.get("due_date"), task.data, "Hạn của bước")
+            follow_up = task_date(ext.get("follow_up_date"), task.data, "Ngày nhắc của bước")
+            task._set_internal_data(task_dates_set=True, due_date=_iso(due), follow_up_date=_iso(follow_up))
+        return task._get_internal_data("follow_up_date")
+
     def _step_due(self, task) -> datetime | None:
-        """A step's due time is the due time of its boundary timer (the step's allotment in working time)."""
+        """A step's due time is the due time of its boundary timer (the step's allotment in working time), or its
+        `camunda:dueDate` when that is earlier (engine.dialect.task_dates)."""
         parent = task.parent
         if parent is None:
             return None
         dues = []
+        own = task._get_internal_data("due_date")
+        if own:
+            dues.append(datetime.fromisoformat(own))
         for sibling in parent.children:
             if sibling is task or not _is_timer(sibling.task_spec):
                 continue
@@ -389,6 +408,7 @@ class Runtime:
     def _user_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
         spec = task.task_spec
         if task.state == TaskState.READY:
+            follow_up = self._set_task_dates(task)
             view = self._open_task(task)
             # Evaluated once, here, over the data the task is created with; the event carries the result.
             assigned = assignment.resolve(view.element_id, spec.extensions or {}, task.data)
@@ -410,6 +430,8 @@ class Runtime:
                 created["assignee"] = assigned.assignee
             if assigned.candidate_users:
                 created["candidate_users"] = list(assigned.candidate_users)
+            if follow_up is not None:
+                created["follow_up_at"] = follow_up
             return [created]
         if task.state == TaskState.COMPLETED and str(task.id) in completed:
             return [{

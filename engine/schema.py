@@ -138,6 +138,7 @@ tasks = Table(
     Column("used_working_minutes", Integer),
     Column("allotted_working_minutes", Integer),
     Column("restart_deadline", Boolean, nullable=False, default=False, server_default=false()),  # a supplement request
+    Column("follow_up_at", UtcDateTime),  # camunda:followUpDate (revision h14x1)
     Index("ix_tasks_status_lane", "status", "lane_id"),
     # Reports (revision 0002): steps closed after an instant, supplement requests.
     Index("ix_tasks_completed_at", "completed_at"),

@@ -44,6 +44,9 @@ def _render_case(console, view: dict) -> None:
         console.print(f"Thời hạn đã tính lại {view['restarts']} lần (sau khi nhận hồ sơ bổ sung).")
     if view["tasks"]:
         console.print(tasks_table(console, view["tasks"]))
+    for task in view["tasks"]:
+        if task.get("follow_up_at"):
+            console.print(f"Nhắc theo dõi bước {task['name']}: {when(task['follow_up_at'])}")
     for item in view.get("external_tasks") or ():
         line = f"Tác vụ ngoài: {item['name']} (chủ đề {item['topic']}, mã {item['id'][:8]})"
         if item["incident"]:
@@ -92,6 +95,9 @@ def tasks(
     rows = app.service.list_tasks(case_id=case, lane=lane, mine=mine, actor=app.actor)
     emit(rows, json_, lambda c, r: c.print(tasks_table(c, r)) if r else c.print("Không có bước nào đang chờ."))
     if not json_:
+        for row in rows:
+            if row.get("follow_up_at"):
+                stdout.print(f"Nhắc theo dõi bước {row['name']} ({row['task_id'][:8]}): {when(row['follow_up_at'])}")
         # Incidents need an operator as much as a step needs an officer (`tthc external list --incidents`).
         incidents = app.service.external_tasks(incidents=True, case_id=case)
         for item in incidents:

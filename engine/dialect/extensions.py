@@ -12,9 +12,10 @@ one fate:
 fails for any entry no row covers, so a new Modeler release cannot add something the engine quietly skips. The
 README's table of extensions is generated from this one (`markdown_table`).
 
-Decisions where Camunda's meaning is not executed yet: `camunda:inputOutput` and `camunda:dueDate`/`followUpDate`
-(issue 14 will run them) are refused at deploy rather than reported by lint: lint is optional, deploy is not, and a
-case that silently lacks a mapped variable or a step deadline goes wrong quietly for a citizen.
+Decisions where Camunda's meaning is not executed yet: `camunda:inputOutput` (issue 14 will run it) is refused at
+deploy rather than reported by lint: lint is optional, deploy is not, and a case that silently lacks a mapped variable
+goes wrong quietly for a citizen. External tasks (`type`, `topic`, `failedJobRetryTimeCycle`) and `dueDate`/
+`followUpDate` run (engine.usecases.external, engine.dialect.task_dates).
 """
 
 from __future__ import annotations
@@ -105,12 +106,11 @@ ATTRIBUTES: dict[str, Rule] = {
                   hosts={"serviceTask", "sendTask", "businessRuleTask"}, when=("external",)),
     "topic": _runs("chủ đề (topic) mà hệ thống bên ngoài lấy tác vụ ngoài theo", "ExternalCapable.topic",
                    hosts={"serviceTask", "sendTask", "businessRuleTask"}),
-    "dueDate": _refused(
-        f"đặt hạn cho bước, {NO_ISSUE_14}: hạn này sẽ không được tính; hãy vẽ một sự kiện hẹn giờ biên "
-        "(boundary timer) với thời lượng theo ngày làm việc (ví dụ P2D)", "Assignable.dueDate"),
-    "followUpDate": _refused(
-        f"đặt ngày nhắc cho bước, {NO_ISSUE_14}: ngày này sẽ không được tính; hãy vẽ một sự kiện hẹn giờ biên "
-        "không ngắt (non-interrupting boundary timer)", "Assignable.followUpDate"),
+    "dueDate": _runs(
+        "hạn của bước (ngày, thời điểm ISO 8601 hoặc biểu thức ${...}); hạn của bước là thời điểm sớm hơn giữa hạn "
+        "này và hạn của sự kiện hẹn giờ biên tính theo ngày làm việc", "Assignable.dueDate", hosts={"userTask"}),
+    "followUpDate": _runs("ngày nhắc theo dõi bước (ngày, thời điểm ISO 8601 hoặc biểu thức ${...}), hiện ở "
+                          "`tthc tasks` và `tthc show`", "Assignable.followUpDate", hosts={"userTask"}),
     "candidateStarterGroups": _refused(
         "giới hạn ai được bắt đầu hồ sơ, nhưng hệ thống chỉ cho Bộ phận Một cửa (nhóm reception) tiếp nhận; "
         "hãy bỏ thuộc tính này", "Process.candidateStarterGroups"),

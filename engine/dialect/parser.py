@@ -62,6 +62,9 @@ class TthcUserTaskParser(_LaneMixin, UserTaskParser):
             "form_ref": form_ref_of(self.node, ns),
             "form_binding": self.node.get(f"{{{ns}}}formRefBinding") or "latest",
             "lane_id": self.lane_id(),
+            # ISO 8601 or `${...}`, evaluated when the step is created (engine.dialect.task_dates).
+            "due_date": self.node.get(f"{{{ns}}}dueDate"),
+            "follow_up_date": self.node.get(f"{{{ns}}}followUpDate"),
         }
 
 

@@ -1,7 +1,8 @@
 """Deploy-time checks of a BPMN file, before SpiffWorkflow sees it.
 
 Everything the engine cannot execute safely is refused here with the file, the element id and what to change,
-so that nothing fails half-way through a citizen's case at run time: script and service tasks, subprocesses,
+so that nothing fails half-way through a citizen's case at run time: script tasks, service and send tasks that are
+not external tasks (engine.dialect.external_task), subprocesses,
 message/signal/error events, cycle timers, reserved ids, conditions outside the `${...}` grammar, timer values that
 are not ISO 8601. The result, `BpmnInfo`, is plain data (no SpiffWorkflow objects) for the catalog and the checks
 that need the forms and decision tables.
@@ -273,6 +274,7 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
     for task in process.findall("bpmn:userTask", NS):
         tid = task.get("id")
         _check_attribute_expressions(task, filename, cns)
+        _check_task_dates(task, filename, cns)
         lane_id = lane_of.get(tid)
         info.user_tasks.append(
             UserTaskInfo(
@@ -298,6 +300,19 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
         if mode not in MAP_MODES:
             raise _fail(filename, tid, f"camunda:mapDecisionResult '{mode}' không hợp lệ ({', '.join(MAP_MODES)})")
         info.decisions.append(DecisionRefInfo(tid, ref, task.get(f"{{{cns}}}resultVariable"), mode))
+
+
+def _check_task_dates(task, filename: str, cns: str) -> None:
+    from engine.dialect.task_dates import check_task_date
+
+    for attr, what in (("dueDate", "Hạn của bước"), ("followUpDate", "Ngày nhắc của bước")):
+        text = task.get(f"{{{cns}}}{attr}")
+        if text is None:
+            continue
+        try:
+            check_task_date(text, what)
+        except InvalidInput as exc:
+            raise _fail(filename, task.get("id"), f"camunda:{attr}: {exc.message.rstrip('.')}", task.sourceline) from exc
 
 
 def _runs_code(node) -> bool:

@@ -27,6 +27,7 @@ def task_view(row: Mapping[str, Any], now: datetime) -> dict:
         "completed_at": row.get("completed_at"), "completed_by": row.get("completed_by"),
         "overdue": bool(row["overdue"]) or (row["status"] == "open" and due is not None and now > due),
         "timing": row.get("timing"),
+        **({"follow_up_at": row["follow_up_at"]} if row.get("follow_up_at") else {}),  # camunda:followUpDate
     }
 
 

@@ -1,5 +1,5 @@
 """External tasks: the work items outside workers fetch and lock by topic, with their retries and incidents
-(engine.usecases.external; Camunda 7's external task pattern).
+(engine.usecases.external; Camunda 7's external task pattern); a step's `camunda:followUpDate` (tasks.follow_up_at).
 
 Revision ID: h14x1
 Revises: 0003
@@ -37,7 +37,10 @@ def upgrade() -> None:
     op.create_index("ix_external_tasks_case_id", "external_tasks", ["case_id"])
     op.create_index("ix_external_tasks_fetch", "external_tasks", ["status", "topic", "lock_expires_at"])
     op.create_index("ix_external_tasks_incident", "external_tasks", ["incident", "status"])
+    op.add_column("tasks", sa.Column("follow_up_at", sa.DateTime(), nullable=True))  # camunda:followUpDate
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("follow_up_at")
     op.drop_table("external_tasks")
