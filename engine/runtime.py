@@ -171,6 +171,24 @@ def _tree(workflow: BpmnWorkflow) -> Iterable:
             stack.extend(child for child in map(tasks.get, reversed(children)) if child is not None)
 
 
+def _inputs(task) -> None:
+    """A step's `camunda:inputOutput` input parameters into its data, once, when it is created (engine.dialect.io_mapping)."""
+    ext = task.task_spec.extensions or {}
+    if ext.get("inputs") and task._get_internal_data("io_local") is None:
+        from engine.dialect.io_mapping import apply_inputs
+
+        task._set_internal_data(io_local=apply_inputs(ext, task.data))
+
+
+def _outputs(task) -> None:
+    """At completion: the output parameters onto the case, the step's local inputs dropped."""
+    ext = task.task_spec.extensions or {}
+    if ext.get("inputs") or ext.get("outputs"):
+        from engine.dialect.io_mapping import apply_outputs
+
+        apply_outputs(ext, task.data, task._get_internal_data("io_local") or [])
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -219,6 +237,7 @@ class Runtime:
         task = self.ready_user_task(workflow, task_id)
         before = self._snapshot(workflow)
         task.data.update(data)
+        _outputs(task)
         _run_engine(task.run, task.task_spec.bpmn_id)
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before, completed={str(task.id): dict(data)})
@@ -240,6 +259,7 @@ class Runtime:
         task = self.ready_external_task(workflow, task_id)
         before = self._snapshot(workflow)
         task.data.update(data)
+        _outputs(task)
         _run_engine(task.run, task.task_spec.bpmn_id)
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before, completed={str(task.id): dict(data)})
@@ -408,6 +428,7 @@ class Runtime:
     def _user_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
         spec = task.task_spec
         if task.state == TaskState.READY:
+            _inputs(task)
             follow_up = self._set_task_dates(task)
             view = self._open_task(task)
             # Evaluated once, here, over the data the task is created with; the event carries the result.
@@ -455,6 +476,7 @@ class Runtime:
         spec, task_id = task.task_spec, str(task.id)
         base = {"element_id": spec.bpmn_id, "task_id": task_id}
         if task.state == TaskState.READY:
+            _inputs(task)
             return [{"type": EXTERNAL_TASK_CREATED, **base, "name": spec.bpmn_name or spec.bpmn_id,
                      "topic": spec.topic, "lane_id": (spec.extensions or {}).get("lane_id")}]
         if task.state == TaskState.COMPLETED and task_id in completed:

@@ -77,8 +77,8 @@ def _deploy_refused(cli, tmp_path, text: str, *needles: str) -> str:
      "</camunda:executionListener>", ("camunda:executionListener",)),
     ('<camunda:taskListener class="org.example.Assign" event="create" />', ("camunda:taskListener",)),
     ('<camunda:taskListener delegateExpression="${assigner}" event="assignment" />', ("camunda:taskListener",)),
-    ('<camunda:inputOutput><camunda:inputParameter name="x">1</camunda:inputParameter></camunda:inputOutput>',
-     ("camunda:inputOutput", "biểu mẫu")),
+    ('<camunda:inputOutput><camunda:inputParameter name="x"><camunda:script scriptFormat="groovy">1</camunda:script>'
+     '</camunda:inputParameter></camunda:inputOutput>', ("camunda:inputOutput", "chạy mã lệnh")),  # runs, not scripts
     ('<camunda:formData><camunda:formField id="a" type="string" /></camunda:formData>', ("camunda:formData", ".form")),
     ("<camunda:failedJobRetryTimeCycleX>R3/PT1M</camunda:failedJobRetryTimeCycleX>", ("failedJobRetryTimeCycleX",)),
 ])

@@ -12,10 +12,9 @@ one fate:
 fails for any entry no row covers, so a new Modeler release cannot add something the engine quietly skips. The
 README's table of extensions is generated from this one (`markdown_table`).
 
-Decisions where Camunda's meaning is not executed yet: `camunda:inputOutput` (issue 14 will run it) is refused at
-deploy rather than reported by lint: lint is optional, deploy is not, and a case that silently lacks a mapped variable
-goes wrong quietly for a citizen. External tasks (`type`, `topic`, `failedJobRetryTimeCycle`) and `dueDate`/
-`followUpDate` run (engine.usecases.external, engine.dialect.task_dates).
+External tasks (`type`, `topic`, `failedJobRetryTimeCycle`), `dueDate`/`followUpDate` and `inputOutput` run
+(engine.usecases.external, engine.dialect.task_dates, engine.dialect.io_mapping); where one cannot run on an element,
+deploy refuses it (engine.dialect.validate).
 """
 
 from __future__ import annotations
@@ -190,9 +189,9 @@ ELEMENTS: dict[str, Rule] = {
     "field": _refused(NO_CODE, *_FIELD),
     "connector": _refused(NO_CODE, "Connector", "Connector.inputOutput", "Connector.connectorId"),
     "errorEventDefinition": _refused(NO_CODE, "ErrorEventDefinition", "ErrorEventDefinition.expression"),
-    "inputOutput": _refused(
-        f"ánh xạ biến vào/ra, {NO_ISSUE_14}: các biến này sẽ không có trong hồ sơ; hãy lấy dữ liệu bằng trường của "
-        "biểu mẫu (.form) hoặc biến kết quả của bảng quyết định (camunda:resultVariable)", *_IO),
+    "inputOutput": _runs(
+        "ánh xạ biến vào/ra của bước (tham số ${...}, danh sách, bảng) theo phạm vi của Camunda 7; chỉ trên tác vụ "
+        "người dùng và tác vụ ngoài", *_IO),
     "in": _refused(CALL_ACTIVITY, *_IN_OUT),
     "out": _refused(CALL_ACTIVITY, "Out"),
     "formData": _refused(GENERATED_FORMS, *_FORM_DATA),

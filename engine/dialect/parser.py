@@ -26,6 +26,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.external_task import ExternalTask, is_external, retry_cycle_text
+from engine.dialect.io_mapping import parameters_of, to_extension
 from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
 
@@ -42,6 +43,12 @@ def form_ref_of(node, camunda_ns: str) -> str | None:
         name = key[len(FORM_KEY_PREFIX):]
         return name[:-5] if name.endswith(".form") else name
     return None
+
+
+def _io(node) -> dict:
+    """`camunda:inputOutput` in the plain form the runtime reads (engine.dialect.io_mapping); checked at deploy."""
+    inputs, outputs = parameters_of(node)
+    return {"inputs": to_extension(inputs), "outputs": to_extension(outputs)} if inputs or outputs else {}
 
 
 class _LaneMixin:
@@ -65,6 +72,7 @@ class TthcUserTaskParser(_LaneMixin, UserTaskParser):
             # ISO 8601 or `${...}`, evaluated when the step is created (engine.dialect.task_dates).
             "due_date": self.node.get(f"{{{ns}}}dueDate"),
             "follow_up_date": self.node.get(f"{{{ns}}}followUpDate"),
+            **_io(self.node),
         }
 
 
@@ -89,7 +97,7 @@ class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
         )
 
     def parse_extensions(self, node=None):
-        return {"properties": super().parse_extensions(node), "lane_id": self.lane_id()}
+        return {"properties": super().parse_extensions(node), "lane_id": self.lane_id(), **_io(self.node)}
 
 
 class ExternalTaskParser(_LaneMixin, CamundaTaskParser):
@@ -100,7 +108,8 @@ class ExternalTaskParser(_LaneMixin, CamundaTaskParser):
                             retry_cycle=retry_cycle_text(self.node), **self.bpmn_attributes)
 
     def parse_extensions(self, node=None):
-        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self.lane_id()}
+        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self.lane_id(),
+                **_io(self.node)}
 
 
 class _EngineTimerMixin:

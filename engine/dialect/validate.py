@@ -192,6 +192,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_timers(process, filename, info)
     _check_tasks(process, filename, info, lane_of)
     _check_external_tasks(process, filename, info)
+    _check_io_mappings(process, filename)
     _check_events(process, filename)
     return info
 
@@ -313,6 +314,24 @@ def _check_task_dates(task, filename: str, cns: str) -> None:
             check_task_date(text, what)
         except InvalidInput as exc:
             raise _fail(filename, task.get("id"), f"camunda:{attr}: {exc.message.rstrip('.')}", task.sourceline) from exc
+
+
+def _check_io_mappings(process, filename: str) -> None:
+    """`camunda:inputOutput` runs on user tasks and external tasks (engine.dialect.io_mapping), with values the safe
+    grammar can evaluate; elsewhere it is refused, as it would silently do nothing."""
+    from engine.dialect.io_mapping import HOSTS, parameters_of
+
+    for found in process.iter(f"{{{CAMUNDA}}}inputOutput"):
+        owner = found.getparent().getparent()
+        local = _local(owner.tag)
+        if local not in HOSTS or (local == "businessRuleTask" and not is_external(owner)):
+            raise _fail(filename, owner.get("id"), "camunda:inputOutput chỉ chạy trên tác vụ người dùng (user task) và "
+                        "tác vụ ngoài (external task); hãy xóa nó hoặc chuyển sang một bước như vậy", found.sourceline)
+        try:
+            parameters_of(owner)
+        except InvalidInput as exc:
+            raise _fail(filename, owner.get("id"), f"camunda:inputOutput: {exc.message.rstrip('.')}",
+                        found.sourceline) from exc
 
 
 def _runs_code(node) -> bool:

@@ -109,6 +109,11 @@ def check_references(tx: Tx, compiled: Compiled, forms: dict, decisions: dict) -
                 "triển khai.", element=ref.task_id, decision=ref.decision_ref)
         if ref.result_variable:
             provided.add(ref.result_variable)
+    # camunda:inputOutput parameters declare variables (inputs inside their step, outputs for the steps after it).
+    for spec in compiled.spec.task_specs.values():
+        for name, _value in [*(getattr(spec, "extensions", None) or {}).get("inputs", ()),
+                             *(getattr(spec, "extensions", None) or {}).get("outputs", ())]:
+            provided.add(name)
     provided |= assignment.check_variables(compiled.spec, info.filename, provided)
     # A condition over a variable nothing declares deploys, as in Camunda 7: a step without a form or an external
     # task may set it, and if it is missing the command reaching the gateway is refused and changes nothing.
