@@ -79,7 +79,7 @@ def _deploy_refused(cli, tmp_path, text: str, *needles: str) -> str:
     ('<camunda:taskListener delegateExpression="${assigner}" event="assignment" />', ("camunda:taskListener",)),
     ('<camunda:inputOutput><camunda:inputParameter name="x"><camunda:script scriptFormat="groovy">1</camunda:script>'
      '</camunda:inputParameter></camunda:inputOutput>', ("camunda:inputOutput", "chạy mã lệnh")),  # runs, not scripts
-    ('<camunda:formData><camunda:formField id="a" type="string" /></camunda:formData>', ("camunda:formData", ".form")),
+    ('<camunda:formData><camunda:formField id="a" type="file" /></camunda:formData>', ("camunda:formData", "'file'")),
     ("<camunda:failedJobRetryTimeCycleX>R3/PT1M</camunda:failedJobRetryTimeCycleX>", ("failedJobRetryTimeCycleX",)),
 ])
 def test_extension_elements_that_would_run_code_or_be_ignored_are_refused_at_deploy(cli, tmp_path, extension, needles):

@@ -261,7 +261,7 @@ class _Replay:
             raise _Stop
         now = self.clock.now()
         values = validate_form(self.compiled, self.tasks[task_id], dict(p.get("data") or {}), today=now.date(),
-                               latest=self.definitions.latest)
+                               latest=self.definitions.latest, recorded=True)
         derived = self.runtime.complete(self.workflow, task_id, values)
         return self._commit(self._follow(derived, now), actor, now)
 

@@ -194,7 +194,8 @@ ELEMENTS: dict[str, Rule] = {
         "người dùng và tác vụ ngoài", *_IO),
     "in": _refused(CALL_ACTIVITY, *_IN_OUT),
     "out": _refused(CALL_ACTIVITY, "Out"),
-    "formData": _refused(GENERATED_FORMS, *_FORM_DATA),
+    "formData": _runs("biểu mẫu sinh tự động của Camunda 7 (kiểu string, long, boolean, date, enum; ràng buộc required, "
+                      "minlength, maxlength, min, max, readonly), kiểm tra như Camunda Form", *_FORM_DATA),
     "formProperty": _refused(GENERATED_FORMS, *_FORM_PROPERTY),
     "potentialStarter": _refused(
         "giới hạn ai được bắt đầu hồ sơ, nhưng hệ thống chỉ cho Bộ phận Một cửa (nhóm reception) tiếp nhận; "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
@@ -76,6 +77,7 @@ class UserTaskInfo:
     assignee: str | None
     form_ref: str | None
     properties: dict
+    form_data: Any = None  # the generated form (`camunda:formData`, engine.forms.form_data), None without one
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,7 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
                 assignee=task.get(f"{{{cns}}}assignee"),
                 form_ref=form_ref_of(task, cns),
                 properties=_properties(task),
+                form_data=_form_data(task, filename),
             )
         )
     for task in process.findall("bpmn:businessRuleTask", NS):
@@ -301,6 +304,19 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
         if mode not in MAP_MODES:
             raise _fail(filename, tid, f"camunda:mapDecisionResult '{mode}' không hợp lệ ({', '.join(MAP_MODES)})")
         info.decisions.append(DecisionRefInfo(tid, ref, task.get(f"{{{cns}}}resultVariable"), mode))
+
+
+def _form_data(task, filename: str) -> Any:
+    from engine.forms.form_data import form_of
+
+    try:
+        form = form_of(task, filename)
+    except InvalidInput as exc:
+        raise _fail(filename, task.get("id"), f"camunda:formData: {exc.message.rstrip('.')}", task.sourceline) from exc
+    if form is not None and form_ref_of(task, NS["camunda"]):
+        raise _fail(filename, task.get("id"), "bước vừa có camunda:formData vừa có biểu mẫu Camunda Form; hãy giữ một",
+                    task.sourceline)
+    return form
 
 
 def _check_task_dates(task, filename: str, cns: str) -> None:

@@ -91,6 +91,8 @@ def check_references(tx: Tx, compiled: Compiled, forms: dict, decisions: dict) -
     info = compiled.info
     provided = set(START_VARIABLES)
     for task in info.user_tasks:
+        if task.form_data is not None:
+            provided |= set(task.form_data.provided_keys())
         if task.form_ref is None:
             continue
         form = forms.get(task.form_ref)

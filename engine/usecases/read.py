@@ -107,8 +107,8 @@ def task_form(ctx: base.Context, task_id: str, *, actor: str | None = None) -> t
             assignment.authorize(ctx.user(actor), task)  # a step's form only for who may work on it
         case = tx.case(task["case_id"])
         info = base.compiled(ctx, tx, case["definition_id"]).info.user_task(task["element_id"])
-        form = None
-        if info and info.form_ref:
+        form = info.form_data if info is not None else None  # camunda:formData (engine.forms.form_data)
+        if form is None and info and info.form_ref:
             row = tx.latest_definition("form", info.form_ref)
             if row is None:
                 raise NotFound(f"Không có biểu mẫu '{info.form_ref}' của bước '{task['name']}'.", form=info.form_ref)
