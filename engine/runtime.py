@@ -480,7 +480,11 @@ class Runtime:
             return [{"type": EXTERNAL_TASK_CREATED, **base, "name": spec.bpmn_name or spec.bpmn_id,
                      "topic": spec.topic, "lane_id": (spec.extensions or {}).get("lane_id")}]
         if task.state == TaskState.COMPLETED and task_id in completed:
-            return [{"type": EXTERNAL_TASK_COMPLETED, **base, "data": completed[task_id]}]
+            done = [{"type": EXTERNAL_TASK_COMPLETED, **base, "data": completed[task_id]}]
+            if isinstance(spec, EndEvent):  # a message end event answered by its worker ends its path
+                done.append({"type": END_REACHED, "element_id": spec.bpmn_id, "name": spec.bpmn_name,
+                             "terminate": False})
+            return done
         if task.state == TaskState.CANCELLED and old == TaskState.READY:
             return [{"type": EXTERNAL_TASK_CANCELLED, **base}]
         return []

@@ -25,7 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 
 from engine.dialect.decision_task import DecisionTask, DecisionTaskConverter
-from engine.dialect.external_task import ExternalTask, ExternalTaskConverter
+from engine.dialect.external_task import ExternalEndEvent, ExternalTask, ExternalTaskConverter
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
 from typing import Any
 
@@ -60,6 +60,7 @@ def full_config() -> dict:
     config = dict(CAMUNDA_CONFIG)
     config[DecisionTask] = DecisionTaskConverter
     config[ExternalTask] = ExternalTaskConverter
+    config[ExternalEndEvent] = ExternalTaskConverter
     config[WorkingDurationTimer] = TimerConditionalEventDefinitionConverter
     config[EngineTimeDateTimer] = TimerConditionalEventDefinitionConverter
     return config

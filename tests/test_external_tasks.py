@@ -364,3 +364,37 @@ def test_two_concurrent_fetchers_on_postgresql_never_hand_out_the_same_task(depl
     assert not errors, errors
     handed = got[0] + got[1]
     assert len(handed) == len(set(handed)) == 12 and set(handed) == ids
+
+
+# --- message throw events answered by a worker ------------------------------------------------------------------
+
+def test_message_throw_events_marked_external_wait_for_their_workers_and_the_end_event_ends_the_case(cli, fixtures):
+    assert cli("deploy", str(fixtures / "external" / "message_throw_fixture.bpmn"), "--json", now=NOW).code == 0
+    case = _ok(cli("start", "message_throw_fixture", "--applicant", "Vũ Hà", "--json", now=NOW, user="lan"))
+    _ok(cli("complete", case["tasks"][0]["task_id"], "--data", "{}", "--json", now=NOW, user="lan"))
+    portal = _fetch(cli, "portal", "p", "2026-03-02T09:01")
+    assert [t["element_id"] for t in portal] == ["notify_portal"]
+    failed = _ok(cli("external", "fail", portal[0]["id"], "--worker", "p", "--message", "bận", "--json",
+                     now="2026-03-02T09:02"))
+    assert failed["retries"] == 2  # the event's own R3/PT1M
+    portal = _fetch(cli, "portal", "p", "2026-03-02T09:03")
+    _ok(cli("external", "complete", portal[0]["id"], "--worker", "p", "--json", now="2026-03-02T09:04"))
+    assert _ok(cli("show", case["case_id"], "--json", now="2026-03-02T09:04"))["status"] == "active"
+    sms = _fetch(cli, "sms", "s", "2026-03-02T09:05")
+    assert [t["element_id"] for t in sms] == ["EndEvent_sms"]
+    _ok(cli("external", "complete", sms[0]["id"], "--worker", "s", "--json", now="2026-03-02T09:06"))
+    assert _ok(cli("show", case["case_id"], "--json", now="2026-03-02T09:06"))["status"] == "completed"
+    ends = [e["element_id"] for e in _history(cli, case["case_id"]) if e["type"] == "end_reached"]
+    assert ends == ["EndEvent_sms"]
+    _verified(cli, case["case_id"])
+
+
+def test_a_message_throw_event_that_is_not_an_external_task_is_refused_at_deploy(cli, fixtures, tmp_path):
+    text = (fixtures / "external" / "message_throw_fixture.bpmn").read_text(encoding="utf-8")
+    path = tmp_path / "m.bpmn"
+    path.write_text(text.replace(' camunda:type="external" camunda:topic="portal"', ""), encoding="utf-8")
+    result = cli("deploy", str(path), "--json", now=NOW)
+    assert result.code == 4 and "notify_portal" in result.err_json()["message"]
+    path.write_text(text.replace(' camunda:topic="sms"', ""), encoding="utf-8")
+    result = cli("deploy", str(path), "--json", now=NOW)
+    assert result.code == 4 and "thiếu camunda:topic" in result.err_json()["message"]

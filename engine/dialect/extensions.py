@@ -102,9 +102,9 @@ ATTRIBUTES: dict[str, Rule] = {
         "ScriptTask.resource", "FormalExpression.resource"),
     "type": _runs("tác vụ ngoài (external task): một hệ thống bên ngoài nhận và hoàn thành bước "
                   "(`tthc external fetch/complete/fail`)", "ExternalCapable.type",
-                  hosts={"serviceTask", "sendTask", "businessRuleTask"}, when=("external",)),
+                  hosts={"serviceTask", "sendTask", "businessRuleTask", "messageEventDefinition"}, when=("external",)),
     "topic": _runs("chủ đề (topic) mà hệ thống bên ngoài lấy tác vụ ngoài theo", "ExternalCapable.topic",
-                   hosts={"serviceTask", "sendTask", "businessRuleTask"}),
+                   hosts={"serviceTask", "sendTask", "businessRuleTask", "messageEventDefinition"}),
     "dueDate": _runs(
         "hạn của bước (ngày, thời điểm ISO 8601 hoặc biểu thức ${...}); hạn của bước là thời điểm sớm hơn giữa hạn "
         "này và hạn của sự kiện hẹn giờ biên tính theo ngày làm việc", "Assignable.dueDate", hosts={"userTask"}),

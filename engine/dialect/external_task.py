@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 # The element types Camunda 7 lets a designer mark as external (ExternalCapable in camunda-bpmn-moddle).
@@ -36,8 +37,20 @@ def parse_retry_cycle(text: str | None) -> RetryCycle | None:
     return RetryCycle(int(match.group(1)), match.group(2))
 
 
+THROW_EVENTS = frozenset({"intermediateThrowEvent", "endEvent"})
+
+
 def is_external(node) -> bool:
     return node.get(f"{{{CAMUNDA}}}type") == "external"
+
+
+def external_message(node):
+    """The `messageEventDefinition` of a message throw event marked external (Camunda 7 puts `camunda:type` and
+    `camunda:topic` there), or None."""
+    if node.tag.split("}", 1)[-1] not in THROW_EVENTS:
+        return None
+    found = node.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}messageEventDefinition")
+    return found if found is not None and is_external(found) else None
 
 
 def retry_cycle_text(node) -> str | None:
@@ -51,6 +64,10 @@ class ExternalTask(BpmnSpecMixin):
         self.topic = topic
         self.retry_cycle = retry_cycle  # the `R<n>/<duration>` text, or None
         self.manual = True  # the library waits here; the engine runs it when a worker completes it
+
+
+class ExternalEndEvent(ExternalTask, EndEvent):
+    """A message end event answered by a worker: waits like an external task, then ends its path as an end event."""
 
 
 class ExternalTaskConverter(TaskSpecConverter):

@@ -25,7 +25,9 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
-from engine.dialect.external_task import ExternalTask, is_external, retry_cycle_text
+from engine.dialect.external_task import (
+    ExternalEndEvent, ExternalTask, external_message, is_external, retry_cycle_text,
+)
 from engine.dialect.io_mapping import parameters_of, to_extension
 from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
@@ -140,7 +142,27 @@ class StartEventParser(_EngineTimerMixin, CamundaStartEventParser):
 
 
 class EndEventParser(_EngineTimerMixin, CamundaEndEventParser):
-    pass
+    def create_task(self):
+        message = external_message(self.node)
+        if message is None:
+            return super().create_task()
+        from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+
+        return ExternalEndEvent(self.spec, self.bpmn_id, topic=message.get(f"{{{self.nsmap['camunda']}}}topic"),
+                                retry_cycle=retry_cycle_text(self.node), event_definition=NoneEventDefinition(),
+                                **self.bpmn_attributes)
+
+
+class ExternalThrowEventParser(_LaneMixin, CamundaTaskParser):
+    """An intermediate message throw event marked external: a step a worker answers (validate refused the rest)."""
+
+    def create_task(self):
+        message = external_message(self.node)
+        return ExternalTask(self.spec, self.bpmn_id, topic=message.get(f"{{{self.nsmap['camunda']}}}topic"),
+                            retry_cycle=retry_cycle_text(self.node), **self.bpmn_attributes)
+
+    def parse_extensions(self, node=None):
+        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self.lane_id()}
 
 
 class CatchEventParser(_EngineTimerMixin, CamundaIntermediateCatchEventParser):
@@ -159,6 +181,7 @@ class TthcParser(CamundaParser):
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
         full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
         full_tag("sendTask"): (ExternalTaskParser, ExternalTask),
+        full_tag("intermediateThrowEvent"): (ExternalThrowEventParser, ExternalTask),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),

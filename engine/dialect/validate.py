@@ -18,7 +18,7 @@ from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.external_task import (
-    CAMUNDA, EXTERNAL_HOSTS, is_external, parse_retry_cycle, retry_cycle_text,
+    CAMUNDA, EXTERNAL_HOSTS, external_message, is_external, parse_retry_cycle, retry_cycle_text,
 )
 from engine.dialect.parser import form_ref_of
 from engine.dialect.timers import check_time_date, is_working_duration
@@ -62,7 +62,7 @@ REFUSED = {
 ALLOWED |= {"dataObject", "dataObjectReference", "dataStoreReference", "dataInputAssociation", "dataOutputAssociation",
             "sourceRef", "targetRef", "property", "dataState", "group", "category", "categoryValue"}
 # Service and send tasks pass only as external tasks, or to be refused with the reason their code never runs here.
-ALLOWED |= {"serviceTask", "sendTask"}
+ALLOWED |= {"serviceTask", "sendTask", "intermediateThrowEvent", "messageEventDefinition"}
 RESERVED_IDS = {"Start", "End", "Root"}
 
 
@@ -161,6 +161,12 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
         node_id = node.get("id")
         if local in EXTERNAL_HOSTS and local != "businessRuleTask" and (is_external(node) or _runs_code(node)):
             pass  # an external task runs; one that runs code is refused below with why and what to draw instead
+        elif local == "messageEventDefinition" and external_message(node.getparent()) is not None:
+            pass  # a message throw event answered by a worker (an external task)
+        elif local == "intermediateThrowEvent" and external_message(node) is None:
+            raise _fail(filename, node_id, "sự kiện ném trung gian (intermediate throw event) chỉ chạy khi là thông "
+                        "điệp gửi qua tác vụ ngoài: camunda:type=\"external\" và camunda:topic trên "
+                        "messageEventDefinition", node.sourceline)
         elif local in REFUSED:
             owner = node_id or (node.getparent().get("id") if node.getparent() is not None else None)
             raise _fail(filename, owner, REFUSED[local], node.sourceline)
@@ -360,7 +366,18 @@ def _check_external_tasks(process, filename: str, info: BpmnInfo) -> None:
     for node in process.iter(f"{{{NS['bpmn']}}}*"):
         local = _local(node.tag)
         cycle = retry_cycle_text(node)
-        if local in EXTERNAL_HOSTS and is_external(node):
+        message = external_message(node)
+        if message is not None:
+            topic = (message.get(f"{{{CAMUNDA}}}topic") or "").strip()
+            if not topic:
+                raise _fail(filename, node.get("id"), "thông điệp gửi qua tác vụ ngoài thiếu camunda:topic",
+                            message.sourceline)
+            if cycle is not None and parse_retry_cycle(cycle) is None:
+                raise _fail(filename, node.get("id"), f"camunda:failedJobRetryTimeCycle '{cycle}' phải có dạng "
+                            "R<số lần>/<thời lượng ISO 8601>, ví dụ R3/PT5M", node.sourceline)
+            info.external_tasks.append(ExternalTaskInfo(node.get("id"), node.get("name") or node.get("id"), topic,
+                                                        cycle))
+        elif local in EXTERNAL_HOSTS and is_external(node):
             if node.get(f"{{{CAMUNDA}}}decisionRef"):
                 raise _fail(filename, node.get("id"), "tác vụ ngoài không được có thêm camunda:decisionRef; hãy chọn "
                             "một trong hai", node.sourceline)
