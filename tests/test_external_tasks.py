@@ -187,9 +187,13 @@ def test_failures_follow_the_diagram_retry_cycle_then_become_an_incident_that_re
     assert [(t["id"], t["incident"]) for t in shown["external_tasks"]] == [(task_id, True)]
     assert "Sự cố" in deployed("show", case_id, now="2026-03-02T09:30").out
     assert "Sự cố" in deployed("tasks", now="2026-03-02T09:30").out
+    report = _ok(deployed("report", "--json", now="2026-03-02T09:30"))
+    assert [(i["case_id"], i["task_id"], i["message"]) for i in report["open_incidents"]] == [(case_id, task_id, "Vẫn lỗi")]
+    assert "Sự cố chưa xử lý" in deployed("report", now="2026-03-02T09:30").out
     resolved = _ok(deployed("external", "retry", task_id, "--retries", "2", "--json", now="2026-03-02T09:31",
                             user="lan"))
     assert (resolved["retries"], resolved["incident"]) == (2, False)
+    assert _ok(deployed("report", "--json", now="2026-03-02T09:31"))["open_incidents"] == []
     assert [t["id"] for t in _fetch(deployed, "portal-sync", "portal-3", "2026-03-02T09:32")] == [task_id]
     types = [e["type"] for e in _history(deployed, case_id)]
     assert types.count("external_task_failed") == 2

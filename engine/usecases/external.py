@@ -307,6 +307,19 @@ def list_external_tasks(ctx: base.Context, *, topic: str | None = None, incident
         return [external_view(r, now) for r in rows]
 
 
+def open_incidents(ctx: base.Context, procedure: str | None = None) -> list[dict]:
+    """The external tasks with an open incident (of one procedure's cases), for reports."""
+    with ctx.store.transaction() as tx:
+        out = []
+        for row in tx.list_external_tasks(incidents=True):
+            code = tx.case(row["case_id"])["procedure_code"]
+            if procedure is None or code == procedure:
+                out.append({"case_id": row["case_id"], "procedure_code": code, "task_id": row["id"],
+                            "name": row["name"], "topic": row["topic"], "message": row["error_message"],
+                            "since": row["incident_at"]})
+        return out
+
+
 def case_external_views(tx: Tx, case_id: str, now: datetime) -> list[dict]:
     """The open external tasks of a case (what `show` lists with their incidents)."""
     return [external_view(r, now) for r in tx.case_external_tasks(case_id) if r["status"] == "open"]
