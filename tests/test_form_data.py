@@ -116,3 +116,10 @@ def test_deploy_refuses_a_generated_form_it_cannot_check_naming_the_field(cli, f
     assert result.code == 4, result.out
     message = result.err_json()["message"]
     assert "camunda:formData" in message and "'register'" in message and needle in message
+
+
+def test_lint_counts_a_generated_form_as_the_step_form(fixtures):
+    from engine.lint.runner import lint_paths
+
+    report = lint_paths([fixtures / "external" / "form_data_fixture.bpmn"], use_node=False)
+    assert "user-task-form" not in [f.rule for f in report.files[0].findings]
