@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.util import first
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent, EndEvent, IntermediateCatchEvent, IntermediateThrowEvent, StartEvent,
+)
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
     CamundaEndEventParser,
     CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
 )
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
@@ -153,16 +156,16 @@ class EndEventParser(_EngineTimerMixin, CamundaEndEventParser):
                                 **self.bpmn_attributes)
 
 
-class ExternalThrowEventParser(_LaneMixin, CamundaTaskParser):
-    """An intermediate message throw event marked external: a step a worker answers (validate refused the rest)."""
+class ThrowEventParser(_EngineTimerMixin, CamundaIntermediateThrowEventParser):
+    """An intermediate message throw event marked external is a step a worker answers; any other throw event is the
+    library's own."""
 
     def create_task(self):
         message = external_message(self.node)
+        if message is None:
+            return super().create_task()
         return ExternalTask(self.spec, self.bpmn_id, topic=message.get(f"{{{self.nsmap['camunda']}}}topic"),
                             retry_cycle=retry_cycle_text(self.node), **self.bpmn_attributes)
-
-    def parse_extensions(self, node=None):
-        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self.lane_id()}
 
 
 class CatchEventParser(_EngineTimerMixin, CamundaIntermediateCatchEventParser):
@@ -181,7 +184,7 @@ class TthcParser(CamundaParser):
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
         full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
         full_tag("sendTask"): (ExternalTaskParser, ExternalTask),
-        full_tag("intermediateThrowEvent"): (ExternalThrowEventParser, ExternalTask),
+        full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),
