@@ -41,6 +41,17 @@ class EventType(StrEnum):
     NOTE_ADDED = "note_added"
     MESSAGE_CORRELATED = "message_correlated"
     SIGNAL_RECEIVED = "signal_received"
+    # External tasks (engine.usecases.external) and their incidents.
+    EXTERNAL_TASK_CREATED = "external_task_created"
+    EXTERNAL_TASK_LOCKED = "external_task_locked"
+    EXTERNAL_TASK_LOCK_EXTENDED = "external_task_lock_extended"
+    EXTERNAL_TASK_UNLOCKED = "external_task_unlocked"
+    EXTERNAL_TASK_COMPLETED = "external_task_completed"
+    EXTERNAL_TASK_FAILED = "external_task_failed"
+    EXTERNAL_TASK_RETRIES_SET = "external_task_retries_set"
+    EXTERNAL_TASK_CANCELLED = "external_task_cancelled"
+    INCIDENT_CREATED = "incident_created"
+    INCIDENT_RESOLVED = "incident_resolved"
 
 
 def plain(value: Any) -> Any:

@@ -75,6 +75,8 @@ class Projected:
     task_updates: list[tuple[str, TaskRow]] = field(default_factory=list)  # (task id, changed values) of stored rows
     completed: list[TaskRow] = field(default_factory=list)  # completed tasks' rows as updated (daily sums)
     resolved: bool = False  # the case got its `resolved_at` from these events
+    new_external: list[dict] = field(default_factory=list)  # external task rows to insert (engine.projection_external)
+    external_updates: list[tuple[str, dict]] = field(default_factory=list)  # (id, changed values) of stored ones
 
 
 def judge(done_at: datetime, due_at: datetime | None) -> str | None:
@@ -238,6 +240,15 @@ _HANDLERS = {
 }
 
 
+def _register_external_handlers() -> None:
+    from engine.projection_external import HANDLERS
+
+    _HANDLERS.update(HANDLERS)
+
+
+_register_external_handlers()
+
+
 def task_row(case_id: str, e: Event, now: datetime) -> TaskRow:
     """The task row of a `task_created` event."""
     return {
@@ -249,6 +260,7 @@ def task_row(case_id: str, e: Event, now: datetime) -> TaskRow:
         "created_at": now, "due_at": datetime.fromisoformat(e["due_at"]) if e.get("due_at") else None,
         "completed_at": None, "completed_by": None, "overdue": False, "timing": None,
         "restart_deadline": bool(e.get("restart_deadline")),
+        "follow_up_at": datetime.fromisoformat(e["follow_up_at"]) if e.get("follow_up_at") else None,
     }
 
 

@@ -29,7 +29,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import assignment
 from engine.dialect import messages, signals
+from engine.dialect.artifacts import strip_inert
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.external_task import ExternalTask
 from engine.dialect.links import rewrite_links
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
@@ -52,6 +54,9 @@ TASK_COMPLETED = EventType.TASK_COMPLETED.value
 TASK_CREATED = EventType.TASK_CREATED.value
 TIMER_FIRED = EventType.TIMER_FIRED.value
 WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
+EXTERNAL_TASK_CREATED = EventType.EXTERNAL_TASK_CREATED.value
+EXTERNAL_TASK_COMPLETED = EventType.EXTERNAL_TASK_COMPLETED.value
+EXTERNAL_TASK_CANCELLED = EventType.EXTERNAL_TASK_CANCELLED.value
 
 
 if TYPE_CHECKING:
@@ -93,7 +98,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
     info = check_bpmn(content, filename)
     parser = TthcParser()
     try:
-        root = parse_xml(content, filename)
+        root = strip_inert(parse_xml(content, filename))  # artifacts change nothing (engine/dialect/artifacts.py)
         rewrite_links(root)  # link events as sequence flows (engine/dialect/links.py)
         parser.add_bpmn_xml(root.getroottree(), filename=filename)
         spec = parser.get_spec(info.process_id)
@@ -222,6 +227,24 @@ def _all_tasks(workflow: BpmnWorkflow) -> Iterable:
         yield from sub.tasks.values()
 
 
+def _inputs(task) -> None:
+    """A step's `camunda:inputOutput` input parameters into its data, once, when it is created (engine.dialect.io_mapping)."""
+    ext = task.task_spec.extensions or {}
+    if ext.get("inputs") and task._get_internal_data("io_local") is None:
+        from engine.dialect.io_mapping import apply_inputs
+
+        task._set_internal_data(io_local=apply_inputs(ext, task.data))
+
+
+def _outputs(task) -> None:
+    """At completion: the output parameters onto the case, the step's local inputs dropped."""
+    ext = task.task_spec.extensions or {}
+    if ext.get("inputs") or ext.get("outputs"):
+        from engine.dialect.io_mapping import apply_outputs
+
+        apply_outputs(ext, task.data, task._get_internal_data("io_local") or [])
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -270,9 +293,36 @@ class Runtime:
         task = self.ready_user_task(workflow, task_id)
         before = self._snapshot(workflow)
         task.data.update(data)
+        _outputs(task)
         _run_engine(task.run, task.task_spec.bpmn_id)
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before, completed={str(task.id): dict(data)})
+
+    def ready_external_task(self, workflow: BpmnWorkflow, task_id: str) -> Any:
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError):
+            task = None
+        if task is None or not isinstance(task.task_spec, ExternalTask):
+            raise NotFound(f"Không có tác vụ ngoài '{task_id}' trong hồ sơ này.", task=task_id)
+        if task.state != TaskState.READY:
+            raise Conflict(f"Tác vụ ngoài '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}' ({task_id}) không "
+                           "còn chờ xử lý.", task=task_id)
+        return task
+
+    def complete_external(self, workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> list[dict]:
+        """An external task completed by its worker with `data` (variables set on the case), the workflow run on."""
+        task = self.ready_external_task(workflow, task_id)
+        before = self._snapshot(workflow)
+        task.data.update(data)
+        _outputs(task)
+        _run_engine(task.run, task.task_spec.bpmn_id)
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before, completed={str(task.id): dict(data)})
+
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict:
+        """The variables a task sees (what a fetch hands the worker)."""
+        return dict(workflow.get_task_from_id(UUID(task_id)).data)
 
     def fire_timers(self, workflow: BpmnWorkflow) -> list[dict]:
         before = self._snapshot(workflow)
@@ -399,10 +449,25 @@ class Runtime:
             due_at=self._step_due(task),
         )
 
+    @staticmethod
+    def _set_task_dates(task) -> str | None:
+        """`camunda:dueDate`/`followUpDate` evaluated once, over the data the step is created with, and kept on the
+        task (later data cannot move them). Returns the follow-up date (ISO) if any."""
+        ext = task.task_spec.extensions or {}
+        if not (ext.get("due_date") or ext.get("follow_up_date")):
+            return None
+        from engine.dialect.task_dates import task_date
+
+        if task._get_internal_data("task_dates_set") is None:
+            due = task_date(ext.get("due_date"), task.data, "Hạn của bước")
+            follow_up = task_date(ext.get("follow_up_date"), task.data, "Ngày nhắc của bước")
+            task._set_internal_data(task_dates_set=True, due_date=_iso(due), follow_up_date=_iso(follow_up))
+        return task._get_internal_data("follow_up_date")
+
     def _step_due(self, task) -> datetime | None:
-        """A step's due time is the due time of its boundary timer (the step's allotment in working time); an
-        instance of a multi-instance step has the timer of its multi-instance body (Camunda 7 attaches boundary
-        events to the body)."""
+        """A step's due time is the due time of its boundary timer (the step's allotment in working time), or its
+        `camunda:dueDate` when that is earlier (engine.dialect.task_dates); an instance of a multi-instance step has the
+        timer of its multi-instance body (Camunda 7 attaches boundary events to the body)."""
         parent = task.parent
         if parent is None:
             return None
@@ -411,6 +476,9 @@ class Runtime:
             if parent is None:
                 return None
         dues = []
+        own = task._get_internal_data("due_date")
+        if own:
+            dues.append(datetime.fromisoformat(own))
         for sibling in parent.children:
             if sibling is task or not _is_timer(sibling.task_spec) \
                     or isinstance(sibling.task_spec.event_definition, WorkingCycleTimer):  # a reminder, not a limit
@@ -475,6 +543,8 @@ class Runtime:
         spec = task.task_spec
         if isinstance(spec, UserTask):
             return self._user_task_events(task, old, completed)
+        if isinstance(spec, ExternalTask):
+            return self._external_task_events(task, old, completed)
         if _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
             return self._timer_events(task)
         if isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
@@ -497,6 +567,8 @@ class Runtime:
     def _user_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
         spec = task.task_spec
         if task.state == TaskState.READY:
+            _inputs(task)
+            follow_up = self._set_task_dates(task)
             view = self._open_task(task)
             # Evaluated once, here, over the data the task is created with; the event carries the result.
             assigned = assignment.resolve(view.element_id, spec.extensions or {}, task.data)
@@ -518,6 +590,8 @@ class Runtime:
                 created["assignee"] = assigned.assignee
             if assigned.candidate_users:
                 created["candidate_users"] = list(assigned.candidate_users)
+            if follow_up is not None:
+                created["follow_up_at"] = follow_up
             return [created]
         if task.state == TaskState.COMPLETED and str(task.id) in completed:
             return [{
@@ -534,6 +608,24 @@ class Runtime:
         if task.state == TaskState.CANCELLED and old == TaskState.READY:
             return [{"type": TASK_CANCELLED, "element_id": spec.bpmn_id, "task_id": str(task.id),
                      "name": spec.bpmn_name or spec.bpmn_id}]
+        return []
+
+    @staticmethod
+    def _external_task_events(task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
+        spec, task_id = task.task_spec, str(task.id)
+        base = {"element_id": spec.bpmn_id, "task_id": task_id}
+        if task.state == TaskState.READY:
+            _inputs(task)
+            return [{"type": EXTERNAL_TASK_CREATED, **base, "name": spec.bpmn_name or spec.bpmn_id,
+                     "topic": spec.topic, "lane_id": (spec.extensions or {}).get("lane_id")}]
+        if task.state == TaskState.COMPLETED and task_id in completed:
+            done = [{"type": EXTERNAL_TASK_COMPLETED, **base, "data": completed[task_id]}]
+            if isinstance(spec, EndEvent):  # a message end event answered by its worker ends its path
+                done.append({"type": END_REACHED, "element_id": spec.bpmn_id, "name": spec.bpmn_name,
+                             "terminate": False})
+            return done
+        if task.state == TaskState.CANCELLED and old == TaskState.READY:
+            return [{"type": EXTERNAL_TASK_CANCELLED, **base}]
         return []
 
     @staticmethod

@@ -144,6 +144,7 @@ tasks = Table(
     Column("used_working_minutes", Integer),
     Column("allotted_working_minutes", Integer),
     Column("restart_deadline", Boolean, nullable=False, default=False, server_default=false()),  # a supplement request
+    Column("follow_up_at", UtcDateTime),  # camunda:followUpDate (revision 0006)
     Index("ix_tasks_status_lane", "status", "lane_id"),
     # Reports (revision 0002): steps closed after an instant, supplement requests.
     Index("ix_tasks_completed_at", "completed_at"),
@@ -223,4 +224,28 @@ api_tokens = Table(
     Column("label", Text),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
+)
+
+# External tasks (Camunda 7's `camunda:type="external"`; revision 0006): the work items outside workers fetch and
+# lock by topic, one row per ready external task, kept after completion. `retries` is None until a first failure (as
+# in Camunda 7); at 0 the task carries an incident and is not fetched until an operator sets retries again.
+external_tasks = Table(
+    "external_tasks", metadata,
+    Column("id", String(36), primary_key=True),  # the workflow task id
+    Column("case_id", String(40), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("element_id", String(200), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("status", String(16), nullable=False),  # open | completed | cancelled
+    Column("worker_id", String(200)),
+    Column("lock_expires_at", UtcDateTime),
+    Column("retries", Integer),
+    Column("error_message", Text),
+    Column("error_details", Text),
+    Column("incident", Boolean, nullable=False, default=False),
+    Column("incident_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    Index("ix_external_tasks_fetch", "status", "topic", "lock_expires_at"),
+    Index("ix_external_tasks_incident", "incident", "status"),
 )

@@ -132,6 +132,72 @@ class Service:
 
         return claim.unclaim_task(self.ctx, task_id, actor=actor)
 
+    # --- external tasks (engine.usecases.external: Camunda 7's rules) ----------------------------------------
+    # Task ids are the ids `fetch_and_lock` returns (or a unique prefix of 8+ characters); durations are timedeltas.
+    def fetch_and_lock(self, topics: Iterable[str] | Mapping[str, Any], worker_id: str, lock_duration: Any = None,
+                       max_tasks: int = 10) -> list[dict]:
+        """Lock up to `max_tasks` fetchable external tasks of `topics` (names, or topic -> its own lock duration)
+        for `worker_id` for `lock_duration` (default 5 minutes); each with `id`, `topic`, `case_id`, `element_id`,
+        `lock_expires_at`, `retries`, `error_message` and the case's `variables`."""
+        from engine.usecases import external
+
+        return external.fetch_and_lock(self.ctx, topics, worker_id, lock_duration=lock_duration or external.DEFAULT_LOCK,
+                                       max_tasks=max_tasks)
+
+    def complete_external_task(self, task_id: str, worker_id: str, variables: Mapping[str, Any] | None = None) -> dict:
+        """Complete with `variables` (set on the case); only the worker holding the lock may."""
+        from engine.usecases import external
+
+        return external.complete_external_task(self.ctx, task_id, worker_id, variables)
+
+    def handle_failure(self, task_id: str, worker_id: str, error_message: str, *, error_details: str | None = None,
+                       retries: int | None = None, retry_timeout: Any = None) -> dict:
+        """Report a failure: `retries` left (None: the diagram's failedJobRetryTimeCycle, else 0) and `retry_timeout`
+        before it is fetchable again; 0 retries raises an incident."""
+        from engine.usecases import external
+
+        return external.handle_failure(self.ctx, task_id, worker_id, error_message, error_details=error_details,
+                                       retries=retries, retry_timeout=retry_timeout)
+
+    def handle_bpmn_error(self, task_id: str, worker_id: str, error_code: str, *, error_message: str | None = None,
+                          variables: Mapping[str, Any] | None = None) -> dict:
+        """Answer with a BPMN error; refused (Conflict) while no error boundary event can catch it."""
+        from engine.usecases import external
+
+        return external.handle_bpmn_error(self.ctx, task_id, worker_id, error_code, error_message=error_message,
+                                          variables=variables)
+
+    def extend_lock(self, task_id: str, worker_id: str, new_duration: Any) -> dict:
+        """The lock now expires `new_duration` (a timedelta) from now; only the holder, before it expired."""
+        from engine.usecases import external
+
+        return external.extend_lock(self.ctx, task_id, worker_id, new_duration)
+
+    def unlock(self, task_id: str, *, actor: str | None) -> dict:
+        """Release the lock (an operator's command)."""
+        from engine.usecases import external
+
+        return external.unlock(self.ctx, task_id, actor=actor)
+
+    def set_external_task_retries(self, task_id: str, retries: int, *, actor: str | None) -> dict:
+        """Set the retries left: >0 resolves the incident, 0 raises one."""
+        from engine.usecases import external
+
+        return external.set_retries(self.ctx, task_id, retries, actor=actor)
+
+    def resolve_incident(self, task_id: str, *, retries: int = 1, actor: str | None) -> dict:
+        """Resolve a failed external task's incident by giving it `retries` (>= 1) again."""
+        from engine.usecases import external
+
+        return external.resolve_incident(self.ctx, task_id, retries=retries, actor=actor)
+
+    def external_tasks(self, *, topic: str | None = None, incidents: bool = False,
+                       case_id: str | None = None) -> list[dict]:
+        """Open external tasks (only those with an incident with `incidents`)."""
+        from engine.usecases import external
+
+        return external.list_external_tasks(self.ctx, topic=topic, incidents=incidents, case_id=case_id)
+
     # --- reads -------------------------------------------------------------------------------------------------
     def procedures(self) -> list[dict]:
         from engine.usecases import read

@@ -25,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 
 from engine.dialect.decision_task import DecisionTask, DecisionTaskConverter
+from engine.dialect.external_task import ExternalEndEvent, ExternalTask, ExternalTaskConverter
 from engine.dialect.timers import EngineTimeDateTimer, WorkingDurationTimer
 from engine.dialect.multi_instance import CamundaParallelMultiInstance, CamundaSequentialMultiInstance
 from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
@@ -60,6 +61,8 @@ def full_config() -> dict:
     """The library's Camunda configuration plus our spec classes: for the full (spec-embedding) serializer."""
     config = dict(CAMUNDA_CONFIG)
     config[DecisionTask] = DecisionTaskConverter
+    config[ExternalTask] = ExternalTaskConverter
+    config[ExternalEndEvent] = ExternalTaskConverter
     config[WorkingDurationTimer] = TimerConditionalEventDefinitionConverter
     config[EngineTimeDateTimer] = TimerConditionalEventDefinitionConverter
     from engine.dialect.timers import WorkingCycleTimer

@@ -28,7 +28,10 @@ from engine.reports.daily import (
     STEP_COUNTERS, STEP_KEYS, UNIT_COUNTERS, UNIT_KEYS, step_rows, unit_score_rows,
 )
 from engine.rows import CaseRow, EventRow, TaskRow
-from engine.schema import api_tokens, cases, counters, definitions, events, procedures, step_days, tasks, unit_score_days, user_passwords
+from engine.schema import (
+    api_tokens, cases, counters, definitions, events, external_tasks, procedures, step_days, tasks, unit_score_days,
+    user_passwords,
+)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -494,6 +497,63 @@ class Tx:
 
     def case_tasks(self, case_id: str) -> list[TaskRow]:
         return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
+
+    # --- external tasks (engine.usecases.external) ---------------------------------------------------------
+    def insert_external_task(self, values: Mapping[str, Any]) -> None:
+        self.conn.execute(insert(external_tasks).values(**values))
+
+    def update_external_task(self, task_id: str, values: Mapping[str, Any]) -> None:
+        self.conn.execute(update(external_tasks).where(external_tasks.c.id == task_id).values(**values))
+
+    def external_task(self, task_id: str) -> dict | None:
+        return self._one(select(external_tasks).where(external_tasks.c.id == task_id))
+
+    def resolve_external_task_id(self, task_id: str) -> dict:
+        """An external task by its id or an unambiguous prefix of at least 8 characters."""
+        task_id = task_id.strip().lower()
+        rows: list[dict] = []
+        if len(task_id) == 36:
+            rows = [r for r in [self.external_task(task_id)] if r]
+        elif len(task_id) >= 8:
+            rows = self._all(select(external_tasks).where(external_tasks.c.id.like(task_id + "%")).limit(2))
+            if len(rows) > 1:
+                raise InvalidInput(f"Mã tác vụ ngoài '{task_id}' khớp nhiều tác vụ; hãy gõ dài hơn.", task=task_id)
+        if not rows:
+            raise NotFound(f"Không có tác vụ ngoài '{task_id}'.", task=task_id)
+        return rows[0]
+
+    def fetchable_external_tasks(self, topics: Iterable[str], now: datetime, limit: int) -> list[dict]:
+        """Candidates for a fetch, oldest first, read without locks: the caller locks each one's case and reads the
+        task again (engine.usecases.external explains the lock order)."""
+        stmt = (select(external_tasks.c.id, external_tasks.c.case_id)
+                .where(external_tasks.c.status == "open", external_tasks.c.topic.in_(list(topics)),
+                       or_(external_tasks.c.retries.is_(None), external_tasks.c.retries > 0),
+                       or_(external_tasks.c.lock_expires_at.is_(None), external_tasks.c.lock_expires_at <= now))
+                .order_by(external_tasks.c.created_at, external_tasks.c.id).limit(limit))
+        return self._all(stmt)
+
+    def case_for_fetch(self, case_id: str) -> CaseRow | None:
+        """The case row locked for a fetch, or None while another transaction holds it (PostgreSQL: SKIP LOCKED, so
+        two fetchers never wait for each other nor hand out the same task; SQLite's write lock already serialises)."""
+        stmt = select(cases).where(cases.c.id == case_id)
+        if not self.store.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return self._one(stmt)
+
+    def case_external_tasks(self, case_id: str) -> list[dict]:
+        return self._all(select(external_tasks).where(external_tasks.c.case_id == case_id)
+                         .order_by(external_tasks.c.created_at, external_tasks.c.id))
+
+    def list_external_tasks(self, *, topic: str | None = None, incidents: bool = False,
+                            status: str | None = "open", limit: int | None = None) -> list[dict]:
+        stmt = select(external_tasks)
+        if status:
+            stmt = stmt.where(external_tasks.c.status == status)
+        if topic:
+            stmt = stmt.where(external_tasks.c.topic == topic)
+        if incidents:
+            stmt = stmt.where(external_tasks.c.incident.is_(True))
+        return self._all(stmt.order_by(external_tasks.c.created_at, external_tasks.c.id).limit(limit))
 
     # --- audit reads -----------------------------------------------------------------------------------------
     def definition_or_none(self, definition_id: int) -> dict | None:

@@ -45,9 +45,20 @@ def test_conditions_outside_the_grammar_are_refused_at_deploy(cli, tmp_path, exp
     _deploy_fails(cli, _write(tmp_path, DIAGRAM.replace(CONDITION, expression)), "Flow_approved")
 
 
-def test_condition_reading_a_variable_no_form_provides_is_refused(cli, tmp_path):
+def test_a_condition_on_a_variable_no_form_declares_deploys_as_in_camunda_7_and_lint_warns(cli, tmp_path):
     text = DIAGRAM.replace(CONDITION, "${approved_by_minister == true}")
-    _deploy_fails(cli, _write(tmp_path, text), "Flow_approved", "approved_by_minister")
+    folder = _write(tmp_path, text)
+    deployed = cli("deploy", str(folder), "--json")
+    assert deployed.code == 0, deployed.err
+    linted = cli("lint", str(folder), "--no-node", "--json")
+    assert linted.code == 0, linted.out  # a warning does not fail lint
+    findings = [f for file in linted.json()["files"] for f in file["findings"]]
+    warned = [f for f in findings if f["rule"] == "condition-variable"]
+    assert [(f["element_id"], f["severity"]) for f in warned] == [("Flow_approved", "warning")]
+    assert "approved_by_minister" in warned[0]["message_vi"] and warned[0]["line"]
+    (tmp_path / "clean").mkdir()
+    clean = cli("lint", str(_write(tmp_path / "clean", DIAGRAM)), "--no-node", "--json")
+    assert not [f for file in clean.json()["files"] for f in file["findings"] if f["rule"] == "condition-variable"]
 
 
 def test_user_task_with_a_missing_form_is_refused(cli, tmp_path):

@@ -7,7 +7,7 @@ only reads. Long lists are read in pages by key (never all cases at once).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator
 
@@ -28,6 +28,7 @@ class CaseRecord:
     tasks: list[dict]
     procedure: dict | None
     definition: dict | None  # the BPMN definition row the case started on; None if it was deleted
+    external_tasks: list[dict] = field(default_factory=list)  # its external task rows (engine.usecases.external)
 
     @property
     def case_id(self) -> str:
@@ -53,6 +54,7 @@ def load_record(tx: Tx, case_id: str) -> CaseRecord:
         tasks=tx.case_tasks(case_id),
         procedure=tx.procedure(case["procedure_code"]),
         definition=started_definition(tx, case),
+        external_tasks=tx.case_external_tasks(case_id),
     )
 
 

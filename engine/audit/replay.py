@@ -49,6 +49,11 @@ from engine.calendar import BusinessCalendar
 COMMAND_TYPES = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.TASK_CLAIMED, EventType.TASK_UNCLAIMED,
                  EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED, EventType.MESSAGE_CORRELATED,
                  EventType.SIGNAL_RECEIVED)
+# External tasks (engine.usecases.external): each of these events marks one command.
+EXTERNAL_COMMANDS = (EventType.EXTERNAL_TASK_LOCKED, EventType.EXTERNAL_TASK_LOCK_EXTENDED,
+                     EventType.EXTERNAL_TASK_UNLOCKED, EventType.EXTERNAL_TASK_COMPLETED,
+                     EventType.EXTERNAL_TASK_FAILED, EventType.EXTERNAL_TASK_RETRIES_SET)
+COMMAND_TYPES = COMMAND_TYPES + EXTERNAL_COMMANDS
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
 # construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
 CASE_SKIP = frozenset({"id", "state", "version", "created_at", "updated_at", "event_seq", "event_hash", "policy"})
@@ -149,6 +154,7 @@ class _Replay:
         self.definitions = _Definitions(tx, self.clock)
         self.runtime = Runtime(self.clock, calendar, decider(self.definitions.latest))
         self.tasks: dict[str, dict] = {}  # the task rows, by replayed task id
+        self.external: dict[str, dict] = {}  # the external task rows, by replayed task id
         self.result = ReplayResult(record.case_id, until=until)
         self.to_stored: dict[str, str] = {}  # replayed task id -> stored task id
         self.to_replayed: dict[str, str] = {}
@@ -179,6 +185,7 @@ class _Replay:
         except _Stop:
             return self.result
         self._compare_rows()
+        self._compare_external()
         self._compare_workflow()
         return self.result
 
@@ -232,6 +239,8 @@ class _Replay:
             return self._correlate(event, actor)
         if kind == EventType.SIGNAL_RECEIVED:
             return self._signal(event, actor)
+        if kind in EXTERNAL_COMMANDS:
+            return self._external(event, actor)
         return self._note(event)
 
     # --- the commands, as the service runs them --------------------------------------------------------------
@@ -316,7 +325,7 @@ class _Replay:
             raise _Stop
         now = self.clock.now()
         values = validate_form(self.compiled, self.tasks[task_id], dict(p.get("data") or {}), today=now.date(),
-                               latest=self.definitions.latest)
+                               latest=self.definitions.latest, recorded=True)
         derived = self.runtime.complete(self.workflow, task_id, values)
         return self._commit(self._follow(derived, now), actor, now)
 
@@ -348,6 +357,46 @@ class _Replay:
             made = {"type": EventType.TASK_UNCLAIMED, **base, "previous_assignee": row["assignee"]}
         return self._commit([made], actor, self.clock.now())
 
+    def _external(self, event: dict, actor: str) -> list[dict]:
+        """An external task command, rebuilt through the same functions the live use case runs
+        (engine.usecases.external) from the replayed row and the recorded worker's answer."""
+        from datetime import timedelta
+
+        from engine.usecases import external
+
+        p, kind = event["payload"], event["type"]
+        task_id = self.to_replayed.get(p.get("task_id"))
+        row = self.external.get(task_id) if task_id else None
+        now = self.clock.now()
+        if row is None or row["status"] != "open" or (kind == EventType.EXTERNAL_TASK_LOCKED
+                                                       and not external.fetchable(row, now)):
+            self._differ("event", "task_id", p.get("task_id"), None,
+                         f"Sự kiện số {event['seq']} ({kind}) nói về tác vụ ngoài '{p.get('task_id')}' mà phát lại "
+                         "không có tác vụ đó ở trạng thái cho phép.", event["seq"])
+            self.result.stopped_at = event["seq"]
+            raise _Stop
+        if kind == EventType.EXTERNAL_TASK_COMPLETED:
+            derived = external.completion_events(self.runtime, self.workflow, task_id, dict(p.get("data") or {}),
+                                                 p.get("worker_id"))
+            return self._commit(self._follow(derived, now), actor, now)
+        if kind == EventType.EXTERNAL_TASK_LOCKED:
+            events = [external.locked_event(row, p.get("worker_id"), timedelta(milliseconds=p["lock_duration_ms"]), now)]
+        elif kind == EventType.EXTERNAL_TASK_LOCK_EXTENDED:
+            made = external.locked_event(row, p.get("worker_id"), timedelta(milliseconds=p["lock_duration_ms"]), now)
+            made.pop("topic")
+            events = [{**made, "type": kind}]
+        elif kind == EventType.EXTERNAL_TASK_UNLOCKED:
+            events = [{"type": kind, "element_id": row["element_id"], "task_id": task_id,
+                       "previous_worker_id": row["worker_id"]}]
+        elif kind == EventType.EXTERNAL_TASK_FAILED:
+            events = external.failure_events(self.compiled, row, now, message=p.get("error_message"),
+                                             details=p.get("error_details"), retries=p.get("retries"),
+                                             timeout=timedelta(milliseconds=p.get("retry_timeout_ms") or 0),
+                                             worker_id=p.get("worker_id"))
+        else:
+            events = external.retries_events(row, p.get("retries"))
+        return self._commit(events, actor, now)
+
     def _note(self, event: dict) -> list[dict]:
         return [{"type": EventType.NOTE_ADDED, "text": event["payload"].get("text")}]
 
@@ -363,6 +412,10 @@ class _Replay:
             self.tasks[task_id].update(values)
         for row in projected.new_tasks:
             self.tasks[row["id"]] = row
+        for row in projected.new_external:
+            self.external[row["id"]] = row
+        for task_id, values in projected.external_updates:
+            self.external[task_id].update(values)
         self.case["next_timer_at"] = self.runtime.next_timer_at(self.workflow) if self.case["status"] == "active" else None
         self.case["waiting_messages"] = (self.runtime.waiting_messages(self.workflow)
                                          if self.case["status"] == "active" else None)
@@ -399,7 +452,8 @@ class _Replay:
                          f"lại sinh ra {made['type']} ({made.get('element_id') or '—'}).", stored["seq"])
             return
         payload = plain({k: v for k, v in made.items() if k not in ("type", "element_id", "at")})
-        if made["type"] == EventType.TASK_CREATED and payload.get("task_id") not in self.to_stored:
+        if made["type"] in (EventType.TASK_CREATED, EventType.EXTERNAL_TASK_CREATED) \
+                and payload.get("task_id") not in self.to_stored:
             stored_id = stored["payload"].get("task_id")
             self.to_stored[payload["task_id"]] = stored_id
             self.to_replayed[stored_id] = payload["task_id"]
@@ -437,6 +491,23 @@ class _Replay:
                     self._differ("task", name, theirs.get(name), mine.get(name),
                                  f"Bước '{theirs['element_id']}' ({task_id[:8]}): cột '{name}' đang lưu "
                                  f"{shown(theirs.get(name))} nhưng lịch sử cho ra {shown(mine.get(name))}.", task_id=task_id)
+
+    def _compare_external(self) -> None:
+        stored = {t["id"]: t for t in self.record.external_tasks}
+        replayed = {self.to_stored.get(tid, tid): row for tid, row in self.external.items()}
+        for task_id in sorted(set(stored) | set(replayed)):
+            mine, theirs = replayed.get(task_id), stored.get(task_id)
+            if theirs is None or mine is None:
+                self._differ("external_task", "id", task_id if theirs else None, task_id if mine else None,
+                             f"Tác vụ ngoài '{task_id}' {'không có trong bảng' if theirs is None else 'không do lịch sử tạo ra'}.",
+                             task_id=task_id)
+                continue
+            for name in sorted((set(theirs) & set(mine)) - TASK_SKIP):
+                if not same(theirs.get(name), mine.get(name)):
+                    self._differ("external_task", name, theirs.get(name), mine.get(name),
+                                 f"Tác vụ ngoài '{theirs['element_id']}' ({task_id[:8]}): cột '{name}' đang lưu "
+                                 f"{shown(theirs.get(name))} nhưng lịch sử cho ra {shown(mine.get(name))}.",
+                                 task_id=task_id)
 
     def _compare_workflow(self) -> None:
         try:

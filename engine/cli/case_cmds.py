@@ -46,6 +46,16 @@ def _render_case(console, view: dict) -> None:
         console.print(f"Đang chờ thông điệp: {', '.join(view['waiting_messages'])} (tthc correlate).")
     if view["tasks"]:
         console.print(tasks_table(console, view["tasks"]))
+    for task in view["tasks"]:
+        if task.get("follow_up_at"):
+            console.print(f"Nhắc theo dõi bước {task['name']}: {when(task['follow_up_at'])}")
+    for item in view.get("external_tasks") or ():
+        line = f"Tác vụ ngoài: {item['name']} (chủ đề {item['topic']}, mã {item['id'][:8]})"
+        if item["incident"]:
+            console.print(Text.assemble(Text(f"{LATE_SYMBOL} Sự cố: ", style="bold red"),
+                                        f"{line}: {item.get('error_message') or ''}"))
+        else:
+            console.print(line + (f", đang do {item['worker_id']} xử lý" if item["locked"] else ", chờ hệ thống bên ngoài"))
     if view.get("overdue_steps"):
         steps = "; ".join(f"{t['name']} (hạn {when(t['due_at'])})" for t in view["overdue_steps"])
         console.print(Text.assemble(Text(f"{LATE_SYMBOL} Bước quá hạn: ", style="bold red"), steps))
@@ -86,6 +96,16 @@ def tasks(
     app = _ctx(ctx)
     rows = app.service.list_tasks(case_id=case, lane=lane, mine=mine, actor=app.actor)
     emit(rows, json_, lambda c, r: c.print(tasks_table(c, r)) if r else c.print("Không có bước nào đang chờ."))
+    if not json_:
+        for row in rows:
+            if row.get("follow_up_at"):
+                stdout.print(f"Nhắc theo dõi bước {row['name']} ({row['task_id'][:8]}): {when(row['follow_up_at'])}")
+        # Incidents need an operator as much as a step needs an officer (`tthc external list --incidents`).
+        incidents = app.service.external_tasks(incidents=True, case_id=case)
+        for item in incidents:
+            stdout.print(Text.assemble(Text(f"{LATE_SYMBOL} Sự cố: ", style="bold red"),
+                                         f"hồ sơ {item['case_id']}, tác vụ ngoài {item['name']} ({item['id'][:8]}): "
+                                         f"{item.get('error_message') or ''} — xử lý: tthc external retry {item['id'][:8]}"))
 
 
 def _render_assignment(console, d: dict) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 # Modules in the order `tthc --help` lists their commands.
 MODULES = ("engine.cli.admin_cmds", "engine.cli.case_cmds", "engine.cli.import_cmd", "engine.cli.lint_cmd",
            "engine.cli.worker_cmd", "engine.cli.demo_cmd", "engine.cli.rules_cmd", "engine.cli.report_cmds",
-           "engine.cli.audit_cmds", "engine.cli.calendar_cmd", "engine.cli.event_cmds", "engine.cli.serve_cmd",
-           "engine.cli.user_cmds")
+           "engine.cli.audit_cmds", "engine.cli.calendar_cmd", "engine.cli.event_cmds", "engine.cli.external_cmds",
+           "engine.cli.serve_cmd", "engine.cli.user_cmds")
 
 COMMANDS = {
     "deploy": "engine.cli.admin_cmds", "procedures": "engine.cli.admin_cmds", "tick": "engine.cli.admin_cmds",
@@ -26,4 +26,5 @@ COMMANDS = {
     "calendar": "engine.cli.calendar_cmd",
     "serve": "engine.cli.serve_cmd", "user": "engine.cli.user_cmds", "token": "engine.cli.user_cmds",
     "correlate": "engine.cli.event_cmds", "signal": "engine.cli.event_cmds",
+    "external": "engine.cli.external_cmds",
 }

@@ -12,9 +12,9 @@ one fate:
 fails for any entry no row covers, so a new Modeler release cannot add something the engine quietly skips. The
 README's table of extensions is generated from this one (`markdown_table`).
 
-Decisions where Camunda's meaning is not executed yet: `camunda:inputOutput` and `camunda:dueDate`/`followUpDate`
-(issue 14 will run them) are refused at deploy rather than reported by lint: lint is optional, deploy is not, and a
-case that silently lacks a mapped variable or a step deadline goes wrong quietly for a citizen.
+External tasks (`type`, `topic`, `failedJobRetryTimeCycle`), `dueDate`/`followUpDate` and `inputOutput` run
+(engine.usecases.external, engine.dialect.task_dates, engine.dialect.io_mapping); where one cannot run on an element,
+deploy refuses it (engine.dialect.validate).
 """
 
 from __future__ import annotations
@@ -100,16 +100,16 @@ ATTRIBUTES: dict[str, Rule] = {
     "resource": _refused(
         "nạp mã hoặc biểu thức từ một tệp bên ngoài sơ đồ; hãy viết điều kiện ${...} ngay trong sơ đồ",
         "ScriptTask.resource", "FormalExpression.resource"),
-    "type": _refused(f"là tác vụ ngoài (external task), {NO_ISSUE_14}; hãy dùng một tác vụ người dùng",
-                     "ExternalCapable.type"),
-    "topic": _refused(f"là tác vụ ngoài (external task), {NO_ISSUE_14}; hãy dùng một tác vụ người dùng",
-                      "ExternalCapable.topic"),
-    "dueDate": _refused(
-        f"đặt hạn cho bước, {NO_ISSUE_14}: hạn này sẽ không được tính; hãy vẽ một sự kiện hẹn giờ biên "
-        "(boundary timer) với thời lượng theo ngày làm việc (ví dụ P2D)", "Assignable.dueDate"),
-    "followUpDate": _refused(
-        f"đặt ngày nhắc cho bước, {NO_ISSUE_14}: ngày này sẽ không được tính; hãy vẽ một sự kiện hẹn giờ biên "
-        "không ngắt (non-interrupting boundary timer)", "Assignable.followUpDate"),
+    "type": _runs("tác vụ ngoài (external task): một hệ thống bên ngoài nhận và hoàn thành bước "
+                  "(`tthc external fetch/complete/fail`)", "ExternalCapable.type",
+                  hosts={"serviceTask", "sendTask", "businessRuleTask", "messageEventDefinition"}, when=("external",)),
+    "topic": _runs("chủ đề (topic) mà hệ thống bên ngoài lấy tác vụ ngoài theo", "ExternalCapable.topic",
+                   hosts={"serviceTask", "sendTask", "businessRuleTask", "messageEventDefinition"}),
+    "dueDate": _runs(
+        "hạn của bước (ngày, thời điểm ISO 8601 hoặc biểu thức ${...}); hạn của bước là thời điểm sớm hơn giữa hạn "
+        "này và hạn của sự kiện hẹn giờ biên tính theo ngày làm việc", "Assignable.dueDate", hosts={"userTask"}),
+    "followUpDate": _runs("ngày nhắc theo dõi bước (ngày, thời điểm ISO 8601 hoặc biểu thức ${...}), hiện ở "
+                          "`tthc tasks` và `tthc show`", "Assignable.followUpDate", hosts={"userTask"}),
     "candidateStarterGroups": _refused(
         "giới hạn ai được bắt đầu hồ sơ, nhưng hệ thống chỉ cho Bộ phận Một cửa (nhóm reception) tiếp nhận; "
         "hãy bỏ thuộc tính này", "Process.candidateStarterGroups"),
@@ -189,17 +189,20 @@ ELEMENTS: dict[str, Rule] = {
     "field": _refused(NO_CODE, *_FIELD),
     "connector": _refused(NO_CODE, "Connector", "Connector.inputOutput", "Connector.connectorId"),
     "errorEventDefinition": _refused(NO_CODE, "ErrorEventDefinition", "ErrorEventDefinition.expression"),
-    "inputOutput": _refused(
-        f"ánh xạ biến vào/ra, {NO_ISSUE_14}: các biến này sẽ không có trong hồ sơ; hãy lấy dữ liệu bằng trường của "
-        "biểu mẫu (.form) hoặc biến kết quả của bảng quyết định (camunda:resultVariable)", *_IO),
+    "inputOutput": _runs(
+        "ánh xạ biến vào/ra của bước (tham số ${...}, danh sách, bảng) theo phạm vi của Camunda 7; chỉ trên tác vụ "
+        "người dùng và tác vụ ngoài", *_IO),
     "in": _refused(CALL_ACTIVITY, *_IN_OUT),
     "out": _refused(CALL_ACTIVITY, "Out"),
-    "formData": _refused(GENERATED_FORMS, *_FORM_DATA),
+    "formData": _runs("biểu mẫu sinh tự động của Camunda 7 (kiểu string, long, boolean, date, enum; ràng buộc required, "
+                      "minlength, maxlength, min, max, readonly), kiểm tra như Camunda Form", *_FORM_DATA),
     "formProperty": _refused(GENERATED_FORMS, *_FORM_PROPERTY),
     "potentialStarter": _refused(
         "giới hạn ai được bắt đầu hồ sơ, nhưng hệ thống chỉ cho Bộ phận Một cửa (nhóm reception) tiếp nhận; "
         "hãy bỏ phần tử này", "PotentialStarter", "PotentialStarter.resourceAssignmentExpression"),
-    "failedJobRetryTimeCycle": _no_effect(NO_JOBS, "FailedJobRetryTimeCycle", "FailedJobRetryTimeCycle.body"),
+    "failedJobRetryTimeCycle": _runs(
+        "số lần thử lại và thời gian chờ của tác vụ ngoài khi hệ thống bên ngoài báo lỗi (R3/PT5M); hết lượt thì "
+        "thành sự cố (incident)", "FailedJobRetryTimeCycle", "FailedJobRetryTimeCycle.body"),
 }
 
 

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
+from engine.dialect.external_task import external_message
 from engine.dialect.xml import NS
 from engine.errors import InvalidInput
 
@@ -56,6 +57,8 @@ def check_messages(root, process, filename: str) -> None:
                         "loại, thông điệp (message), tín hiệu (signal) hoặc hẹn giờ (timer); hãy dùng cổng sự kiện "
                         "(event-based gateway)",
                         owner.sourceline)
+        if kind not in CATCHING and external_message(owner) is not None:
+            continue  # a message a worker sends: an external task (engine.dialect.external_task)
         if kind not in CATCHING:
             raise _fail(filename, owner_id, "sự kiện gửi thông điệp (message throw/end) là việc của hệ thống khác, "
                         "chưa được hỗ trợ; hãy vẽ sự kiện chờ thông điệp ở phía nhận", definition.sourceline)

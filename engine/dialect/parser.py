@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.util import first
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, CallActivity, EndEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent, CallActivity, EndEvent, IntermediateCatchEvent, IntermediateThrowEvent, StartEvent,
+)
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
     CamundaEndEventParser,
     CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
 )
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, SubWorkflowParser, UserTaskParser
@@ -25,6 +28,10 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.external_task import (
+    ExternalEndEvent, ExternalTask, external_message, is_external, retry_cycle_text,
+)
+from engine.dialect.io_mapping import parameters_of, to_extension
 from engine.dialect.messages import MessageParserMixin
 from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.timers import EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
@@ -42,6 +49,12 @@ def form_ref_of(node, camunda_ns: str) -> str | None:
         name = key[len(FORM_KEY_PREFIX):]
         return name[:-5] if name.endswith(".form") else name
     return None
+
+
+def _io(node) -> dict:
+    """`camunda:inputOutput` in the plain form the runtime reads (engine.dialect.io_mapping); checked at deploy."""
+    inputs, outputs = parameters_of(node)
+    return {"inputs": to_extension(inputs), "outputs": to_extension(outputs)} if inputs or outputs else {}
 
 
 class _LaneMixin:
@@ -62,6 +75,10 @@ class TthcUserTaskParser(_LaneMixin, UserTaskParser):
             "form_ref": form_ref_of(self.node, ns),
             "form_binding": self.node.get(f"{{{ns}}}formRefBinding") or "latest",
             "lane_id": self.lane_id(),
+            # ISO 8601 or `${...}`, evaluated when the step is created (engine.dialect.task_dates).
+            "due_date": self.node.get(f"{{{ns}}}dueDate"),
+            "follow_up_date": self.node.get(f"{{{ns}}}followUpDate"),
+            **_io(self.node),
         }
 
 
@@ -126,6 +143,8 @@ class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
 
     def create_task(self):
         ns = self.nsmap["camunda"]
+        if is_external(self.node):  # a business-rule task answered by an outside worker, not a decision table
+            return ExternalTaskParser.create_task(self)
         return DecisionTask(
             self.spec,
             self.bpmn_id,
@@ -136,7 +155,19 @@ class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
         )
 
     def parse_extensions(self, node=None):
-        return {"properties": super().parse_extensions(node), "lane_id": self.lane_id()}
+        return {"properties": super().parse_extensions(node), "lane_id": self.lane_id(), **_io(self.node)}
+
+
+class ExternalTaskParser(_LaneMixin, CamundaTaskParser):
+    """Service, send and business-rule tasks with `camunda:type="external"` (validate.check_bpmn refused the rest)."""
+
+    def create_task(self):
+        return ExternalTask(self.spec, self.bpmn_id, topic=self.node.get(f"{{{self.nsmap['camunda']}}}topic"),
+                            retry_cycle=retry_cycle_text(self.node), **self.bpmn_attributes)
+
+    def parse_extensions(self, node=None):
+        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self.lane_id(),
+                **_io(self.node)}
 
 
 class _EngineTimerMixin:
@@ -170,7 +201,27 @@ class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventP
 
 
 class EndEventParser(_EngineTimerMixin, CamundaEndEventParser):
-    pass
+    def create_task(self):
+        message = external_message(self.node)
+        if message is None:
+            return super().create_task()
+        from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+
+        return ExternalEndEvent(self.spec, self.bpmn_id, topic=message.get(f"{{{self.nsmap['camunda']}}}topic"),
+                                retry_cycle=retry_cycle_text(self.node), event_definition=NoneEventDefinition(),
+                                **self.bpmn_attributes)
+
+
+class ThrowEventParser(_EngineTimerMixin, CamundaIntermediateThrowEventParser):
+    """An intermediate message throw event marked external is a step a worker answers; any other throw event is the
+    library's own."""
+
+    def create_task(self):
+        message = external_message(self.node)
+        if message is None:
+            return super().create_task()
+        return ExternalTask(self.spec, self.bpmn_id, topic=message.get(f"{{{self.nsmap['camunda']}}}topic"),
+                            retry_cycle=retry_cycle_text(self.node), **self.bpmn_attributes)
 
 
 class CatchEventParser(MessageParserMixin, _EngineTimerMixin, CamundaIntermediateCatchEventParser):
@@ -188,6 +239,9 @@ class TthcParser(CamundaParser):
         full_tag("userTask"): (TthcMultiInstanceUserTaskParser, UserTask),
         full_tag("subProcess"): (TthcSubWorkflowParser, CallActivity),
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+        full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
+        full_tag("sendTask"): (ExternalTaskParser, ExternalTask),
+        full_tag("intermediateThrowEvent"): (ThrowEventParser, IntermediateThrowEvent),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),

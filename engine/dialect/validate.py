@@ -1,17 +1,18 @@
 """Deploy-time checks of a BPMN file, before SpiffWorkflow sees it.
 
 Everything the engine cannot execute safely is refused here with the file, the element id and what to change,
-so that nothing fails half-way through a citizen's case at run time: script and service tasks, subprocesses,
-message and signal throw events, error events (catch events: engine/dialect/messages.py, signals.py), cycle timers
-other than reminders (cycles.py), reserved ids, conditions outside the `${...}` grammar, timer values that are not
-ISO 8601. The result, `BpmnInfo`, is plain data (no SpiffWorkflow objects) for the catalog and the checks that need
-the forms and decision tables.
+so that nothing fails half-way through a citizen's case at run time: script tasks, service and send tasks that are
+not external tasks (engine.dialect.external_task), message and signal throw events other than external ones, error
+events (catch events: engine/dialect/messages.py, signals.py), cycle timers other than reminders (cycles.py), reserved
+ids, conditions outside the `${...}` grammar, timer values that are not ISO 8601. The result, `BpmnInfo`, is plain
+data (no SpiffWorkflow objects) for the catalog and the checks that need the forms and decision tables.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
@@ -20,6 +21,9 @@ from engine.dialect.cycles import check_cycles
 from engine.dialect.links import check_links
 from engine.dialect.messages import check_messages, check_start_events
 from engine.dialect.signals import check_signals
+from engine.dialect.external_task import (
+    CAMUNDA, EXTERNAL_HOSTS, external_message, is_external, parse_retry_cycle, retry_cycle_text,
+)
 from engine.dialect.parser import form_ref_of
 from engine.dialect.structure import check_multi_instance, check_structure
 from engine.dialect.timers import check_time_date, is_working_duration
@@ -41,8 +45,10 @@ ALLOWED = {
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
-    "serviceTask": "tác vụ dịch vụ (service task) chưa được hỗ trợ",
-    "sendTask": "tác vụ gửi (send task) chưa được hỗ trợ",
+    "serviceTask": "tác vụ dịch vụ (service task) chỉ chạy được khi là tác vụ ngoài (external task): hãy đặt "
+                   "camunda:type=\"external\" và camunda:topic cho nó",
+    "sendTask": "tác vụ gửi (send task) chỉ chạy được khi là tác vụ ngoài (external task): hãy đặt "
+                "camunda:type=\"external\" và camunda:topic cho nó",
     "callActivity": "gọi quy trình khác (call activity) chưa được hỗ trợ",
     "transaction": "quy trình con giao dịch (transaction) không được hỗ trợ vì hệ thống không có cơ chế bù trừ "
                    "(compensation) để hoàn tác; hãy vẽ một quy trình con thường (sub-process)",
@@ -55,13 +61,16 @@ REFUSED = {
                                  "đã làm, hãy vẽ việc khắc phục thành một bước xử lý của cán bộ",
     "cancelEventDefinition": "sự kiện hủy (cancel) chỉ dùng trong quy trình con giao dịch (transaction), mà hệ thống "
                              "không hỗ trợ; hãy vẽ nhánh hủy bằng sự kiện thông điệp hoặc cổng rẽ nhánh",
-    "dataObject": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
-    "dataObjectReference": "đối tượng dữ liệu (data object) chưa được hỗ trợ",
-    "dataStoreReference": "kho dữ liệu (data store) chưa được hỗ trợ",
     "standardLoopCharacteristics": "tác vụ lặp chuẩn (standard loop) không được hỗ trợ, như Camunda 7 cũng không "
                                    "thực thi nó; hãy vẽ cổng rẽ nhánh quay lại bước cần lặp, hoặc dùng tác vụ nhiều "
                                    "phiên bản (multi-instance)",
 }
+# Artifacts and data that change nothing at run time (engine.dialect.artifacts strips the data ones before the library
+# sees them, so it never copies data objects in or out of a step).
+ALLOWED |= {"dataObject", "dataObjectReference", "dataStoreReference", "dataInputAssociation", "dataOutputAssociation",
+            "sourceRef", "targetRef", "property", "dataState", "group", "category", "categoryValue"}
+# Service and send tasks pass only as external tasks, or to be refused with the reason their code never runs here.
+ALLOWED |= {"serviceTask", "sendTask", "intermediateThrowEvent", "messageEventDefinition"}
 RESERVED_IDS = {"Start", "End", "Root"}
 
 
@@ -76,6 +85,7 @@ class UserTaskInfo:
     assignee: str | None
     form_ref: str | None
     properties: dict
+    form_data: Any = None  # the generated form (`camunda:formData`, engine.forms.form_data), None without one
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,14 @@ class DecisionRefInfo:
     map_mode: str
 
 
+@dataclass(frozen=True)
+class ExternalTaskInfo:
+    id: str
+    name: str
+    topic: str
+    retry_cycle: str | None  # `R<n>/<duration>` as written, checked
+
+
 @dataclass
 class BpmnInfo:
     filename: str
@@ -104,6 +122,7 @@ class BpmnInfo:
     conditions: list[ConditionInfo] = field(default_factory=list)
     decisions: list[DecisionRefInfo] = field(default_factory=list)
     timer_variables: set[str] = field(default_factory=set)
+    external_tasks: list[ExternalTaskInfo] = field(default_factory=list)
 
     def user_task(self, element_id: str) -> UserTaskInfo | None:
         return next((t for t in self.user_tasks if t.id == element_id), None)
@@ -148,7 +167,16 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
         if ns != NS["bpmn"]:
             continue  # camunda: extension children and other namespaces are read where they matter
         node_id = node.get("id")
-        if local in REFUSED:
+        if local in EXTERNAL_HOSTS and local != "businessRuleTask" and (is_external(node) or _runs_code(node)):
+            pass  # an external task runs; one that runs code is refused below with why and what to draw instead
+        elif local == "messageEventDefinition" and external_message(node.getparent()) is not None:
+            pass  # a message throw event answered by a worker (an external task)
+        elif (local == "intermediateThrowEvent" and external_message(node) is None
+              and node.find("bpmn:linkEventDefinition", NS) is None):
+            raise _fail(filename, node_id, "sự kiện ném trung gian (intermediate throw event) chỉ chạy khi là thông "
+                        "điệp gửi qua tác vụ ngoài: camunda:type=\"external\" và camunda:topic trên "
+                        "messageEventDefinition", node.sourceline)
+        elif local in REFUSED:
             parent_id = node.getparent().get("id") if node.getparent() is not None else None
             # An event definition is named by its event: the shape a designer clicks on.
             owner = (parent_id or node_id) if local.endswith("EventDefinition") else (node_id or parent_id)
@@ -187,6 +215,8 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_signals(root, process, filename)
     check_links(process, filename)
     check_cycles(process, filename)
+    _check_external_tasks(process, filename, info)
+    _check_io_mappings(process, filename)
     _check_events(process, filename)
     check_structure(process, filename)
     check_multi_instance(process, filename)
@@ -278,6 +308,7 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
     for task in _all(process, "userTask"):
         tid = task.get("id")
         _check_attribute_expressions(task, filename, cns)
+        _check_task_dates(task, filename, cns)
         lane_id = lane_of.get(tid)
         info.user_tasks.append(
             UserTaskInfo(
@@ -290,17 +321,103 @@ def _check_tasks(process, filename: str, info: BpmnInfo, lane_of: dict[str, str]
                 assignee=task.get(f"{{{cns}}}assignee"),
                 form_ref=form_ref_of(task, cns),
                 properties=_properties(task),
+                form_data=_form_data(task, filename),
             )
         )
     for task in _all(process, "businessRuleTask"):
         tid = task.get("id")
         ref = task.get(f"{{{cns}}}decisionRef")
+        if not ref and is_external(task):
+            continue  # answered by an outside worker (_check_external_tasks)
         if not ref:
             raise _fail(filename, tid, "tác vụ quy tắc nghiệp vụ thiếu camunda:decisionRef", task.sourceline)
         mode = task.get(f"{{{cns}}}mapDecisionResult") or "resultList"
         if mode not in MAP_MODES:
             raise _fail(filename, tid, f"camunda:mapDecisionResult '{mode}' không hợp lệ ({', '.join(MAP_MODES)})")
         info.decisions.append(DecisionRefInfo(tid, ref, task.get(f"{{{cns}}}resultVariable"), mode))
+
+
+def _form_data(task, filename: str) -> Any:
+    from engine.forms.form_data import form_of
+
+    try:
+        form = form_of(task, filename)
+    except InvalidInput as exc:
+        raise _fail(filename, task.get("id"), f"camunda:formData: {exc.message.rstrip('.')}", task.sourceline) from exc
+    if form is not None and form_ref_of(task, NS["camunda"]):
+        raise _fail(filename, task.get("id"), "bước vừa có camunda:formData vừa có biểu mẫu Camunda Form; hãy giữ một",
+                    task.sourceline)
+    return form
+
+
+def _check_task_dates(task, filename: str, cns: str) -> None:
+    from engine.dialect.task_dates import check_task_date
+
+    for attr, what in (("dueDate", "Hạn của bước"), ("followUpDate", "Ngày nhắc của bước")):
+        text = task.get(f"{{{cns}}}{attr}")
+        if text is None:
+            continue
+        try:
+            check_task_date(text, what)
+        except InvalidInput as exc:
+            raise _fail(filename, task.get("id"), f"camunda:{attr}: {exc.message.rstrip('.')}", task.sourceline) from exc
+
+
+def _check_io_mappings(process, filename: str) -> None:
+    """`camunda:inputOutput` runs on user tasks and external tasks (engine.dialect.io_mapping), with values the safe
+    grammar can evaluate; elsewhere it is refused, as it would silently do nothing."""
+    from engine.dialect.io_mapping import HOSTS, parameters_of
+
+    for found in process.iter(f"{{{CAMUNDA}}}inputOutput"):
+        owner = found.getparent().getparent()
+        local = _local(owner.tag)
+        if local not in HOSTS or (local == "businessRuleTask" and not is_external(owner)):
+            raise _fail(filename, owner.get("id"), "camunda:inputOutput chỉ chạy trên tác vụ người dùng (user task) và "
+                        "tác vụ ngoài (external task); hãy xóa nó hoặc chuyển sang một bước như vậy", found.sourceline)
+        try:
+            parameters_of(owner)
+        except InvalidInput as exc:
+            raise _fail(filename, owner.get("id"), f"camunda:inputOutput: {exc.message.rstrip('.')}",
+                        found.sourceline) from exc
+
+
+def _runs_code(node) -> bool:
+    return any(node.get(f"{{{CAMUNDA}}}{name}") for name in ("class", "delegateExpression", "expression")) or \
+        node.find(f"bpmn:extensionElements/{{{CAMUNDA}}}connector", NS) is not None
+
+
+def _check_external_tasks(process, filename: str, info: BpmnInfo) -> None:
+    """Camunda 7 needs a topic on every external task; a retry cycle is `R<n>/<duration>` and belongs to one."""
+    for node in process.iter(f"{{{NS['bpmn']}}}*"):
+        local = _local(node.tag)
+        cycle = retry_cycle_text(node)
+        message = external_message(node)
+        if message is not None:
+            topic = (message.get(f"{{{CAMUNDA}}}topic") or "").strip()
+            if not topic:
+                raise _fail(filename, node.get("id"), "thông điệp gửi qua tác vụ ngoài thiếu camunda:topic",
+                            message.sourceline)
+            if cycle is not None and parse_retry_cycle(cycle) is None:
+                raise _fail(filename, node.get("id"), f"camunda:failedJobRetryTimeCycle '{cycle}' phải có dạng "
+                            "R<số lần>/<thời lượng ISO 8601>, ví dụ R3/PT5M", node.sourceline)
+            info.external_tasks.append(ExternalTaskInfo(node.get("id"), node.get("name") or node.get("id"), topic,
+                                                        cycle))
+        elif local in EXTERNAL_HOSTS and is_external(node):
+            if node.get(f"{{{CAMUNDA}}}decisionRef"):
+                raise _fail(filename, node.get("id"), "tác vụ ngoài không được có thêm camunda:decisionRef; hãy chọn "
+                            "một trong hai", node.sourceline)
+            topic = (node.get(f"{{{CAMUNDA}}}topic") or "").strip()
+            if not topic:
+                raise _fail(filename, node.get("id"), "tác vụ ngoài (camunda:type=\"external\") thiếu camunda:topic",
+                            node.sourceline)
+            if cycle is not None and parse_retry_cycle(cycle) is None:
+                raise _fail(filename, node.get("id"), f"camunda:failedJobRetryTimeCycle '{cycle}' phải có dạng "
+                            "R<số lần>/<thời lượng ISO 8601>, ví dụ R3/PT5M", node.sourceline)
+            info.external_tasks.append(ExternalTaskInfo(node.get("id"), node.get("name") or node.get("id"), topic,
+                                                        cycle))
+        elif cycle is not None:
+            raise _fail(filename, node.get("id"), "camunda:failedJobRetryTimeCycle chỉ có tác dụng trên tác vụ ngoài "
+                        "(camunda:type=\"external\"); hãy xóa nó", node.sourceline)
 
 
 def _check_events(process, filename: str) -> None:

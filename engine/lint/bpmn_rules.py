@@ -314,6 +314,8 @@ def user_task_assignee(doc: BpmnDocument) -> Iterator[Finding]:
 
 def user_task_form(doc: BpmnDocument) -> Iterator[Finding]:
     for task in doc.root.iter(_bpmn("userTask")):
+        if task.find(f"{_bpmn('extensionElements')}/{{{CAMUNDA}}}formData") is not None:
+            continue  # a Camunda 7 generated form (engine.forms.form_data)
         if not any((task.get(f"{{{CAMUNDA}}}{name}") or "").strip() for name in ("formRef", "formKey")):
             yield Finding(
                 "user-task-form",

@@ -56,6 +56,9 @@ def lint_paths(paths: list[Path], *, use_node: bool | None = None, limits: Limit
     """
     files = collect_paths(paths)
     reports = [_lint_file(path, limits) for path in files]
+    from engine.lint.condition_variables import condition_findings
+
+    condition_findings(reports)  # across files: the forms of the run declare the variables
     bounded = [(path, report) for path, report in zip(files, reports) if not report.over_limits]
 
     reason = modeler.unavailable_reason() if use_node is not False else "theo yêu cầu, --no-node"

@@ -64,6 +64,9 @@ def render_report(console: Console, doc: dict) -> None:
         f"Điểm theo Thông tư 01/2018/TT-VPCP — chỉ số 1 (thời gian giải quyết): {number(s['case']['average'], 'score')} "
         f"trên {s['case']['cases']} hồ sơ; chỉ số 2 (đơn vị tham gia): {number(s['units']['average'], 'score')}; "
         f"chỉ số 3 (số lần yêu cầu bổ sung): {number(s['supplement']['average'], 'score')}.", markup=False)
+    for item in doc.get("open_incidents") or ():  # external tasks out of retries (engine.usecases.external)
+        console.print(f"Sự cố chưa xử lý: hồ sơ {item['case_id']}, tác vụ ngoài {item['name']} (chủ đề {item['topic']}, "
+                      f"từ {when(item['since'])}): {item['message'] or ''}", markup=False)
 
 
 def units_table(rows: list[dict], title: str, first: str, day: int, with_open: bool = True,

@@ -74,9 +74,13 @@ def export_xes(ctx: base.Context, start: date, end: date, out: Path) -> dict:
 def report(ctx: base.Context, *, period: Any, by: str, procedure: str | None, with_trend: bool) -> dict:
     from engine.reports.build import build_report
 
-    return build_report(ctx.store, period=period, now=ctx.clock.now(), by=by, procedure=procedure,
-                        with_trend=with_trend, users=ctx.settings.users,
-                        day_minutes=int(ctx.calendar.policy()["standard_day_minutes"]))
+    doc = build_report(ctx.store, period=period, now=ctx.clock.now(), by=by, procedure=procedure,
+                       with_trend=with_trend, users=ctx.settings.users,
+                       day_minutes=int(ctx.calendar.policy()["standard_day_minutes"]))
+    from engine.usecases.external import open_incidents
+
+    doc["open_incidents"] = open_incidents(ctx, procedure)  # as of now, whatever the period: they need an operator
+    return doc
 
 
 def overdue(ctx: base.Context, *, period: Any, procedure: str | None) -> dict:

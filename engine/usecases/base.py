@@ -173,6 +173,14 @@ def follow(runtime: Runtime, workflow: Any, case: CaseRow, derived: list[Event],
     return result.events
 
 
+def write_external(tx: Tx, projected: Any) -> None:
+    """The external task rows the projection made or changed (engine.projection_external)."""
+    for row in projected.new_external:
+        tx.insert_external_task(row)
+    for task_id, values in projected.external_updates:
+        tx.update_external_task(task_id, values)
+
+
 # --- committing --------------------------------------------------------------------------------------------------
 def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow, events: list[Event], *,
            definition: Compiled, actor: str | None, now: datetime,
@@ -185,6 +193,7 @@ def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow,
         tx.update_task(task_id, values)
     for row in projected.new_tasks:
         tx.insert_task(row)
+    write_external(tx, projected)
     tx.record_daily_sums(case, projected.completed, resolved_at=now if projected.resolved else None)
     rows, seq, digest = tx.chain_events(case["id"], case["event_seq"], case["event_hash"], events, actor, now,
                                         ctx.origin_record)

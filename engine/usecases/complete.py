@@ -62,10 +62,20 @@ def _locked_task(ctx: base.Context, tx: Tx, task_id: str) -> tuple[dict, dict]:
 
 
 def validate_form(definition: Compiled, task_row: Mapping[str, Any], submitted: dict, *, today: date,
-                  latest: Callable[[str, str], tuple[dict | None, Any]]) -> dict:
+                  latest: Callable[[str, str], tuple[dict | None, Any]], recorded: bool = False) -> dict:
     """The submitted data checked against the step's form (`latest(kind, key)` finds the form's version in force),
-    with its values typed; data of a step without a form as submitted."""
+    with its values typed; data of a step without a form as submitted. `recorded`: the data is a completion's recorded
+    values (replay), which carry the read-only fields' defaults the form itself filled in."""
     info = definition.info.user_task(task_row["element_id"])
+    if info is not None and info.form_data is not None:
+        from engine.forms import validate_submission
+
+        if recorded:
+            submitted = {k: v for k, v in submitted.items() if not _readonly(info.form_data, k)}
+        values = validate_submission(info.form_data, submitted, today=today)
+        for field in info.form_data.fields:
+            values.setdefault(field.key, None)
+        return values
     if info is None or info.form_ref is None:
         return submitted
     row, form = latest("form", info.form_ref)
@@ -73,6 +83,8 @@ def validate_form(definition: Compiled, task_row: Mapping[str, Any], submitted: 
         raise NotFound(f"Không có biểu mẫu '{info.form_ref}' của bước '{task_row['name']}'.", form=info.form_ref)
     from engine.forms import validate_submission
 
+    if recorded:
+        submitted = {k: v for k, v in submitted.items() if not _readonly(form, k)}
     values = validate_submission(form, submitted, today=today)
     # A field left empty still reaches the case as null, so a gateway can test `empty x` instead of failing
     # on an unknown variable.
@@ -80,3 +92,8 @@ def validate_form(definition: Compiled, task_row: Mapping[str, Any], submitted: 
         if "." not in field.key:
             values.setdefault(field.key, None)
     return values
+
+
+def _readonly(form: Any, key: str) -> bool:
+    field = form.field(key)
+    return field is not None and field.readonly

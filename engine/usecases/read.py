@@ -27,6 +27,7 @@ def task_view(row: Mapping[str, Any], now: datetime) -> dict:
         "completed_at": row.get("completed_at"), "completed_by": row.get("completed_by"),
         "overdue": bool(row["overdue"]) or (row["status"] == "open" and due is not None and now > due),
         "timing": row.get("timing"),
+        **({"follow_up_at": row["follow_up_at"]} if row.get("follow_up_at") else {}),  # camunda:followUpDate
     }
 
 
@@ -60,6 +61,9 @@ def show_case(ctx: base.Context, case_id: str) -> dict:
         case = tx.case(case_id)
         view = case_view(tx, case, now)
         view["steps"] = [task_view(t, now) for t in tx.case_tasks(case_id)]
+        from engine.usecases.external import case_external_views
+
+        view["external_tasks"] = case_external_views(tx, case_id, now)  # open ones, each with its incident if any
         return view
 
 
@@ -106,8 +110,8 @@ def task_form(ctx: base.Context, task_id: str, *, actor: str | None = None) -> t
             assignment.authorize(ctx.user(actor), task)  # a step's form only for who may work on it
         case = tx.case(task["case_id"])
         info = base.compiled(ctx, tx, case["definition_id"]).info.user_task(task["element_id"])
-        form = None
-        if info and info.form_ref:
+        form = info.form_data if info is not None else None  # camunda:formData (engine.forms.form_data)
+        if form is None and info and info.form_ref:
             row = tx.latest_definition("form", info.form_ref)
             if row is None:
                 raise NotFound(f"Không có biểu mẫu '{info.form_ref}' của bước '{task['name']}'.", form=info.form_ref)
