@@ -30,11 +30,14 @@ The rules applied to a created task (Camunda 7's task list):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from engine.config import GROUP_LABELS, User
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:  # annotations only
+    from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 ATTRIBUTES = (("assignee", "assignee"), ("candidate_users", "candidateUsers"), ("candidate_groups", "candidateGroups"))
 
@@ -238,7 +241,7 @@ def check_unclaim(user: User, row: Mapping[str, Any], *, admin: bool) -> None:
 
 # --- the initiator -------------------------------------------------------------------------------------------------
 
-def initiator_variable(spec) -> str | None:
+def initiator_variable(spec: BpmnProcessSpec) -> str | None:
     """The variable `camunda:initiator` on the process's start event names, if any."""
     for task_spec in spec.task_specs.values():
         name = (getattr(task_spec, "extensions", None) or {}).get("initiator")
@@ -247,7 +250,7 @@ def initiator_variable(spec) -> str | None:
     return None
 
 
-def start_variables(spec, actor: str | None) -> dict[str, str]:
+def start_variables(spec: BpmnProcessSpec, actor: str | None) -> dict[str, str]:
     """What the start event sets: the initiator variable, to the officer who started the case."""
     name = initiator_variable(spec)
     return {name: actor} if name and actor else {}
@@ -259,7 +262,7 @@ def _user_task_specs(spec) -> list:
     return [s for s in spec.task_specs.values() if "candidate_users" in (getattr(s, "extensions", None) or {})]
 
 
-def check_definition(spec, filename: str) -> None:
+def check_definition(spec: BpmnProcessSpec, filename: str) -> None:
     """Refuse, at deploy, an assignment expression outside the grammar or an initiator name no expression can read."""
     for task_spec in _user_task_specs(spec):
         check_expressions(task_spec.bpmn_id, filename, task_spec.extensions)
@@ -275,7 +278,7 @@ def check_definition(spec, filename: str) -> None:
                 file=filename)
 
 
-def check_variables(spec, filename: str, provided: set[str]) -> set[str]:
+def check_variables(spec: BpmnProcessSpec, filename: str, provided: set[str]) -> set[str]:
     """Refuse an assignment expression over a variable nothing provides (the start data, forms, decisions, the
     initiator), as conditions are: at run time it would stop the case at the step before. Returns what the diagram
     itself provides (the initiator variable), for the conditions' check."""

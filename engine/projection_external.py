@@ -7,16 +7,19 @@ code. A handler gets the projector (its `now`, `case` and `out`) and the event; 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.history import EventType
+
+if TYPE_CHECKING:  # annotations only: engine.projection imports this module
+    from engine.projection import _Projector
 
 
 def _at(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _change(projector, task_id: str, values: dict) -> None:
+def _change(projector: _Projector, task_id: str, values: dict) -> None:
     created = next((r for r in projector.out.new_external if r["id"] == task_id), None)
     if created is not None:
         created.update(values)
@@ -24,7 +27,7 @@ def _change(projector, task_id: str, values: dict) -> None:
         projector.out.external_updates.append((task_id, values))
 
 
-def created(projector, e: dict) -> None:
+def created(projector: _Projector, e: dict) -> None:
     projector.out.new_external.append({
         "id": e["task_id"], "case_id": projector.case["id"], "element_id": e["element_id"], "name": e["name"],
         "topic": e["topic"], "status": "open", "worker_id": None, "lock_expires_at": None, "retries": None,
@@ -33,37 +36,37 @@ def created(projector, e: dict) -> None:
     })
 
 
-def locked(projector, e: dict) -> None:
+def locked(projector: _Projector, e: dict) -> None:
     _change(projector, e["task_id"], {"worker_id": e["worker_id"], "lock_expires_at": _at(e["lock_expires_at"])})
 
 
-def unlocked(projector, e: dict) -> None:
+def unlocked(projector: _Projector, e: dict) -> None:
     _change(projector, e["task_id"], {"worker_id": None, "lock_expires_at": None})
 
 
-def completed(projector, e: dict) -> None:
+def completed(projector: _Projector, e: dict) -> None:
     _change(projector, e["task_id"], {"status": "completed", "completed_at": projector.now, "lock_expires_at": None})
 
 
-def cancelled(projector, e: dict) -> None:
+def cancelled(projector: _Projector, e: dict) -> None:
     _change(projector, e["task_id"], {"status": "cancelled", "completed_at": projector.now, "lock_expires_at": None})
 
 
-def failed(projector, e: dict) -> None:
+def failed(projector: _Projector, e: dict) -> None:
     _change(projector, e["task_id"], {"retries": e["retries"], "error_message": e.get("error_message"),
                                       "error_details": e.get("error_details"),
                                       "lock_expires_at": _at(e["lock_expires_at"])})
 
 
-def retries_set(projector, e: dict) -> None:
+def retries_set(projector: _Projector, e: dict) -> None:
     _change(projector, e["task_id"], {"retries": e["retries"]})
 
 
-def incident_created(projector, e: dict) -> None:
+def incident_created(projector: _Projector, e: dict) -> None:
     _change(projector, e["task_id"], {"incident": True, "incident_at": projector.now})
 
 
-def incident_resolved(projector, e: dict) -> None:
+def incident_resolved(projector: _Projector, e: dict) -> None:
     _change(projector, e["task_id"], {"incident": False, "incident_at": None})
 
 

@@ -9,12 +9,17 @@ anywhere else (an interrupting cycle fires once, which is a `timeDuration`; a ca
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.dialect.messages import _fail, _local
 from engine.dialect.timers import is_cron, parse_cycle
 from engine.dialect.xml import NS
 
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
 
-def check_cycles(process, filename: str) -> None:
+
+def check_cycles(process: etree._Element, filename: str) -> None:
     by_id = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
     for cycle in process.iter(f"{{{NS['bpmn']}}}timeCycle"):
         timer = cycle.getparent()

@@ -236,7 +236,7 @@ def _scopes(root) -> Iterator:
         yield child
 
 
-def verdicts(root) -> Iterator[Verdict]:
+def verdicts(root: etree._Element) -> Iterator[Verdict]:
     """Every Camunda extension in the document that is refused or has no effect, in document order."""
     for scope in _scopes(root):
         if isinstance(scope, Verdict):

@@ -13,10 +13,13 @@ Values: text (a constant), a `${...}` expression of the safe grammar (never `eva
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.errors import InvalidInput
+
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 HOSTS = frozenset({"userTask", "serviceTask", "sendTask", "businessRuleTask"})
@@ -45,7 +48,7 @@ def _value(node) -> tuple:
                        "giờ chạy mã từ sơ đồ; hãy dùng biểu thức ${...}, danh sách hoặc bảng", parameter=node.get("name"))
 
 
-def parameters_of(node) -> tuple[tuple[Parameter, ...], tuple[Parameter, ...]]:
+def parameters_of(node: etree._Element) -> tuple[tuple[Parameter, ...], tuple[Parameter, ...]]:
     """(inputs, outputs) of an element's `camunda:inputOutput`; InvalidInput for what cannot run."""
     found = node.find(f"{{*}}extensionElements/{{{CAMUNDA}}}inputOutput")
     if found is None:

@@ -8,8 +8,13 @@ diagram is unchanged and the rewrite depends only on it, so every process (and r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.dialect.messages import _fail, _local
 from engine.dialect.xml import NS
+
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
 
 LINK = f"{{{NS['bpmn']}}}linkEventDefinition"
 
@@ -18,7 +23,7 @@ def _links(process, kind: str) -> list:
     return [d for d in process.iter(LINK) if _local(d.getparent().tag) == kind]
 
 
-def check_links(process, filename: str) -> None:
+def check_links(process: etree._Element, filename: str) -> None:
     """Every link throw names exactly one link catch of its process; a link catch has no way in, a throw no way out."""
     flows = process.findall("bpmn:sequenceFlow", NS)
     catches: dict[str, object] = {}
@@ -45,7 +50,7 @@ def check_links(process, filename: str) -> None:
             raise _fail(filename, eid, "sự kiện ném liên kết không được có luồng ra", event.sourceline)
 
 
-def rewrite_links(root) -> None:
+def rewrite_links(root: etree._Element) -> None:
     """Each link throw → catch pair as a sequence flow (in place, on the tree the library is about to parse)."""
     for process in root.findall("bpmn:process", NS):
         catches = {(d.get("name") or "").strip(): d.getparent() for d in _links(process, "intermediateCatchEvent")}

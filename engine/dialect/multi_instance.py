@@ -16,8 +16,16 @@ last instance's data alone. Here, as Camunda 7 documents it:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
+
+if TYPE_CHECKING:  # annotations only
+    from typing import Iterable
+    from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+    from SpiffWorkflow.specs.base import TaskSpec
+    from SpiffWorkflow.task import Task
 
 LOOP_COUNTER = "loopCounter"
 
@@ -29,7 +37,7 @@ def _locals(spec) -> set[str]:
     return names
 
 
-def counters(spec, my_task) -> dict[str, int]:
+def counters(spec: TaskSpec, my_task: Task) -> dict[str, int]:
     instances = list(spec._instances(my_task))
     completed = len(my_task.internal_data.get("merged", []))
     active = sum(1 for c in instances if not c.has_state(TaskState.FINISHED_MASK))
@@ -109,7 +117,7 @@ class CamundaSequentialMultiInstance(_CamundaMultiInstance, SequentialMultiInsta
     pass
 
 
-def local_variables(specs) -> set[str]:
+def local_variables(specs: Iterable[BpmnProcessSpec]) -> set[str]:
     """The variables multi-instance bodies give their instances (for the deploy check of `${unit}` assignments)."""
     names: set[str] = set()
     for spec in specs:

@@ -29,7 +29,7 @@ class LinearProcessParser(ProcessParser):
             self.lane_ids_by_node_id = {k: v for k, v in document.items()}
             self.enclosing_lane_id = own
 
-    def get_lane_name(self, node_id):
+    def get_lane_name(self, node_id: str) -> str | None:
         name = super().get_lane_name(node_id)
         return name if name is not None else getattr(self, "enclosing_lane", None)
 

@@ -9,7 +9,7 @@ events (a case needs an applicant and a reception officer, which a broadcast doe
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -17,10 +17,14 @@ from SpiffWorkflow.util.task import TaskState
 from engine.dialect.messages import ATTACHABLE, SEPARATOR, _fail, _local, encode
 from engine.dialect.xml import NS
 
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
+    from SpiffWorkflow.specs.base import TaskSpec
+
 CATCHING = ("intermediateCatchEvent", "boundaryEvent")
 
 
-def check_signals(root, process, filename: str) -> None:
+def check_signals(root: etree._Element, process: etree._Element, filename: str) -> None:
     signals = {s.get("id"): s for s in root.findall("bpmn:signal", NS)}
     by_id = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
     for definition in process.iter(f"{{{NS['bpmn']}}}signalEventDefinition"):
@@ -45,7 +49,7 @@ def check_signals(root, process, filename: str) -> None:
                             "nhận", owner.sourceline)
 
 
-def is_signal(spec) -> bool:
+def is_signal(spec: TaskSpec) -> bool:
     return isinstance(getattr(spec, "event_definition", None), SignalEventDefinition)
 
 

@@ -16,6 +16,8 @@ column see it. A timer fires when the engine clock is strictly past its due inst
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
 from datetime import datetime
 
@@ -32,6 +34,9 @@ _DURATION = re.compile(
     r"^P(?!$)(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$"
 )
+
+if TYPE_CHECKING:  # annotations only
+    from SpiffWorkflow.task import Task
 
 
 def is_working_duration(text: str) -> bool:
@@ -57,7 +62,7 @@ def _engine(my_task):
 class WorkingDurationTimer(DurationTimerEventDefinition):
     """`timeDuration` in working time on the business calendar."""
 
-    def has_fired(self, my_task):
+    def has_fired(self, my_task: Task) -> bool:
         engine = _engine(my_task)
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
@@ -75,7 +80,7 @@ class WorkingDurationTimer(DurationTimerEventDefinition):
 class EngineTimeDateTimer(TimeDateEventDefinition):
     """`timeDate` compared with the engine clock; the value may be an expression."""
 
-    def has_fired(self, my_task):
+    def has_fired(self, my_task: Task) -> bool:
         engine = _engine(my_task)
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
@@ -115,7 +120,7 @@ class WorkingCycleTimer(CycleTimerEventDefinition):
     completes by itself (the library would then run its path once more). Each firing leaves its due instant as
     `fired_due` for the history (engine.runtime)."""
 
-    def cycle_complete(self, my_task):
+    def cycle_complete(self, my_task: Task) -> bool:
         engine = _engine(my_task)
         cycles, duration = parse_cycle(engine.timer_value(my_task, self.expression))
         value = my_task._get_internal_data("event_value")
@@ -130,5 +135,5 @@ class WorkingCycleTimer(CycleTimerEventDefinition):
         my_task._set_internal_data(event_value=following if left != 0 else SUSPENDED, cycles=left, fired_due=value)
         return True
 
-    def has_fired(self, my_task):
+    def has_fired(self, my_task: Task) -> bool:
         return False

@@ -10,11 +10,14 @@ typed like a submitted value. What cannot be checked without running code (custo
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidInput
 from engine.forms.model import Field, Form
 from engine.forms.values import check_value, is_empty, nfc
+
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 TYPES = {"string": "textfield", "long": "number", "boolean": "checkbox", "date": "datetime", "enum": "select"}
@@ -72,7 +75,7 @@ def _field(node) -> Field:
     return replace(field, default=value)
 
 
-def form_of(task, filename: str) -> Form | None:
+def form_of(task: etree._Element, filename: str) -> Form | None:
     """The generated form of a user task element, or None when it has no `camunda:formData`."""
     found = task.find(f"{{*}}extensionElements/{{{CAMUNDA}}}formData")
     if found is None:

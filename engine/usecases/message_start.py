@@ -10,7 +10,7 @@ the applicant's name is required as for any dossier.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from engine.config import User
 from engine.errors import Conflict, InvalidInput
@@ -19,6 +19,9 @@ from engine.projection import project
 from engine.store import Tx
 from engine.usecases import base, start
 from engine.usecases.read import case_view
+
+if TYPE_CHECKING:  # annotations only
+    from engine.runtime import Compiled
 
 
 def message_start_data(values: Mapping[str, Any], key: str | None) -> dict:
@@ -29,7 +32,7 @@ def message_start_data(values: Mapping[str, Any], key: str | None) -> dict:
     return {**values, start.BUSINESS_KEY: key} if key is not None else dict(values)
 
 
-def start_by_message(ctx: base.Context, tx: Tx, definition: dict, compiled, *, name: str, values: dict,
+def start_by_message(ctx: base.Context, tx: Tx, definition: dict, compiled: Compiled, *, name: str, values: dict,
                      key: str | None, applicant: str | None, user: User, now: datetime) -> dict:
     from engine.usecases.correlate import correlated_event
 
