@@ -31,6 +31,7 @@ from engine import assignment
 from engine.dialect import messages, signals
 from engine.dialect.artifacts import strip_inert
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.error_events import CAUGHT, EngineErrorEventDefinition
 from engine.dialect.external_task import ExternalTask
 from engine.dialect.links import rewrite_links
 from engine.dialect.parser import TthcParser
@@ -57,6 +58,7 @@ WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
 EXTERNAL_TASK_CREATED = EventType.EXTERNAL_TASK_CREATED.value
 EXTERNAL_TASK_COMPLETED = EventType.EXTERNAL_TASK_COMPLETED.value
 EXTERNAL_TASK_CANCELLED = EventType.EXTERNAL_TASK_CANCELLED.value
+ERROR_CAUGHT = EventType.ERROR_CAUGHT.value
 
 
 if TYPE_CHECKING:
@@ -555,6 +557,9 @@ class Runtime:
                 "result_variable": spec.result_variable,
                 "result": task.data.get(spec.result_variable) if spec.result_variable else None,
             }]
+        if (isinstance(getattr(spec, "event_definition", None), EngineErrorEventDefinition)
+                and task.state == TaskState.COMPLETED and CAUGHT in task.internal_data):
+            return [self._error_caught_event(task)]
         if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
             return [{
                 "type": END_REACHED,
@@ -627,6 +632,20 @@ class Runtime:
         if task.state == TaskState.CANCELLED and old == TaskState.READY:
             return [{"type": EXTERNAL_TASK_CANCELLED, **base}]
         return []
+
+    @staticmethod
+    def _error_caught_event(task) -> dict:
+        """An error boundary event caught an error: what, from where, and the variables Camunda's
+        errorCodeVariable / errorMessageVariable received."""
+        spec, caught, owner = task.task_spec, task.internal_data[CAUGHT], _attached_to(task)
+        definition = spec.event_definition
+        names = [n for n in (definition.code_variable, definition.message_variable) if n]
+        return {
+            "type": ERROR_CAUGHT, "element_id": spec.bpmn_id, "name": spec.bpmn_name,
+            "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
+            "code": caught.get("code"), "message": caught.get("message"), "thrown_by": caught.get("thrown_by"),
+            "variables": {n: task.data.get(n) for n in names},
+        }
 
     @staticmethod
     def _timer_events(task) -> list[dict]:
