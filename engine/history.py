@@ -51,6 +51,7 @@ class EventType(StrEnum):
     EXTERNAL_TASK_FAILED = "external_task_failed"
     EXTERNAL_TASK_RETRIES_SET = "external_task_retries_set"
     EXTERNAL_TASK_CANCELLED = "external_task_cancelled"
+    EXTERNAL_TASK_BPMN_ERROR = "external_task_bpmn_error"  # a worker's BPMN error that a boundary event caught
     INCIDENT_CREATED = "incident_created"
     INCIDENT_RESOLVED = "incident_resolved"
 

@@ -23,6 +23,7 @@ from copy import deepcopy
 from SpiffWorkflow.bpmn.serializer.default.event_definition import ErrorEscalationEventDefinitionConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.util.task import TaskState
 
 from engine.dialect.external_task import CAMUNDA, is_external
 from engine.dialect.messages import _fail, _local
@@ -76,6 +77,18 @@ class EngineErrorEventDefinition(ErrorEventDefinition):
 
     def throw(self, my_task):
         raise_error(my_task, self.code, self.error_message, my_task.task_spec.bpmn_id, deepcopy(my_task.data))
+
+    def catches(self, my_task, event):
+        """By code; a catch-all boundary only when no boundary on the same activity names the code (Camunda 7
+        picks the one with the code)."""
+        if not super().catches(my_task, event):
+            return False
+        if self.code is not None or my_task.parent is None:
+            return True
+        code = event.event_definition.code
+        return not any(s is not my_task and s.state == TaskState.WAITING
+                       and isinstance(getattr(s.task_spec, "event_definition", None), ErrorEventDefinition)
+                       and s.task_spec.event_definition.code == code for s in my_task.parent.children)
 
     def catch(self, my_task, event=None):
         super().catch(my_task, event)
