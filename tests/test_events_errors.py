@@ -135,3 +135,36 @@ def test_a_bpmn_error_on_an_external_task_without_an_error_boundary_is_refused_a
     again = deployed("external", "complete", sms["id"], "--worker", "sms-1", "--json", now="2026-03-02T08:50")
     assert again.code == 0, again.err
     assert deployed("verify", case_id, now="2026-03-02T15:00").code == 0
+
+
+def test_an_error_end_event_at_the_top_level_ends_the_case_with_the_outcome_its_policy_names(deployed):
+    view = deployed("start", "top_level_error_fixture", "--applicant", "Công ty TNHH Ánh Dương", "--json", now=START,
+                    user="lan")
+    assert view.code == 0, view.err
+    view = _complete(deployed, _only(view.json()), {}, "mai", "2026-03-02T09:00")
+    assert view["status"] == "completed" and view["outcome"] == "refused" and view["tasks"] == []
+    events = deployed("history", view["case_id"], "--json").json()["events"]
+    assert [e["element_id"] for e in events if e["type"] == "end_reached"] == ["EndEvent_forged"]
+    assert not [e for e in events if e["type"] == "error_caught"]
+    assert deployed("verify", view["case_id"], now="2026-03-02T15:00").code == 0
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    # an error boundary on a user task: nothing there can throw one
+    (('attachedToRef="check"', 'attachedToRef="compare"'), "quy trình con"),
+    (('errorRef="Error_registry" camunda:errorCodeVariable', 'errorRef="Error_missing" camunda:errorCodeVariable'),
+     "Error_missing"),
+    (('<bpmn:boundaryEvent id="Error_caught" name="Sai lệch"',
+      '<bpmn:boundaryEvent id="Error_caught" name="Sai lệch" cancelActivity="false"'), "cancelActivity"),
+    (('<bpmn:errorEventDefinition id="ErrorEventDefinition_throw" errorRef="Error_registry" />',
+      '<bpmn:errorEventDefinition id="ErrorEventDefinition_throw" />'), "errorCode"),
+])
+def test_error_events_the_engine_cannot_run_are_refused_at_deploy_naming_the_element(cli, fixtures, tmp_path, change,
+                                                                                     words):
+    text = (fixtures / "bpmn" / "errors" / "registry_error.bpmn").read_text(encoding="utf-8")
+    assert change[0] in text
+    path = tmp_path / "registry_error.bpmn"
+    path.write_text(text.replace(change[0], change[1]), encoding="utf-8")
+    result = cli("deploy", str(path), "--json")
+    assert result.code == 4, result.out
+    assert words in result.err
