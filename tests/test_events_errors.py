@@ -13,7 +13,8 @@ START = "2026-03-02T08:00"  # Monday, a working day
 
 @pytest.fixture
 def deployed(cli, fixtures):
-    result = cli("deploy", str(fixtures / "bpmn" / "errors"), "--json")
+    # The fixture forms, then the diagrams (the folder's deploy picks errors/ up too).
+    result = cli("deploy", str(fixtures / "bpmn"), "--json")
     assert result.code == 0, result.err
     return cli
 
@@ -40,7 +41,7 @@ def _checking(cli):
 
 def test_an_error_end_event_in_a_sub_process_leaves_it_by_the_error_boundary_with_code_and_message(deployed):
     view = _checking(deployed)
-    view = _complete(deployed, _only(view), {"matched": False}, "mai", "2026-03-02T09:00")
+    view = _complete(deployed, _only(view), {"score": 3}, "mai", "2026-03-02T09:00")
     assert _only(view)["element_id"] == "notify_mismatch"
     events = deployed("history", view["case_id"], "--json").json()["events"]
     caught = [e for e in events if e["type"] == "error_caught"]
@@ -62,7 +63,7 @@ def test_an_error_end_event_in_a_sub_process_leaves_it_by_the_error_boundary_wit
 
 def test_a_sub_process_that_ends_normally_throws_nothing_and_the_case_goes_on(deployed):
     view = _checking(deployed)
-    view = _complete(deployed, _only(view), {"matched": True}, "mai", "2026-03-02T09:00")
+    view = _complete(deployed, _only(view), {"score": 7}, "mai", "2026-03-02T09:00")
     assert _only(view)["element_id"] == "approve"
     events = deployed("history", view["case_id"], "--json").json()["events"]
     assert not [e for e in events if e["type"] == "error_caught"]

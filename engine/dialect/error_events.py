@@ -61,7 +61,7 @@ def check_error_events(root, process, filename: str) -> None:
 
 # --- run time ----------------------------------------------------------------------------------------------------
 
-CAUGHT = "error_caught"  # the boundary task's internal data: what it caught (code, message, thrown_by)
+CAUGHT = "caught_error"  # the boundary task's internal data: what it caught (code, message, thrown_by)
 
 
 class EngineErrorEventDefinition(ErrorEventDefinition):
