@@ -41,6 +41,7 @@ class EventType(StrEnum):
     NOTE_ADDED = "note_added"
     MESSAGE_CORRELATED = "message_correlated"
     SIGNAL_RECEIVED = "signal_received"
+    ERROR_CAUGHT = "error_caught"  # an error boundary event caught a BPMN error (engine.dialect.error_events)
     # External tasks (engine.usecases.external) and their incidents.
     EXTERNAL_TASK_CREATED = "external_task_created"
     EXTERNAL_TASK_LOCKED = "external_task_locked"
@@ -50,6 +51,7 @@ class EventType(StrEnum):
     EXTERNAL_TASK_FAILED = "external_task_failed"
     EXTERNAL_TASK_RETRIES_SET = "external_task_retries_set"
     EXTERNAL_TASK_CANCELLED = "external_task_cancelled"
+    EXTERNAL_TASK_BPMN_ERROR = "external_task_bpmn_error"  # a worker's BPMN error that a boundary event caught
     INCIDENT_CREATED = "incident_created"
     INCIDENT_RESOLVED = "incident_resolved"
 

@@ -31,6 +31,7 @@ from engine import assignment
 from engine.dialect import messages, signals
 from engine.dialect.artifacts import strip_inert
 from engine.dialect.decision_task import DecisionTask
+from engine.dialect.error_events import CAUGHT, EngineErrorEventDefinition, raise_error
 from engine.dialect.external_task import ExternalTask
 from engine.dialect.links import rewrite_links
 from engine.dialect.parser import TthcParser
@@ -57,6 +58,7 @@ WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
 EXTERNAL_TASK_CREATED = EventType.EXTERNAL_TASK_CREATED.value
 EXTERNAL_TASK_COMPLETED = EventType.EXTERNAL_TASK_COMPLETED.value
 EXTERNAL_TASK_CANCELLED = EventType.EXTERNAL_TASK_CANCELLED.value
+ERROR_CAUGHT = EventType.ERROR_CAUGHT.value
 
 
 if TYPE_CHECKING:
@@ -320,6 +322,35 @@ class Runtime:
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before, completed={str(task.id): dict(data)})
 
+    def error_catcher(self, workflow: BpmnWorkflow, task_id: str, code: str) -> Any:
+        """The waiting error boundary event that would catch `code` thrown by the external task: on the task itself,
+        else on the nearest enclosing sub-process (by code first, then catch-all, as Camunda 7 chooses); None if
+        nothing catches it."""
+        scope = self.ready_external_task(workflow, task_id)
+        top = workflow
+        while scope is not None:
+            waiting = [s for s in (scope.parent.children if scope.parent is not None else ())
+                       if s is not scope and s.state == TaskState.WAITING
+                       and isinstance(getattr(s.task_spec, "event_definition", None), EngineErrorEventDefinition)]
+            for wanted in (code, None):
+                found = next((s for s in waiting if s.task_spec.event_definition.code == wanted), None)
+                if found is not None:
+                    return found
+            parent_id = getattr(scope.workflow, "parent_task_id", None)
+            scope = top.get_task_from_id(parent_id) if parent_id is not None else None
+        return None
+
+    def throw_external_error(self, workflow: BpmnWorkflow, task_id: str, code: str, message: str | None,
+                             data: Mapping[str, Any]) -> list[dict]:
+        """A worker's BPMN error: `data` set on the task, the error thrown from it and caught by the boundary
+        `error_catcher` finds (the caller checked there is one), the workflow run on."""
+        task = self.ready_external_task(workflow, task_id)
+        before = self._snapshot(workflow)
+        task.data.update(data)
+        raise_error(task, code, message, task.task_spec.bpmn_id, dict(task.data))
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before)
+
     def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict:
         """The variables a task sees (what a fetch hands the worker)."""
         return dict(workflow.get_task_from_id(UUID(task_id)).data)
@@ -555,6 +586,9 @@ class Runtime:
                 "result_variable": spec.result_variable,
                 "result": task.data.get(spec.result_variable) if spec.result_variable else None,
             }]
+        if (isinstance(getattr(spec, "event_definition", None), EngineErrorEventDefinition)
+                and task.state == TaskState.COMPLETED and CAUGHT in task.internal_data):
+            return [self._error_caught_event(task)]
         if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
             return [{
                 "type": END_REACHED,
@@ -627,6 +661,22 @@ class Runtime:
         if task.state == TaskState.CANCELLED and old == TaskState.READY:
             return [{"type": EXTERNAL_TASK_CANCELLED, **base}]
         return []
+
+    @staticmethod
+    def _error_caught_event(task) -> dict:
+        """An error boundary event caught an error: what, from where, and the variables Camunda's
+        errorCodeVariable / errorMessageVariable received."""
+        spec, caught = task.task_spec, task.internal_data[CAUGHT]
+        owner = next((s for s in (task.parent.children if task.parent is not None else ())
+                      if s is not task and not isinstance(s.task_spec, CatchingEvent)), None)
+        definition = spec.event_definition
+        names = [n for n in (definition.code_variable, definition.message_variable) if n]
+        return {
+            "type": ERROR_CAUGHT, "element_id": spec.bpmn_id, "name": spec.bpmn_name,
+            "attached_to": owner.task_spec.bpmn_id if owner is not None else None,
+            "code": caught.get("code"), "message": caught.get("message"), "thrown_by": caught.get("thrown_by"),
+            "variables": {n: task.data.get(n) for n in names},
+        }
 
     @staticmethod
     def _timer_events(task) -> list[dict]:

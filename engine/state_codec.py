@@ -76,6 +76,9 @@ def full_config() -> dict:
     config[MessageEventDefinition] = MessageEventDefinitionConverter
     config[CamundaParallelMultiInstance] = MultiInstanceTaskConverter
     config[CamundaSequentialMultiInstance] = MultiInstanceTaskConverter
+    from engine.dialect.error_events import EngineErrorEventDefinition, EngineErrorEventDefinitionConverter
+
+    config[EngineErrorEventDefinition] = EngineErrorEventDefinitionConverter
     return config
 
 

@@ -52,7 +52,8 @@ COMMAND_TYPES = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.TAS
 # External tasks (engine.usecases.external): each of these events marks one command.
 EXTERNAL_COMMANDS = (EventType.EXTERNAL_TASK_LOCKED, EventType.EXTERNAL_TASK_LOCK_EXTENDED,
                      EventType.EXTERNAL_TASK_UNLOCKED, EventType.EXTERNAL_TASK_COMPLETED,
-                     EventType.EXTERNAL_TASK_FAILED, EventType.EXTERNAL_TASK_RETRIES_SET)
+                     EventType.EXTERNAL_TASK_FAILED, EventType.EXTERNAL_TASK_RETRIES_SET,
+                     EventType.EXTERNAL_TASK_BPMN_ERROR)
 COMMAND_TYPES = COMMAND_TYPES + EXTERNAL_COMMANDS
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
 # construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
@@ -378,6 +379,10 @@ class _Replay:
         if kind == EventType.EXTERNAL_TASK_COMPLETED:
             derived = external.completion_events(self.runtime, self.workflow, task_id, dict(p.get("data") or {}),
                                                  p.get("worker_id"))
+            return self._commit(self._follow(derived, now), actor, now)
+        if kind == EventType.EXTERNAL_TASK_BPMN_ERROR:
+            derived = external.bpmn_error_events(self.runtime, self.workflow, row, p.get("code"), p.get("message"),
+                                                 dict(p.get("data") or {}), p.get("worker_id"))
             return self._commit(self._follow(derived, now), actor, now)
         if kind == EventType.EXTERNAL_TASK_LOCKED:
             events = [external.locked_event(row, p.get("worker_id"), timedelta(milliseconds=p["lock_duration_ms"]), now)]

@@ -32,6 +32,7 @@ from engine.dialect.external_task import (
     ExternalEndEvent, ExternalTask, external_message, is_external, retry_cycle_text,
 )
 from engine.dialect.io_mapping import parameters_of, to_extension
+from engine.dialect.error_events import parse_error_definition
 from engine.dialect.messages import MessageParserMixin
 from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.timers import EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
@@ -170,6 +171,14 @@ class ExternalTaskParser(_LaneMixin, CamundaTaskParser):
                 **_io(self.node)}
 
 
+class _ErrorMixin:
+    """Error events carry Camunda's errorMessage and errorCodeVariable / errorMessageVariable
+    (engine.dialect.error_events)."""
+
+    def parse_error_event(self, error_event):
+        return parse_error_definition(self, error_event)
+
+
 class _EngineTimerMixin:
     """Builds timers that count on the engine clock and calendar; values were checked at deploy."""
 
@@ -200,7 +209,7 @@ class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventP
         return extensions
 
 
-class EndEventParser(_EngineTimerMixin, CamundaEndEventParser):
+class EndEventParser(_ErrorMixin, _EngineTimerMixin, CamundaEndEventParser):
     def create_task(self):
         message = external_message(self.node)
         if message is None:
@@ -228,7 +237,7 @@ class CatchEventParser(MessageParserMixin, _EngineTimerMixin, CamundaIntermediat
     pass
 
 
-class BoundaryEventParser(MessageParserMixin, _EngineTimerMixin, CamundaBoundaryEventParser):
+class BoundaryEventParser(_ErrorMixin, MessageParserMixin, _EngineTimerMixin, CamundaBoundaryEventParser):
     pass
 
 

@@ -18,6 +18,7 @@ from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.cycles import check_cycles
+from engine.dialect.error_events import check_error_events
 from engine.dialect.links import check_links
 from engine.dialect.messages import check_messages, check_start_events
 from engine.dialect.signals import check_signals
@@ -40,6 +41,7 @@ ALLOWED = {
     "signalEventDefinition",  # engine/dialect/signals.py
     "intermediateThrowEvent", "linkEventDefinition",  # engine/dialect/links.py
     "timeCycle",  # engine/dialect/cycles.py
+    "errorEventDefinition",  # engine/dialect/error_events.py checks where
     "subProcess",  # embedded sub-process (engine/dialect/structure.py checks what it may contain)
     "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",  # on user tasks (structure.py)
 }
@@ -54,7 +56,6 @@ REFUSED = {
                    "(compensation) để hoàn tác; hãy vẽ một quy trình con thường (sub-process)",
     "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
     "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
-    "errorEventDefinition": "sự kiện lỗi (error) chưa được hỗ trợ",
     "escalationEventDefinition": "sự kiện leo thang (escalation) chưa được hỗ trợ",
     "conditionalEventDefinition": "sự kiện điều kiện (conditional) chưa được hỗ trợ",
     "compensateEventDefinition": "sự kiện bù trừ (compensation) không được hỗ trợ: hệ thống không tự hoàn tác một bước "
@@ -213,6 +214,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_start_events(process, filename)
     check_messages(root, process, filename)
     check_signals(root, process, filename)
+    check_error_events(root, process, filename)
     check_links(process, filename)
     check_cycles(process, filename)
     _check_external_tasks(process, filename, info)
@@ -423,12 +425,13 @@ def _check_external_tasks(process, filename: str, info: BpmnInfo) -> None:
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
         for event in _all(process, kind):
-            waits_for = ("timer", "message", "signal", "link")
+            waits_for = ("timer", "message", "signal", "link", "error")
             if all(event.find(f"bpmn:{what}EventDefinition", NS) is None for what in waits_for):
                 raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer), thông điệp "
                             "(message) và tín hiệu (signal)", event.sourceline)
             nested = event.getparent() is not process
-            if nested and event.find("bpmn:timerEventDefinition", NS) is None:
+            if nested and event.find("bpmn:timerEventDefinition", NS) is None \
+                    and event.find("bpmn:errorEventDefinition", NS) is None:
                 # Messages and signals are looked up in the top-level workflow only (engine/usecases/correlate.py).
                 raise _fail(filename, event.get("id"), "bên trong quy trình con (sub-process) chỉ hỗ trợ sự kiện hẹn giờ "
                             "(timer); hãy đặt sự kiện thông điệp, tín hiệu hay liên kết ở quy trình chính",

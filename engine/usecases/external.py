@@ -197,20 +197,43 @@ def failure_events(definition: Any, row: Mapping[str, Any], now: datetime, *, me
 
 def handle_bpmn_error(ctx: base.Context, task_id: str, worker_id: str, error_code: str, *,
                       error_message: str | None = None, variables: Mapping[str, Any] | None = None) -> dict:
-    """The worker answers with a business error (`error_code`). Camunda 7 lets an error boundary event on the task
-    catch it; this engine does not run error events yet (deploy refuses them), so nothing can catch it and the
-    command is refused with nothing changed: the worker should report a failure instead, or an officer decide."""
+    """The worker answers with a business error (`error_code`), as Camunda 7's handleBpmnError: an error boundary
+    event on the task (or on a sub-process around it) that catches the code ends the task and the case goes on along
+    the boundary's flow, `variables` set first. When nothing catches it the command is refused with nothing changed
+    (Camunda 7 would raise an incident): the worker should report a failure instead, or the designer draw a
+    boundary event."""
     worker_id = _worker_actor(worker_id)
     code = base.nfc_text(error_code)
     if not code:
         raise InvalidInput("Cần mã lỗi nghiệp vụ (--code).")
+    message = base.nfc_text(error_message) or None
+    values = base.nfc_data(dict(variables or {}))
     with ctx.store.transaction() as tx:
-        row, _case = _locked(ctx, tx, task_id)
+        row, case = _locked(ctx, tx, task_id)
         _check_worker(row, worker_id)
-        raise Conflict(
-            f"Không có sự kiện lỗi biên (error boundary event) nào bắt lỗi nghiệp vụ '{code}' của tác vụ ngoài "
-            f"'{row['name']}' ({row['id']}); hồ sơ không thay đổi. Hãy báo lỗi bằng `tthc external fail` hoặc vẽ một "
-            "sự kiện lỗi biên trên tác vụ này.", task=row["id"], code=code)
+        now = ctx.clock.now()
+        definition = base.compiled(ctx, tx, case["definition_id"])
+        runtime = base.runtime_at(ctx, tx, now)
+        workflow = base.workflow_of(ctx, tx, runtime, definition, case)
+        if runtime.error_catcher(workflow, row["id"], code) is None:
+            raise Conflict(
+                f"Không có sự kiện lỗi biên (error boundary event) nào bắt lỗi nghiệp vụ '{code}' của tác vụ ngoài "
+                f"'{row['name']}' ({row['id']}); hồ sơ không thay đổi. Hãy báo lỗi bằng `tthc external fail` hoặc vẽ "
+                "một sự kiện lỗi biên bắt mã này trên tác vụ.", task=row["id"], code=code)
+        derived = bpmn_error_events(runtime, workflow, row, code, message, values, worker_id)
+        events = base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=definition)
+        base.commit(ctx, tx, runtime, workflow, case, events, definition=definition, actor=f"worker:{worker_id}",
+                    now=now)
+        base.keep(ctx, tx, case, workflow)
+        return _answer(tx, row["id"], case, events, now)
+
+
+def bpmn_error_events(runtime: Any, workflow: Any, row: Mapping[str, Any], code: str, message: str | None,
+                      values: Mapping[str, Any], worker_id: str) -> list[dict]:
+    """The worker's answer (the command's first event), then what the workflow did (live and in replay)."""
+    answer = {"type": EventType.EXTERNAL_TASK_BPMN_ERROR, "element_id": row["element_id"], "task_id": row["id"],
+              "worker_id": worker_id, "code": code, "message": message, "data": dict(values)}
+    return [answer, *runtime.throw_external_error(workflow, row["id"], code, message, values)]
 
 
 def extend_lock(ctx: base.Context, task_id: str, worker_id: str, new_duration: timedelta) -> dict:

@@ -62,6 +62,7 @@ def start_by_message(ctx: base.Context, tx: Tx, definition: dict, compiled: Comp
     tx.insert_case(case)
     for row in projected.new_tasks:
         tx.insert_task(row)
+    base.write_external(tx, projected)  # an external task right after the start event
     base.keep(ctx, tx, case, workflow)
     view = case_view(tx, case, now)
     view["events"] = plain(events)

@@ -57,6 +57,7 @@ def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: dat
         tx.insert_case(case)
         for row in projected.new_tasks:  # after the case row: tasks reference it
             tx.insert_task(row)
+        base.write_external(tx, projected)  # an external task right after the start event
         base.keep(ctx, tx, case, workflow)
         view = case_view(tx, case, now)
         view["events"] = plain(events)
