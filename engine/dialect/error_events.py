@@ -18,6 +18,8 @@ events (BPMN forbids them), an `errorRef` that names no `bpmn:error`, and a thro
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from copy import deepcopy
 
 from SpiffWorkflow.bpmn.serializer.default.event_definition import ErrorEscalationEventDefinitionConverter
@@ -29,8 +31,13 @@ from engine.dialect.external_task import CAMUNDA, is_external
 from engine.dialect.messages import _fail, _local
 from engine.dialect.xml import NS
 
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
+    from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+    from SpiffWorkflow.task import Task
 
-def check_error_events(root, process, filename: str) -> None:
+
+def check_error_events(root: etree._Element, process: etree._Element, filename: str) -> None:
     errors = {e.get("id"): e for e in root.findall("bpmn:error", NS)}
     by_id = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
     for definition in process.iter(f"{{{NS['bpmn']}}}errorEventDefinition"):
@@ -75,10 +82,10 @@ class EngineErrorEventDefinition(ErrorEventDefinition):
         self.code_variable = code_variable
         self.message_variable = message_variable
 
-    def throw(self, my_task):
+    def throw(self, my_task: Task) -> None:
         raise_error(my_task, self.code, self.error_message, my_task.task_spec.bpmn_id, deepcopy(my_task.data))
 
-    def catches(self, my_task, event):
+    def catches(self, my_task: Task, event: BpmnEvent) -> bool:
         """By code; a catch-all boundary only when no boundary on the same activity names the code (Camunda 7
         picks the one with the code)."""
         if not super().catches(my_task, event):
@@ -90,14 +97,14 @@ class EngineErrorEventDefinition(ErrorEventDefinition):
                        and isinstance(getattr(s.task_spec, "event_definition", None), ErrorEventDefinition)
                        and s.task_spec.event_definition.code == code for s in my_task.parent.children)
 
-    def catch(self, my_task, event=None):
+    def catch(self, my_task: Task, event: BpmnEvent | None = None) -> None:
         super().catch(my_task, event)
         thrown = event.event_definition
         my_task.internal_data[CAUGHT] = {
             "code": thrown.code, "message": getattr(thrown, "error_message", None),
             "thrown_by": getattr(event, "thrown_by", None)}
 
-    def update_task_data(self, my_task):
+    def update_task_data(self, my_task: Task) -> None:
         super().update_task_data(my_task)
         caught = my_task.internal_data.get(CAUGHT) or {}
         if self.code_variable:
@@ -106,7 +113,8 @@ class EngineErrorEventDefinition(ErrorEventDefinition):
             my_task.set_data(**{self.message_variable: caught.get("message")})
 
 
-def raise_error(my_task, code, message, thrown_by, payload, target=None) -> None:
+def raise_error(my_task: Task, code: str | None, message: str | None, thrown_by: str | None, payload: Any,
+                target: Any = None) -> None:
     """Throw an error from `my_task` up its scopes (the library's catch walks to the nearest boundary that catches)."""
     definition = EngineErrorEventDefinition(f"error {code}", code, error_message=message)
     event = BpmnEvent(definition, payload=payload, target=target if target is not None else my_task.workflow)
@@ -115,14 +123,14 @@ def raise_error(my_task, code, message, thrown_by, payload, target=None) -> None
 
 
 class EngineErrorEventDefinitionConverter(ErrorEscalationEventDefinitionConverter):
-    def to_dict(self, event_definition):
+    def to_dict(self, event_definition: EngineErrorEventDefinition) -> dict:
         dct = super().to_dict(event_definition)
         dct.update(error_message=event_definition.error_message, code_variable=event_definition.code_variable,
                    message_variable=event_definition.message_variable)
         return dct
 
 
-def parse_error_definition(parser, node) -> EngineErrorEventDefinition:
+def parse_error_definition(parser: TaskParser, node: etree._Element) -> EngineErrorEventDefinition:
     """What the event parsers return for an `errorEventDefinition` (engine.dialect.parser)."""
     ref = node.get("errorRef")
     error = parser.doc_xpath(f".//bpmn:error[@id='{ref}']") if ref else []

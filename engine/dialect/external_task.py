@@ -8,12 +8,17 @@ when the worker that locked it reports back (engine.usecases.external). The diag
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
 from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 # The element types Camunda 7 lets a designer mark as external (ExternalCapable in camunda-bpmn-moddle).
@@ -40,11 +45,11 @@ def parse_retry_cycle(text: str | None) -> RetryCycle | None:
 THROW_EVENTS = frozenset({"intermediateThrowEvent", "endEvent"})
 
 
-def is_external(node) -> bool:
+def is_external(node: etree._Element) -> bool:
     return node.get(f"{{{CAMUNDA}}}type") == "external"
 
 
-def external_message(node):
+def external_message(node: etree._Element) -> etree._Element | None:
     """The `messageEventDefinition` of a message throw event marked external (Camunda 7 puts `camunda:type` and
     `camunda:topic` there), or None."""
     if node.tag.split("}", 1)[-1] not in THROW_EVENTS:
@@ -53,7 +58,7 @@ def external_message(node):
     return found if found is not None and is_external(found) else None
 
 
-def retry_cycle_text(node) -> str | None:
+def retry_cycle_text(node: etree._Element) -> str | None:
     found = node.find(f"{{*}}extensionElements/{{{CAMUNDA}}}failedJobRetryTimeCycle")
     return (found.text or "").strip() if found is not None else None
 

@@ -14,7 +14,7 @@ definition (payload merged into the task's data) and the runtime also sets them 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -25,6 +25,11 @@ from SpiffWorkflow.util.task import TaskState
 from engine.dialect.external_task import external_message
 from engine.dialect.xml import NS
 from engine.errors import InvalidInput
+
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
+    from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+    from SpiffWorkflow.specs.base import TaskSpec
 
 # Where a message event definition may stand, and the element kinds a message boundary event may be attached to.
 CATCHING = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
@@ -43,7 +48,7 @@ def _local(tag: str) -> str:
     return tag.split("}", 1)[1] if "}" in tag else tag
 
 
-def check_messages(root, process, filename: str) -> None:
+def check_messages(root: etree._Element, process: etree._Element, filename: str) -> None:
     """Refuse what the engine cannot correlate: a message definition on a throwing element, a missing or unnamed
     message, an expression as name, a boundary message on something else than a user or receive task, a message
     start event beside another start event."""
@@ -103,7 +108,7 @@ def _check_event_gateway(process, gateway, by_id: dict, filename: str) -> None:
                         target.sourceline)
 
 
-def check_start_events(process, filename: str) -> None:
+def check_start_events(process: etree._Element, filename: str) -> None:
     """A timer start event would open cases with no applicant and no reception officer: refused with that reason
     (Camunda 7 starts a process instance on a schedule; a dossier here starts when reception receives it)."""
     for event in process.findall("bpmn:startEvent", NS):
@@ -130,15 +135,15 @@ def _message_name(messages: dict, ref: str | None, filename: str, owner_id: str 
 class MessageParserMixin:
     """The library's plain message definition (payload merged into the task's data), named by the message's name."""
 
-    def parse_message_event(self, message_event):
+    def parse_message_event(self, message_event: etree._Element) -> MessageEventDefinition:
         return EventDefinitionParser.parse_message_event(self, message_event)
 
 
-def is_message(spec) -> bool:
+def is_message(spec: TaskSpec) -> bool:
     return isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
 
 
-def names(spec) -> list[str]:
+def names(spec: TaskSpec) -> list[str]:
     """The messages an element waits for: its own, or those of the events after an event-based gateway (the library
     moves them onto the gateway, which then waits for all of them)."""
     definition = getattr(spec, "event_definition", None)
@@ -155,7 +160,7 @@ def waiting(tasks: Iterable[Any], name: str | None = None) -> list[Any]:
                                                                    else name in names(t.task_spec))]
 
 
-def message_definition(spec, name: str) -> MessageEventDefinition:
+def message_definition(spec: TaskSpec, name: str) -> MessageEventDefinition:
     return next(d for d in ([spec.event_definition] + list(getattr(spec.event_definition, "event_definitions", [])))
                 if isinstance(d, MessageEventDefinition) and d.name == name)
 
@@ -166,7 +171,7 @@ def encode(names: Iterable[str]) -> str | None:
     return SEPARATOR + SEPARATOR.join(unique) + SEPARATOR if unique else None
 
 
-def start_message(spec) -> str | None:
+def start_message(spec: BpmnProcessSpec) -> str | None:
     """The message a process starts with, or None when it starts plainly."""
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, StartEvent) and is_message(task_spec):
@@ -174,6 +179,6 @@ def start_message(spec) -> str | None:
     return None
 
 
-def catches_messages(spec) -> bool:
+def catches_messages(spec: BpmnProcessSpec) -> bool:
     """Whether any element of the process waits for a message."""
     return any(names(task_spec) for task_spec in spec.task_specs.values())

@@ -10,6 +10,8 @@ Everything the engine does not support was already refused by `validate.check_bp
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.specs.defaults import (
@@ -37,10 +39,14 @@ from engine.dialect.messages import MessageParserMixin
 from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.timers import EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
 
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
+    from SpiffWorkflow.specs.base import TaskSpec
+
 FORM_KEY_PREFIX = "camunda-forms:deployment:"
 
 
-def form_ref_of(node, camunda_ns: str) -> str | None:
+def form_ref_of(node: etree._Element, camunda_ns: str) -> str | None:
     """The form a user task names: `camunda:formRef`, or the Camunda Forms `formKey` deployment reference."""
     ref = node.get(f"{{{camunda_ns}}}formRef")
     if ref:
@@ -64,7 +70,7 @@ class _LaneMixin:
 
 
 class TthcUserTaskParser(_LaneMixin, UserTaskParser):
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
         ns = self.nsmap["camunda"]
         properties = super().parse_extensions(node)
         return {
@@ -137,12 +143,12 @@ class TthcSubWorkflowParser(_MultiInstanceMixin, SubWorkflowParser):
 
 class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
     @staticmethod
-    def get_decision_ref(node):
+    def get_decision_ref(node: etree._Element) -> str | None:
         # The library's DMN-aware parser asks every business rule parser for its dependency; our decisions are
         # deployed and looked up by the engine, not parsed alongside the diagram.
         return node.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
 
-    def create_task(self):
+    def create_task(self) -> TaskSpec:
         ns = self.nsmap["camunda"]
         if is_external(self.node):  # a business-rule task answered by an outside worker, not a decision table
             return ExternalTaskParser.create_task(self)
@@ -155,18 +161,18 @@ class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
             **self.bpmn_attributes,
         )
 
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
         return {"properties": super().parse_extensions(node), "lane_id": self.lane_id(), **_io(self.node)}
 
 
 class ExternalTaskParser(_LaneMixin, CamundaTaskParser):
     """Service, send and business-rule tasks with `camunda:type="external"` (validate.check_bpmn refused the rest)."""
 
-    def create_task(self):
+    def create_task(self) -> TaskSpec:
         return ExternalTask(self.spec, self.bpmn_id, topic=self.node.get(f"{{{self.nsmap['camunda']}}}topic"),
                             retry_cycle=retry_cycle_text(self.node), **self.bpmn_attributes)
 
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
         return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self.lane_id(),
                 **_io(self.node)}
 
@@ -194,7 +200,7 @@ class _EngineTimerMixin:
         duration = first(self.xpath(".//bpmn:timeDuration"))
         return WorkingDurationTimer(name, duration.text.strip(), description=description)
 
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
         return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self._lane_id()}
 
     def _lane_id(self):
@@ -202,7 +208,7 @@ class _EngineTimerMixin:
 
 
 class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventParser):
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
         extensions = super().parse_extensions(node)
         # The variable that receives the officer who starts the case (`${initiator}` in assignments).
         extensions["initiator"] = (self.node.get(f"{{{self.nsmap['camunda']}}}initiator") or "").strip() or None
@@ -210,7 +216,7 @@ class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventP
 
 
 class EndEventParser(_ErrorMixin, _EngineTimerMixin, CamundaEndEventParser):
-    def create_task(self):
+    def create_task(self) -> TaskSpec:
         message = external_message(self.node)
         if message is None:
             return super().create_task()
@@ -225,7 +231,7 @@ class ThrowEventParser(_EngineTimerMixin, CamundaIntermediateThrowEventParser):
     """An intermediate message throw event marked external is a step a worker answers; any other throw event is the
     library's own."""
 
-    def create_task(self):
+    def create_task(self) -> TaskSpec:
         message = external_message(self.node)
         if message is None:
             return super().create_task()

@@ -7,8 +7,13 @@ event, at least one end event, the parent's sequence flows do not cross its bord
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.dialect.xml import NS
 from engine.errors import InvalidInput
+
+if TYPE_CHECKING:  # annotations only
+    from lxml import etree
 
 _BPMN = NS["bpmn"]
 
@@ -19,7 +24,7 @@ def _fail(filename: str, element_id: str | None, reason: str, line: int | None) 
                         line=line)
 
 
-def check_structure(process, filename: str) -> None:
+def check_structure(process: etree._Element, filename: str) -> None:
     for sub in process.iter(f"{{{_BPMN}}}subProcess"):
         sid, line = sub.get("id"), sub.sourceline
         if sub.get("triggeredByEvent") == "true":
@@ -41,7 +46,7 @@ def check_structure(process, filename: str) -> None:
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
-def check_multi_instance(process, filename: str) -> None:
+def check_multi_instance(process: etree._Element, filename: str) -> None:
     """Multi-instance on user tasks and embedded sub-processes; a collection and element variable are variable names (Camunda 7 also
     allows any expression for the collection; here it is one variable, so nothing from a diagram runs as code)."""
     import re
