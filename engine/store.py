@@ -127,6 +127,9 @@ def _in_default_location(url: str) -> bool:
     return path is not None and default is not None and path.parent == default.parent
 
 
+# SQLSTATEs of a transaction PostgreSQL rolled back because of another one: deadlock_detected, serialization_failure.
+CONCURRENT_STATES = frozenset({"40P01", "40001"})
+
 class Store:
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
@@ -227,6 +230,11 @@ class Store:
             # rolled back whole, and the operator is told to look again.
             raise Conflict("Dữ liệu vừa được người khác cập nhật cùng lúc; hãy xem lại và thực hiện lại nếu cần.") from exc
         except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) in CONCURRENT_STATES:
+                # PostgreSQL chose this transaction as a deadlock's (or a serialization conflict's) victim: rolled back
+                # whole, like the version race above; repeating the command is safe.
+                raise Conflict("Lệnh này xung đột với một lệnh khác chạy cùng lúc nên đã được hủy toàn bộ; hãy thực "
+                               "hiện lại.") from exc
             raise StoreUnavailable(f"Lỗi cơ sở dữ liệu: {str(exc.orig).strip().splitlines()[0]}.") from exc
         # Only once the commit succeeded: what these do (keeping a workflow in memory) must match the database.
         for action in tx.after_commit.values():

@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, bindparam, update
+from sqlalchemy.exc import OperationalError
 
 from engine import store as store_module
 from engine.calendar import TZ
 from engine.driver_sql import Prepared
-from engine.errors import Conflict
+from engine.errors import Conflict, StoreUnavailable
 from engine.store import Store
 from library_driver import CaseDriver
 from engine.library import library_paths
@@ -177,3 +178,23 @@ def test_a_connection_lost_in_the_middle_of_a_command_is_reported_then_replaced(
     with store.transaction() as tx:  # the dead connection was thrown away, not handed out again
         assert tx.conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
         assert tx.task(task_id)["assignee"] is None
+
+
+class _DeadlockVictim(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+class _LostConnection(Exception):
+    sqlstate = "08006"
+
+
+@pytest.mark.parametrize(("orig", "expected"), [(_DeadlockVictim("deadlock detected"), Conflict),
+                                                (_LostConnection("connection failure"), StoreUnavailable)])
+def test_a_deadlock_victim_is_a_conflict_to_repeat_other_database_failures_are_unavailability(started, orig, expected):
+    store, _, task_id = started
+    with pytest.raises(expected):
+        with store.transaction() as tx:
+            tx.update_task(task_id, {"assignee": "mai"})
+            raise OperationalError("UPDATE tasks ...", {}, orig)
+    with store.transaction() as tx:
+        assert tx.task(task_id)["assignee"] is None  # rolled back whole either way
