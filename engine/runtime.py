@@ -251,6 +251,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+
+def _end_reached(spec) -> dict:
+    return {"type": END_REACHED, "element_id": spec.bpmn_id, "name": spec.bpmn_name,
+            "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition)}
+
 class Runtime:
     def __init__(self, clock: Clock, calendar: BusinessCalendar,
                  decide: Callable[[str, Mapping[str, Any], str], Any] | None = None) -> None:
@@ -589,13 +594,11 @@ class Runtime:
         if (isinstance(getattr(spec, "event_definition", None), EngineErrorEventDefinition)
                 and task.state == TaskState.COMPLETED and CAUGHT in task.internal_data):
             return [self._error_caught_event(task)]
+        thrown = signals.thrown_event(task)
+        if thrown is not None:  # a signal throw or end event: the broadcast beyond this case is the use case's
+            return [thrown] + ([_end_reached(spec)] if isinstance(spec, EndEvent) else [])
         if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
-            return [{
-                "type": END_REACHED,
-                "element_id": spec.bpmn_id,
-                "name": spec.bpmn_name,
-                "terminate": isinstance(getattr(spec, "event_definition", None), TerminateEventDefinition),
-            }]
+            return [_end_reached(spec)]
         return []
 
     def _user_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:

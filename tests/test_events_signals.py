@@ -1,12 +1,13 @@
 """Signal events as Camunda 7 broadcasts them (issue 14, events): `tthc signal NAME` reaches every element of every
-case waiting for it, in one transaction; a signal nobody waits for changes nothing and is not an error; throw and
-start signal events are refused at deploy with the reason."""
+case waiting for it, in one transaction; a signal nobody waits for changes nothing and is not an error; a diagram's
+signal throw and end events broadcast the same way, synchronously, inside the command that reaches them, carrying only
+the variables their `camunda:in` names; signal start events are refused at deploy with the reason."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.test_events_messages import EVENTS, START, _case_data, _complete, _start, _types, _verified
+from tests.test_events_messages import EVENTS, START, _case_data, _complete, _history, _start, _types, _verified
 
 
 @pytest.fixture
@@ -66,9 +67,10 @@ def test_a_signal_may_not_overwrite_the_case_identity(deployed):
 
 
 @pytest.mark.parametrize(("old", "new", "needle"), [
-    ('<bpmn:endEvent id="end_done" name="Xong">',
-     '<bpmn:endEvent id="end_done" name="Xong"><bpmn:signalEventDefinition id="s_end" signalRef="Sig_rule" />',
-     "tthc signal"),
+    ('<bpmn:signalEventDefinition id="sed_rule" signalRef="Sig_rule" />',
+     '<bpmn:signalEventDefinition id="sed_rule" signalRef="Sig_rule"><bpmn:extensionElements>'
+     '<camunda:in source="a" target="b" /></bpmn:extensionElements></bpmn:signalEventDefinition>',
+     "phát tín hiệu"),
     ('<bpmn:startEvent id="start_ev" name="Nhận hồ sơ">',
      '<bpmn:startEvent id="start_ev" name="Nhận hồ sơ"><bpmn:signalEventDefinition id="s_start" signalRef="Sig_rule" />',
      "người nộp"),
@@ -81,3 +83,62 @@ def test_a_signal_the_engine_cannot_broadcast_is_refused_at_deploy(cli, fixtures
     result = cli("deploy", str(tmp_path / "s.bpmn"), "--json")
     assert result.code == 4, result.out
     assert needle in result.err_json()["message"]
+
+
+def _complete_with(cli, case_id, element_id, data, now, user):
+    view = cli("show", case_id, "--json").json()
+    task = next(t for t in view["tasks"] if t["element_id"] == element_id)
+    result = cli("complete", task["task_id"], "--data", data, "--json", now=now, user=user)
+    assert result.code == 0, result.err
+    return result.json()
+
+
+def _payloads(cli, case_id, kind):
+    return [e["payload"] for e in _history(cli, case_id) if e["type"] == kind]
+
+
+def test_a_thrown_signal_reaches_the_other_waiting_cases_in_the_same_command_with_its_in_variables(deployed):
+    first, second = _start(deployed, "ev_signal")["case_id"], _start(deployed, "ev_signal")["case_id"]
+    thrower = _start(deployed, "ev_signal_throw")["case_id"]
+    _complete_with(deployed, thrower, "ut_draft", '{"so_quy_dinh": "15/2026", "so_trang": 12, "ghi_chu": "nội bộ"}',
+                   "2026-03-02T09:00", "mai")
+    thrown = _payloads(deployed, thrower, "signal_thrown")
+    # Only what camunda:in names travels: the source variable and the expression's value, not the rest.
+    assert thrown == [{"name": "Quy định mới có hiệu lực", "signal": "quy_dinh_moi",
+                       "data": {"so_quy_dinh": "15/2026", "quy_dinh_dai": True}}]
+    for case_id in (first, second):
+        received = _payloads(deployed, case_id, "signal_received")
+        assert received == [{"signal": "quy_dinh_moi", "elements": ["b_rule"],
+                             "data": {"so_quy_dinh": "15/2026", "quy_dinh_dai": True},
+                             "thrown_by": {"case_id": thrower, "element_id": "throw_rule"}}]
+        assert sorted(t["element_id"] for t in deployed("show", case_id, "--json").json()["tasks"]) == [
+            "ut_recheck", "ut_review"]
+        assert "ghi_chu" not in _case_data(deployed, case_id, "ut_review")
+        _verified(deployed, case_id)
+    _verified(deployed, thrower)
+
+
+def test_a_signal_end_event_with_all_variables_moves_a_waiting_catch_event_on(deployed):
+    waiting = _start(deployed, "ev_signal")["case_id"]
+    _complete_with(deployed, waiting, "ut_review", "{}", "2026-03-02T09:00", "mai")  # now at catch_reopen
+    thrower = _start(deployed, "ev_signal_throw")["case_id"]
+    _complete_with(deployed, thrower, "ut_draft", '{"so_quy_dinh": "16/2026", "so_trang": 3}', "2026-03-02T09:30", "mai")
+    assert [t["element_id"] for t in deployed("show", waiting, "--json").json()["tasks"]] == []  # not the rule signal
+    _complete_with(deployed, thrower, "ut_publish", '{"ngay_mo_lai": "2026-03-03"}', "2026-03-02T10:00", "son")
+    assert deployed("show", thrower, "--json").json()["status"] == "completed"
+    assert [t["element_id"] for t in deployed("show", waiting, "--json").json()["tasks"]] == ["ut_final"]
+    received = _payloads(deployed, waiting, "signal_received")[-1]
+    assert received["thrown_by"] == {"case_id": thrower, "element_id": "end_reopen"}
+    assert received["data"]["ngay_mo_lai"] == "2026-03-03" and received["data"]["so_quy_dinh"] == "16/2026"
+    assert "case_id" not in received["data"] and "applicant_name" not in received["data"]  # the engine's own stay
+    _verified(deployed, waiting)
+    _verified(deployed, thrower)
+
+
+def test_signals_thrown_back_and_forth_without_end_are_stopped_and_nothing_changes(deployed):
+    cases = [_start(deployed, "ev_signal_echo")["case_id"] for _ in range(2)]
+    before = {c: _types(deployed, c) for c in cases}
+    result = deployed("signal", "vong_lap", "--json", now="2026-03-02T09:00", user="hung")
+    assert result.code == 5, result.out + result.err
+    assert "vong_lap" in result.err and "không hồ sơ nào bị thay đổi" in result.err
+    assert {c: _types(deployed, c) for c in cases} == before

@@ -66,6 +66,9 @@ def _detail(e: Mapping[str, Any]) -> str | None:
     if kind == EventType.NOTE_ADDED:
         return p.get("text")
     if kind == EventType.SIGNAL_RECEIVED:
+        sender = (p.get("thrown_by") or {}).get("case_id")
+        return f"tín hiệu {p.get('signal')}" + (f" (từ hồ sơ {sender})" if sender else "")
+    if kind == EventType.SIGNAL_THROWN:
         return f"tín hiệu {p.get('signal')}"
     if kind == EventType.MESSAGE_CORRELATED:
         return f"thông điệp {p.get('message')}" + (f" (khóa {p['business_key']})" if p.get("business_key") else "")

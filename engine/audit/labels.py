@@ -31,6 +31,7 @@ EVENT_LABELS = {
     EventType.NOTE_ADDED: "Ghi chú",
     EventType.MESSAGE_CORRELATED: "Nhận thông điệp",
     EventType.SIGNAL_RECEIVED: "Nhận tín hiệu",
+    EventType.SIGNAL_THROWN: "Phát tín hiệu",
 }
 
 OUTCOME_NOTES = {

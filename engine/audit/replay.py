@@ -296,7 +296,8 @@ class _Replay:
         elements = [t.task_spec.bpmn_id for t in self.runtime.signal_subscriptions(self.workflow, p.get("signal"))]
         data = p.get("data") or {}
         derived = self.runtime.signal(self.workflow, p.get("signal"), data)
-        return self._commit([received_event(p.get("signal"), elements, data)] + self._follow(derived, now), actor, now)
+        received = received_event(p.get("signal"), elements, data, p.get("thrown_by"))  # as the broadcast recorded it
+        return self._commit([received] + self._follow(derived, now), actor, now)
 
     def _correlate(self, event: dict, actor: str) -> list[dict]:
         """A message delivered to the element the history names, with the variables it recorded."""

@@ -194,7 +194,8 @@ ELEMENTS: dict[str, Rule] = {
     "inputOutput": _runs(
         "ánh xạ biến vào/ra của bước (tham số ${...}, danh sách, bảng) theo phạm vi của Camunda 7; chỉ trên tác vụ "
         "người dùng và tác vụ ngoài", *_IO),
-    "in": _refused(CALL_ACTIVITY, *_IN_OUT),
+    "in": _runs("biến mà sự kiện phát tín hiệu gửi kèm (source/sourceExpression → target, hoặc variables=\"all\")",
+                *_IN_OUT, hosts={"signalEventDefinition"}),
     "out": _refused(CALL_ACTIVITY, "Out"),
     "formData": _runs("biểu mẫu sinh tự động của Camunda 7 (kiểu string, long, boolean, date, enum; ràng buộc required, "
                       "minlength, maxlength, min, max, readonly), kiểm tra như Camunda Form", *_FORM_DATA),
@@ -301,6 +302,11 @@ def _element_verdict(node, in_extension_elements: bool) -> Iterator[Verdict]:
                       "hãy xóa nó")
     elif rule.fate is Fate.REFUSED:
         yield Verdict(Fate.REFUSED, owner_id, node.sourceline, f"{subject} {rule.why}")
+    elif rule.hosts is not None and _local(node.getparent().getparent()) not in rule.hosts:
+        host = _local(node.getparent().getparent())
+        yield Verdict(Fate.REFUSED, owner_id, node.sourceline,
+                      f"{subject} không có tác dụng trên phần tử loại {host} (chỉ dùng cho "
+                      f"{', '.join(sorted(rule.hosts))}); hãy xóa nó")
     elif rule.fate is Fate.NO_EFFECT:
         yield Verdict(Fate.NO_EFFECT, owner_id, node.sourceline,
                       f"{subject} không có tác dụng ở hệ thống này: {rule.why}")

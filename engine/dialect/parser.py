@@ -37,6 +37,7 @@ from engine.dialect.io_mapping import parameters_of, to_extension
 from engine.dialect.error_events import parse_error_definition
 from engine.dialect.messages import MessageParserMixin
 from engine.dialect.process_parser import LinearProcessParser
+from engine.dialect.signals import in_mappings
 from engine.dialect.timers import EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
 
 if TYPE_CHECKING:  # annotations only
@@ -201,7 +202,8 @@ class _EngineTimerMixin:
         return WorkingDurationTimer(name, duration.text.strip(), description=description)
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict:
-        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self._lane_id()}
+        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self._lane_id(),
+                **in_mappings(self.node)}
 
     def _lane_id(self):
         return self.process_parser.lane_id(self.bpmn_id)
@@ -218,6 +220,13 @@ class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventP
 class EndEventParser(_ErrorMixin, _EngineTimerMixin, CamundaEndEventParser):
     def create_task(self) -> TaskSpec:
         message = external_message(self.node)
+        if message is None and self.node.find(full_tag("signalEventDefinition")) is not None:
+            # The library's end event parser has no signal end events; Camunda 7 broadcasts one (signals.py).
+            from SpiffWorkflow.bpmn.parser.event_parsers import SIGNAL_EVENT_XPATH
+
+            task = self._create_task(self.get_event_definition([SIGNAL_EVENT_XPATH]))
+            task.connect(self.spec.end)
+            return task
         if message is None:
             return super().create_task()
         from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition

@@ -2,26 +2,38 @@
 (`tthc signal`, engine/usecases/signal.py).
 
 What runs: intermediate signal catch events and signal boundary events (interrupting or not) on a user task or a
-receive task. Refused at deploy, with the reason: signal throw and end events (a diagram would change every other
-waiting case inside one officer's command; an operator sends the signal with `tthc signal` instead) and signal start
-events (a case needs an applicant and a reception officer, which a broadcast does not have).
+receive task; intermediate signal throw events and signal end events, which broadcast synchronously, in the command
+that reaches them (Camunda 7's default): the throwing case's own waiting elements catch it inside the library, every
+other waiting case in the same transaction (engine.usecases.signal.deliver_thrown). The signal carries no variables
+unless the throw event says which, as in Camunda 7: `camunda:in source/target`, `sourceExpression` (the `${}`
+evaluator) or `variables="all"` inside the signalEventDefinition's extensionElements.
+Refused at deploy, with the reason: signal start events (a case needs an applicant and a reception officer, which a
+broadcast does not have) and `camunda:in businessKey` (it only serves signal start events).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.util.task import TaskState
 
+from engine.dialect.expressions import ExpressionError, parse_expression
 from engine.dialect.messages import ATTACHABLE, SEPARATOR, _fail, _local, encode
 from engine.dialect.xml import NS
+from engine.definitions import START_VARIABLES
+from engine.history import EventType
 
 if TYPE_CHECKING:  # annotations only
     from lxml import etree
     from SpiffWorkflow.specs.base import TaskSpec
 
 CATCHING = ("intermediateCatchEvent", "boundaryEvent")
+THROWING = ("intermediateThrowEvent", "endEvent")
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+IN_ATTRIBUTES = ("source", "sourceExpression", "target", "variables", "local")
+RESERVED = START_VARIABLES  # what the engine keeps in every case: a signal must not overwrite it elsewhere
 
 
 def check_signals(root: etree._Element, process: etree._Element, filename: str) -> None:
@@ -33,10 +45,9 @@ def check_signals(root: etree._Element, process: etree._Element, filename: str) 
         if kind == "startEvent":
             raise _fail(filename, owner_id, "sự kiện bắt đầu bằng tín hiệu không được hỗ trợ: mỗi hồ sơ cần người nộp và "
                         "cán bộ tiếp nhận, mà một tín hiệu phát chung không có", definition.sourceline)
-        if kind not in CATCHING:
-            raise _fail(filename, owner_id, "sự kiện phát tín hiệu (signal throw/end) không được hỗ trợ: nó sẽ thay đổi "
-                        "mọi hồ sơ khác đang chờ ngay trong lệnh của một cán bộ; hãy phát tín hiệu bằng `tthc signal`",
-                        definition.sourceline)
+        if kind not in CATCHING and kind not in THROWING:
+            raise _fail(filename, owner_id, f"tín hiệu không dùng được trên phần tử loại '{kind}'", definition.sourceline)
+        _check_in(definition, filename, owner_id, throwing=kind in THROWING)
         signal = signals.get(definition.get("signalRef") or "")
         name = (signal.get("name") or "").strip() if signal is not None else ""
         if not name or "${" in name or "#{" in name or SEPARATOR in name:
@@ -61,3 +72,62 @@ def waiting(tasks: Iterable[Any], name: str | None = None) -> list[Any]:
 def encode_waiting(tasks: Iterable[Any]) -> str | None:
     """The `cases.waiting_signals` value."""
     return encode(t.task_spec.event_definition.name for t in waiting(tasks))
+
+
+def _check_in(definition: etree._Element, filename: str, owner_id: str, *, throwing: bool) -> None:
+    """`camunda:in` on a signal: on a throw event, names and `${}` expressions only; nowhere else."""
+    for mapping in definition.iterfind(f"bpmn:extensionElements/{{{CAMUNDA}}}in", NS):
+        if not throwing:
+            raise _fail(filename, owner_id, "camunda:in chỉ có nghĩa trên sự kiện phát tín hiệu", mapping.sourceline)
+        if mapping.get("businessKey") is not None:
+            raise _fail(filename, owner_id, "camunda:in businessKey chỉ dùng cho sự kiện bắt đầu bằng tín hiệu, mà hệ "
+                        "thống không hỗ trợ (mỗi hồ sơ cần người nộp)", mapping.sourceline)
+        if mapping.get("variables") is not None:
+            if mapping.get("variables") != "all":
+                raise _fail(filename, owner_id, "camunda:in variables chỉ nhận giá trị 'all'", mapping.sourceline)
+            continue
+        target, source, expression = mapping.get("target"), mapping.get("source"), mapping.get("sourceExpression")
+        if not target or (source is None) == (expression is None):
+            raise _fail(filename, owner_id, "camunda:in cần target và đúng một trong source, sourceExpression",
+                        mapping.sourceline)
+        if target in RESERVED:
+            raise _fail(filename, owner_id, f"camunda:in không được đặt biến hệ thống '{target}'", mapping.sourceline)
+        if expression is not None:
+            try:
+                parse_expression(expression)
+            except ExpressionError as exc:
+                raise _fail(filename, owner_id, f"camunda:in sourceExpression: {exc.message.rstrip('.')}",
+                            mapping.sourceline) from exc
+
+
+def in_mappings(node: etree._Element) -> dict:
+    """A throw event's `camunda:in` in the plain form kept in the spec's extensions (checked at deploy), or {}."""
+    definition = node.find("bpmn:signalEventDefinition", NS)
+    if definition is None:
+        return {}
+    found = [{k: m.get(k) for k in IN_ATTRIBUTES if m.get(k) is not None}
+             for m in definition.iterfind(f"bpmn:extensionElements/{{{CAMUNDA}}}in", NS)]
+    return {"signal_in": found} if found else {}
+
+
+def payload(mappings: Iterable[Mapping[str, str]], data: Mapping[str, Any]) -> dict:
+    """The variables a thrown signal carries (Camunda 7's `camunda:in` on a signal throw event), in mapping order."""
+    out: dict[str, Any] = {}
+    for m in mappings:
+        if m.get("variables") == "all":
+            out.update({k: v for k, v in data.items() if k not in RESERVED and not k.startswith("_")})
+        elif "sourceExpression" in m:
+            out[m["target"]] = parse_expression(m["sourceExpression"]).evaluate(data)
+        else:
+            out[m["target"]] = data.get(m["source"])
+    return out
+
+
+def thrown_event(task: Any) -> dict | None:
+    """The `signal_thrown` event of a completed signal throw or end event, or None for any other task."""
+    spec = task.task_spec
+    if task.state != TaskState.COMPLETED or not is_signal(spec) or isinstance(spec, CatchingEvent):
+        return None
+    return {"type": EventType.SIGNAL_THROWN.value, "element_id": spec.bpmn_id, "name": spec.bpmn_name,
+            "signal": spec.event_definition.name,
+            "data": payload((spec.extensions or {}).get("signal_in", ()), task.data)}

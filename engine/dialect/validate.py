@@ -173,7 +173,8 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
         elif local == "messageEventDefinition" and external_message(node.getparent()) is not None:
             pass  # a message throw event answered by a worker (an external task)
         elif (local == "intermediateThrowEvent" and external_message(node) is None
-              and node.find("bpmn:linkEventDefinition", NS) is None):
+              and node.find("bpmn:messageEventDefinition", NS) is not None):
+            # Link, signal and none throw events run (links.py, signals.py; a none event just passes, as in C7).
             raise _fail(filename, node_id, "sự kiện ném trung gian (intermediate throw event) chỉ chạy khi là thông "
                         "điệp gửi qua tác vụ ngoài: camunda:type=\"external\" và camunda:topic trên "
                         "messageEventDefinition", node.sourceline)

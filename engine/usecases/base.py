@@ -18,11 +18,14 @@ from engine.calendar import BusinessCalendar, Clock, FixedClock
 from engine.config import Settings, User
 from engine.definitions import cached_model, load_dmn_cached, load_form_cached
 from engine.errors import InvalidInput, NotFound
+from engine.history import EventType
 from engine.origin import Origin
 from engine.projection import consequences, project, workflow_completed
 from engine.rows import CaseRow, Event, TaskRow
 from engine.store import Store, Tx
 from engine.workflow_cache import DEFINITIONS, WorkflowCache
+
+SIGNAL_THROWN = EventType.SIGNAL_THROWN.value
 
 if TYPE_CHECKING:  # the runtime (SpiffWorkflow) is imported by the functions that run it: reads never load it
     from engine.runtime import Compiled, Runtime
@@ -206,5 +209,16 @@ def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow,
     values = {k: v for k, v in case.items() if k not in ("id", "version") and original.get(k, v) != v or k == "state"}
     case["version"] = tx.save_case(case["id"], before_version, values)
     tx.insert_events(rows)
+    broadcast_thrown(ctx, tx, case["id"], events, actor=actor, now=now)
+
+
+def broadcast_thrown(ctx: Context, tx: Tx, case_id: str, events: list[Event], *, actor: str | None,
+                     now: datetime) -> None:
+    """Signals this case's diagram threw, delivered to the other cases in the same transaction (Camunda 7 delivers a
+    thrown signal synchronously); called once the case's own row and events are written."""
+    if any(e["type"] == SIGNAL_THROWN for e in events):
+        from engine.usecases.signal import deliver_thrown
+
+        deliver_thrown(ctx, tx, case_id, events, actor=actor, now=now)
 
 

@@ -59,6 +59,7 @@ def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: dat
             tx.insert_task(row)
         base.write_external(tx, projected)  # an external task right after the start event
         base.keep(ctx, tx, case, workflow)
+        base.broadcast_thrown(ctx, tx, case["id"], events, actor=user.id, now=now)
         view = case_view(tx, case, now)
         view["events"] = plain(events)
         return view
