@@ -229,6 +229,16 @@ api_tokens = Table(
 # External tasks (Camunda 7's `camunda:type="external"`; revision 0006): the work items outside workers fetch and
 # lock by topic, one row per ready external task, kept after completion. `retries` is None until a first failure (as
 # in Camunda 7); at 0 the task carries an incident and is not fetched until an operator sets retries again.
+timer_starts = Table(
+    "timer_starts", metadata,  # one schedule per process with a timer start event: the latest version's
+    Column("process_id", String(200), primary_key=True),
+    Column("definition_id", Integer, ForeignKey("definitions.id"), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("next_fire_at", UtcDateTime, nullable=False, index=True),
+    Column("remaining", Integer, nullable=False),  # cases still to start after the next one; -1 without end
+    Column("started", Integer, nullable=False, default=0),
+)
+
 external_tasks = Table(
     "external_tasks", metadata,
     Column("id", String(36), primary_key=True),  # the workflow task id

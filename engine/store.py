@@ -29,8 +29,8 @@ from engine.reports.daily import (
 )
 from engine.rows import CaseRow, EventRow, TaskRow
 from engine.schema import (
-    api_tokens, cases, counters, definitions, events, external_tasks, procedures, step_days, tasks, unit_score_days,
-    user_passwords,
+    api_tokens, cases, counters, definitions, events, external_tasks, procedures, step_days, tasks, timer_starts,
+    unit_score_days, user_passwords,
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -505,6 +505,25 @@ class Tx:
 
     def case_tasks(self, case_id: str) -> list[TaskRow]:
         return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
+
+    # --- timer start schedules (engine.usecases.timer_start) ----------------------------------------------
+    def set_timer_start(self, process_id: str, values: Mapping[str, Any] | None) -> None:
+        """Replace the process's schedule (a new version's), or remove it (`None`: the new version has no timer)."""
+        self.conn.execute(delete(timer_starts).where(timer_starts.c.process_id == process_id))
+        if values is not None:
+            self.conn.execute(insert(timer_starts).values(process_id=process_id, **{"started": 0, **values}))
+
+    def due_timer_starts(self, now: datetime, limit: int) -> list[dict]:
+        """Schedules due strictly before `now` (as every timer), oldest first; on PostgreSQL locked, skipping those
+        another worker holds, so each case is started exactly once."""
+        stmt = (select(timer_starts).where(timer_starts.c.next_fire_at < now)
+                .order_by(timer_starts.c.next_fire_at).limit(limit))
+        if not self.store.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return self._all(stmt)
+
+    def timer_starts(self) -> list[dict]:
+        return self._all(select(timer_starts).order_by(timer_starts.c.next_fire_at))
 
     # --- external tasks (engine.usecases.external) ---------------------------------------------------------
     def insert_external_task(self, values: Mapping[str, Any]) -> None:

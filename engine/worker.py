@@ -87,6 +87,8 @@ class Worker:
         self.stats.cases += result["cases"]
         if result["cases"]:
             self.log(f"Đã kích hoạt {result['fired']} hẹn giờ ở {result['cases']} hồ sơ.")
+        if result.get("started"):
+            self.log(f"Đã mở {len(result['started'])} hồ sơ theo lịch: {', '.join(result['started'])}.")
         return result["cases"] < self.batch
 
 

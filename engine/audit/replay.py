@@ -196,7 +196,7 @@ class _Replay:
         self._current_seq = run[0]["seq"]
         actor = run[0]["actor"]
         position = 0
-        if actor is None:
+        if actor is None and run[0]["type"] != EventType.CASE_STARTED:  # the system's start is a timer start's
             for _ in range(MAX_TICKS_PER_RUN):
                 produced = self._command(lambda: self._tick())
                 position = self._match(run, position, produced)

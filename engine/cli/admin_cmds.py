@@ -65,10 +65,13 @@ def tick(
     doc = {"fired": result["fired"], "cases": result["cases"], "at": result["at"],
            "timers": [{"case_id": e["case_id"], "element_id": e["element_id"], "name": e.get("name"),
                        "attached_to": e.get("attached_to"), "due_at": e.get("due_at")} for e in fired],
-           "events": result["events"]}
+           "events": result["events"], "started": result["started"], "failed": result["failed"]}
 
     def render(console, d):
         console.print(f"Đã kích hoạt {d['fired']} hẹn giờ ở {d['cases']} hồ sơ lúc {when(d['at'])}.")
+        if d["started"]:
+            console.print(f"Đã mở {len(d['started'])} hồ sơ theo lịch (sự kiện bắt đầu hẹn giờ): "
+                          f"{', '.join(d['started'])}.")
         for t in d["timers"]:
             console.print(f"- {t['case_id']}: {t['name'] or t['element_id']} (hạn {when(t['due_at'])})")
 

@@ -109,14 +109,10 @@ def _check_event_gateway(process, gateway, by_id: dict, filename: str) -> None:
 
 
 def check_start_events(process: etree._Element, filename: str) -> None:
-    """A timer start event would open cases with no applicant and no reception officer: refused with that reason
-    (Camunda 7 starts a process instance on a schedule; a dossier here starts when reception receives it)."""
-    for event in process.findall("bpmn:startEvent", NS):
-        timer = event.find("bpmn:timerEventDefinition", NS)
-        if timer is not None:
-            raise _fail(filename, event.get("id"), "sự kiện bắt đầu hẹn giờ (timer start) không được hỗ trợ: mỗi hồ sơ "
-                        "bắt đầu khi Bộ phận Một cửa tiếp nhận, có người nộp; việc định kỳ hãy để hệ thống bên ngoài "
-                        "gọi `tthc start` hoặc `tthc correlate`", timer.sourceline)
+    """A timer start event runs as Camunda 7's, on a schedule (engine.dialect.timer_start checks it)."""
+    from engine.dialect.timer_start import check_timer_start
+
+    check_timer_start(process, filename)
 
 
 def _message_name(messages: dict, ref: str | None, filename: str, owner_id: str | None, line: int | None) -> str:

@@ -38,6 +38,7 @@ from engine.dialect.error_events import parse_error_definition
 from engine.dialect.messages import MessageParserMixin
 from engine.dialect.process_parser import LinearProcessParser
 from engine.dialect.signals import in_mappings
+from engine.dialect.timer_start import timer_of
 from engine.dialect.timers import EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
 
 if TYPE_CHECKING:  # annotations only
@@ -210,11 +211,30 @@ class _EngineTimerMixin:
 
 
 class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventParser):
+    def create_task(self) -> TaskSpec:
+        if self._schedule() is None:
+            return super().create_task()
+        # A process's timer start event: the schedule is the engine's (engine.dialect.timer_start), so the case itself
+        # begins at a plain start event rather than waiting for a timer the library would run.
+        from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+
+        task = self._create_task(NoneEventDefinition())
+        self.spec.start.connect(task)
+        return task
+
     def parse_extensions(self, node: etree._Element | None = None) -> dict:
         extensions = super().parse_extensions(node)
         # The variable that receives the officer who starts the case (`${initiator}` in assignments).
         extensions["initiator"] = (self.node.get(f"{{{self.nsmap['camunda']}}}initiator") or "").strip() or None
+        schedule = self._schedule()
+        if schedule is not None:
+            extensions["timer_start"] = {"kind": schedule[0], "text": schedule[1]}
         return extensions
+
+    def _schedule(self) -> tuple[str, str] | None:
+        if self.node.getparent().tag != full_tag("process"):
+            return None  # an event sub-process's start event is not a schedule of cases
+        return timer_of(self.node)
 
 
 class EndEventParser(_ErrorMixin, _EngineTimerMixin, CamundaEndEventParser):

@@ -54,10 +54,13 @@ REFUSED = {
     "callActivity": "gọi quy trình khác (call activity) chưa được hỗ trợ",
     "transaction": "quy trình con giao dịch (transaction) không được hỗ trợ vì hệ thống không có cơ chế bù trừ "
                    "(compensation) để hoàn tác; hãy vẽ một quy trình con thường (sub-process)",
-    "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
-    "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
+    "adHocSubProcess": "quy trình con tùy biến (ad-hoc) không được hỗ trợ, Camunda 7 cũng không thực thi nó; hãy vẽ "
+                       "các bước với cổng song song hoặc cổng bao hàm",
+    "complexGateway": "cổng phức hợp (complex gateway) không được hỗ trợ, Camunda 7 cũng không thực thi nó; hãy dùng "
+                      "cổng bao hàm (inclusive gateway)",
     "escalationEventDefinition": "sự kiện leo thang (escalation) chưa được hỗ trợ",
-    "conditionalEventDefinition": "sự kiện điều kiện (conditional) chưa được hỗ trợ",
+    "conditionalEventDefinition": "sự kiện điều kiện (conditional) chưa được hỗ trợ; hãy kiểm tra biến bằng cổng rẽ "
+                                  "nhánh ngay sau bước đặt biến đó",
     "compensateEventDefinition": "sự kiện bù trừ (compensation) không được hỗ trợ: hệ thống không tự hoàn tác một bước "
                                  "đã làm, hãy vẽ việc khắc phục thành một bước xử lý của cán bộ",
     "cancelEventDefinition": "sự kiện hủy (cancel) chỉ dùng trong quy trình con giao dịch (transaction), mà hệ thống "
@@ -439,6 +442,7 @@ def _check_events(process, filename: str) -> None:
                             event.sourceline)
     for event in _all(process, "startEvent"):
         kinds = [_local(c.tag) for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
-        if kinds and (kinds != ["messageEventDefinition"] or event.getparent() is not process):
-            raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event) và thông "
-                        "điệp (message start event) ở quy trình chính")
+        if kinds and (kinds not in (["messageEventDefinition"], ["timerEventDefinition"])
+                      or event.getparent() is not process):
+            raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event), thông "
+                        "điệp (message start event) và hẹn giờ (timer start event) ở quy trình chính")

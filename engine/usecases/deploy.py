@@ -44,21 +44,26 @@ def deploy(ctx: base.Context, paths: Iterable) -> list[dict]:
                 results.append(store_definition(
                     tx, "dmn", key, src, getattr(decision, "name", None) or key,
                     {"file_decisions": sorted(model.decisions)}, now))
-        process_ids = _deploy_diagrams(tx, diagrams, batch_forms, batch_decisions, results, now)
+        process_ids = _deploy_diagrams(tx, diagrams, batch_forms, batch_decisions, results, now, ctx.calendar)
         for src, entries in catalogs:
             results.append(_deploy_catalog(tx, src, entries, process_ids))
     return results
 
 
 def _deploy_diagrams(tx: Tx, diagrams: list[tuple[SourceFile, Compiled]], forms: dict, decisions: dict,
-                     results: list[dict], now: datetime) -> set[str]:
+                     results: list[dict], now: datetime, calendar: Any) -> set[str]:
     process_ids: set[str] = set()
     for src, compiled in diagrams:
         check_references(tx, compiled, forms, decisions)
         info = compiled.info
         process_ids.add(info.process_id)
         meta = {"properties": info.properties, "lanes": info.lanes, "user_tasks": [t.id for t in info.user_tasks]}
-        results.append(store_definition(tx, "bpmn", info.process_id, src, info.name, meta, now))
+        stored = store_definition(tx, "bpmn", info.process_id, src, info.name, meta, now)
+        results.append(stored)
+        if stored["status"] == "deployed":  # a new version replaces the schedule of cases, as in Camunda 7
+            from engine.usecases.timer_start import schedule_deployed
+
+            schedule_deployed(tx, compiled, now, calendar)
     return process_ids
 
 

@@ -44,25 +44,33 @@ def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: dat
         procedure, definition, compiled = _definition(ctx, tx, code)
         refuse_message_start(compiled, code)
         initiator = _initiator(compiled, user.id, extra)
-        case, started = _new_case(ctx, tx, procedure, definition, compiled, code, applicant, received, extra, now)
-        runtime = base.runtime_at(ctx, tx, now)  # a new case runs no decision before its first step, as a rule
-        workflow, derived = runtime.start(compiled, workflow_start_data(case, {**extra, **initiator}, ctx.calendar))
-        events = [started] + base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar,
-                                         definition=compiled)
-        projected = project(case, events, actor=user.id, now=now, calendar=ctx.calendar, policy=compiled.policy)
-        case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow),
-                    waiting_messages=runtime.waiting_messages(workflow), waiting_signals=runtime.waiting_signals(workflow))
-        case["event_seq"], case["event_hash"] = tx.append_events(case["id"], 0, "", events, user.id, now,
-                                                                 ctx.origin_record)
-        tx.insert_case(case)
-        for row in projected.new_tasks:  # after the case row: tasks reference it
-            tx.insert_task(row)
-        base.write_external(tx, projected)  # an external task right after the start event
-        base.keep(ctx, tx, case, workflow)
-        base.broadcast_thrown(ctx, tx, case["id"], events, actor=user.id, now=now)
-        view = case_view(tx, case, now)
-        view["events"] = plain(events)
-        return view
+        return start_in(ctx, tx, (procedure, definition, compiled), code, applicant=applicant, received=received,
+                        extra=extra, initiator=initiator, actor=user.id, now=now)
+
+
+def start_in(ctx: base.Context, tx: Tx, found: tuple, code: str, *, applicant: str, received: datetime,
+             extra: dict, initiator: dict, actor: str | None, now: datetime) -> dict:
+    """A new case inside the caller's transaction (an officer's `start`, or a timer start's schedule)."""
+    procedure, definition, compiled = found
+    case, started = _new_case(ctx, tx, procedure, definition, compiled, code, applicant, received, extra, now)
+    runtime = base.runtime_at(ctx, tx, now)  # a new case runs no decision before its first step, as a rule
+    workflow, derived = runtime.start(compiled, workflow_start_data(case, {**extra, **initiator}, ctx.calendar))
+    events = [started] + base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar,
+                                     definition=compiled)
+    projected = project(case, events, actor=actor, now=now, calendar=ctx.calendar, policy=compiled.policy)
+    case.update(state=runtime.dump(workflow), next_timer_at=runtime.next_timer_at(workflow),
+                waiting_messages=runtime.waiting_messages(workflow), waiting_signals=runtime.waiting_signals(workflow))
+    case["event_seq"], case["event_hash"] = tx.append_events(case["id"], 0, "", events, actor, now,
+                                                             ctx.origin_record)
+    tx.insert_case(case)
+    for row in projected.new_tasks:  # after the case row: tasks reference it
+        tx.insert_task(row)
+    base.write_external(tx, projected)  # an external task right after the start event
+    base.keep(ctx, tx, case, workflow)
+    base.broadcast_thrown(ctx, tx, case["id"], events, actor=actor, now=now)
+    view = case_view(tx, case, now)
+    view["events"] = plain(events)
+    return view
 
 
 def _start_data(data: Mapping[str, Any] | None) -> dict:

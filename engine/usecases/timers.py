@@ -1,4 +1,5 @@
-"""fire_due_timers: every timer due at the engine clock (`tick`, the worker).
+"""fire_due_timers: every timer due at the engine clock (`tick`, the worker), after starting the cases of due timer
+start events (engine.usecases.timer_start).
 
 Order of steps: `now` read once; in batches, one transaction each: the cases whose next timer is due (indexed; on
 PostgreSQL locked, skipping those another worker holds); per case, inside a savepoint (one case that cannot fire must
@@ -21,6 +22,11 @@ def fire_due_timers(ctx: base.Context, *, batch: int = 200, limit: int | None = 
     fired: list[dict] = []
     failed: list[dict] = []
     seen: set[str] = set()
+    with ctx.store.transaction() as tx:  # processes that start on a schedule (timer start events) first
+        from engine.usecases.timer_start import start_due
+
+        started, failed_starts = start_due(ctx, tx, now, batch)
+    failed.extend(failed_starts)
     while limit is None or len(seen) < limit:
         with ctx.store.transaction() as tx:
             due = tx.due_cases(now, batch if limit is None else min(batch, limit - len(seen)), exclude=seen)
@@ -35,7 +41,8 @@ def fire_due_timers(ctx: base.Context, *, batch: int = 200, limit: int | None = 
                     tx.after_commit.pop(("workflow", row["id"]), None)  # rolled back to the savepoint
                     failed.append({"case_id": row["id"], "error": err.code, "message": err.message})
     timer_events = [e for e in fired if e["type"] == EventType.TIMER_FIRED]
-    return {"fired": len(timer_events), "cases": len(seen), "events": fired, "failed": failed, "at": now}
+    return {"fired": len(timer_events), "cases": len(seen), "events": fired, "failed": failed, "at": now,
+            "started": sorted({e["case_id"] for e in started}), "start_events": started}
 
 
 def _fire_case(ctx: base.Context, tx: Tx, case_id: str, now: datetime) -> list[dict]:
