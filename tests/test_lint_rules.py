@@ -315,12 +315,19 @@ def test_requiring_node_checks_without_node_is_refused(tmp_path: Path, monkeypat
 
 
 def test_report_serialises_every_file_and_finding() -> None:
-    report = lint_paths([FIXTURES / "good.bpmn", FIXTURES / "bad_user_task_form.bpmn"], use_node=False)
+    report = lint_paths([FIXTURES / "good.bpmn", FIXTURES / "bad_user_task_assignee.bpmn"], use_node=False)
     data = report.to_dict()
     assert data["ok"] is False
     assert [f["ok"] for f in data["files"]] == [True, False]
-    assert data["files"][1]["findings"][0]["rule"] == "user-task-form"
+    assert data["files"][1]["findings"][0]["rule"] == "user-task-assignee"
     assert set(data["files"][1]["findings"][0]) == {"rule", "element_id", "message_vi", "line", "severity"}
+
+
+def test_a_step_without_a_form_is_a_warning_as_camunda_7_runs_it() -> None:
+    report = lint_paths([FIXTURES / "bad_user_task_form.bpmn"], use_node=False)
+    [finding] = report.files[0].findings
+    assert (finding.rule, finding.severity) == ("user-task-form", "warning")
+    assert report.ok is True
 
 
 def _cli() -> typer.Typer:

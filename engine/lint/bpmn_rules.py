@@ -317,11 +317,15 @@ def user_task_form(doc: BpmnDocument) -> Iterator[Finding]:
         if task.find(f"{_bpmn('extensionElements')}/{{{CAMUNDA}}}formData") is not None:
             continue  # a Camunda 7 generated form (engine.forms.form_data)
         if not any((task.get(f"{{{CAMUNDA}}}{name}") or "").strip() for name in ("formRef", "formKey")):
+            # A warning, not an error: Camunda 7 runs a step without a form (it takes any variables), and so do
+            # deploy and the runtime; the designer is told what is lost, not stopped.
             yield Finding(
                 "user-task-form",
                 task.get("id"),
-                f"Bước '{task.get('id')}' chưa có biểu mẫu: cần camunda:formRef (hoặc camunda:formKey).",
+                f"Bước '{task.get('id')}' chưa có biểu mẫu: bước sẽ nhận mọi biến mà không kiểm tra (như Camunda 7); "
+                "nên gắn camunda:formRef (hoặc camunda:formKey) để kiểm tra dữ liệu và có câu hỏi khi nhập.",
                 task.sourceline,
+                severity="warning",
             )
 
 
