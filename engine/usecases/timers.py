@@ -22,13 +22,14 @@ def fire_due_timers(ctx: base.Context, *, batch: int = 200, limit: int | None = 
     fired: list[dict] = []
     failed: list[dict] = []
     seen: set[str] = set()
-    with ctx.store.transaction() as tx:  # processes that start on a schedule (timer start events) first
-        from engine.usecases.timer_start import start_due
-
-        started, failed_starts = start_due(ctx, tx, now, batch)
-    failed.extend(failed_starts)
+    started: list[dict] | None = None
     while limit is None or len(seen) < limit:
         with ctx.store.transaction() as tx:
+            if started is None:  # processes that start on a schedule (timer start events) first, in the first
+                from engine.usecases.timer_start import start_due  # batch's transaction: an idle tick stays one
+
+                started, failed_starts = start_due(ctx, tx, now, batch)
+                failed.extend(failed_starts)
             due = tx.due_cases(now, batch if limit is None else min(batch, limit - len(seen)), exclude=seen)
             if not due:
                 break
@@ -42,7 +43,7 @@ def fire_due_timers(ctx: base.Context, *, batch: int = 200, limit: int | None = 
                     failed.append({"case_id": row["id"], "error": err.code, "message": err.message})
     timer_events = [e for e in fired if e["type"] == EventType.TIMER_FIRED]
     return {"fired": len(timer_events), "cases": len(seen), "events": fired, "failed": failed, "at": now,
-            "started": sorted({e["case_id"] for e in started}), "start_events": started}
+            "started": sorted({e["case_id"] for e in started or ()}), "start_events": started or []}
 
 
 def _fire_case(ctx: base.Context, tx: Tx, case_id: str, now: datetime) -> list[dict]:
