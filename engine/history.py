@@ -41,6 +41,7 @@ class EventType(StrEnum):
     NOTE_ADDED = "note_added"
     MESSAGE_CORRELATED = "message_correlated"
     SIGNAL_RECEIVED = "signal_received"
+    CONDITION_MET = "condition_met"  # a conditional event's condition held (engine.dialect.conditional)
     SIGNAL_THROWN = "signal_thrown"  # a signal throw/end event of this case broadcast a signal (engine.usecases.signal)
     ERROR_CAUGHT = "error_caught"  # an error boundary event caught a BPMN error (engine.dialect.error_events)
     # External tasks (engine.usecases.external) and their incidents.

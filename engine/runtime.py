@@ -28,7 +28,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import assignment
-from engine.dialect import messages, signals
+from engine.dialect import conditional, messages, signals
 from engine.dialect.artifacts import strip_inert
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.error_events import CAUGHT, EngineErrorEventDefinition, raise_error
@@ -49,6 +49,7 @@ from engine.history import EventType
 # it feeds, on every event of every command (and plain strings take the fast path of `history.plain`).
 DECISION_EVALUATED = EventType.DECISION_EVALUATED.value
 END_REACHED = EventType.END_REACHED.value
+CONDITION_MET = EventType.CONDITION_MET.value
 STEP_OVERDUE = EventType.STEP_OVERDUE.value
 TASK_CANCELLED = EventType.TASK_CANCELLED.value
 TASK_COMPLETED = EventType.TASK_COMPLETED.value
@@ -299,10 +300,12 @@ class Runtime:
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> list[dict]:
         task = self.ready_user_task(workflow, task_id)
         before = self._snapshot(workflow)
+        changes = conditional.changes_of([task], data)
         task.data.update(data)
         _outputs(task)
         _run_engine(task.run, task.task_spec.bpmn_id)
         _run_engine(workflow.do_engine_steps)
+        self._react(workflow, data, changes)
         return self._derive(workflow, before, completed={str(task.id): dict(data)})
 
     def ready_external_task(self, workflow: BpmnWorkflow, task_id: str) -> Any:
@@ -321,10 +324,12 @@ class Runtime:
         """An external task completed by its worker with `data` (variables set on the case), the workflow run on."""
         task = self.ready_external_task(workflow, task_id)
         before = self._snapshot(workflow)
+        changes = conditional.changes_of([task], data)
         task.data.update(data)
         _outputs(task)
         _run_engine(task.run, task.task_spec.bpmn_id)
         _run_engine(workflow.do_engine_steps)
+        self._react(workflow, data, changes)
         return self._derive(workflow, before, completed={str(task.id): dict(data)})
 
     def error_catcher(self, workflow: BpmnWorkflow, task_id: str, code: str) -> Any:
@@ -399,10 +404,12 @@ class Runtime:
         from SpiffWorkflow.bpmn import BpmnEvent
 
         before = self._snapshot(workflow)
+        changes = conditional.changes_of([subscription], data)
         definition = messages.message_definition(subscription.task_spec, name)
         _run_engine(lambda: workflow.catch(BpmnEvent(type(definition)(definition.name), dict(data))))
         self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
+        self._react(workflow, data, changes)
         return self._derive(workflow, before)
 
     # --- signals (engine/dialect/signals.py; broadcast by engine/usecases/signal.py) -------------------------------
@@ -419,10 +426,27 @@ class Runtime:
         from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 
         before = self._snapshot(workflow)
+        changes = conditional.changes_of(signals.waiting(_tree(workflow), name), data)
         _run_engine(lambda: workflow.catch(BpmnEvent(SignalEventDefinition(name), dict(data))))
         self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
+        self._react(workflow, data, changes)
         return self._derive(workflow, before)
+
+    @staticmethod
+    def _react(workflow: BpmnWorkflow, values: Mapping[str, Any], changes: Mapping[str, str]) -> None:
+        """Conditional events waiting anywhere in the case re-evaluated after a command set `values` (Camunda 7:
+        on every variable change, against the process variables); those that hold move the case on."""
+        if not values:
+            return
+        waiting = conditional.waiting(_all_tasks(workflow))
+        for task in waiting:
+            conditional.remember(task, values)  # one set of case variables, as Camunda 7's process variables
+        listening = [t for t in waiting if t.task_spec.event_definition.listens_to(changes)]
+        for task in listening:
+            _run_engine(lambda t=task: t.task_spec._update(t), task.task_spec.bpmn_id)
+        if listening:
+            _run_engine(workflow.do_engine_steps)
 
     def cancel(self, workflow: BpmnWorkflow) -> list[dict]:
         before = self._snapshot(workflow)
@@ -594,6 +618,10 @@ class Runtime:
         if (isinstance(getattr(spec, "event_definition", None), EngineErrorEventDefinition)
                 and task.state == TaskState.COMPLETED and CAUGHT in task.internal_data):
             return [self._error_caught_event(task)]
+        if isinstance(getattr(spec, "event_definition", None), conditional.EngineConditionalEventDefinition) \
+                and task.state == TaskState.COMPLETED:
+            return [{"type": CONDITION_MET, "element_id": spec.bpmn_id, "name": spec.bpmn_name,
+                     "condition": spec.event_definition.expression}]
         thrown = signals.thrown_event(task)
         if thrown is not None:  # a signal throw or end event: the broadcast beyond this case is the use case's
             return [thrown] + ([_end_reached(spec)] if isinstance(spec, EndEvent) else [])

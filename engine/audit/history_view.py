@@ -70,6 +70,8 @@ def _detail(e: Mapping[str, Any]) -> str | None:
         return f"tín hiệu {p.get('signal')}" + (f" (từ hồ sơ {sender})" if sender else "")
     if kind == EventType.SIGNAL_THROWN:
         return f"tín hiệu {p.get('signal')}"
+    if kind == EventType.CONDITION_MET:
+        return p.get("condition")
     if kind == EventType.MESSAGE_CORRELATED:
         return f"thông điệp {p.get('message')}" + (f" (khóa {p['business_key']})" if p.get("business_key") else "")
     return None

@@ -32,6 +32,7 @@ EVENT_LABELS = {
     EventType.MESSAGE_CORRELATED: "Nhận thông điệp",
     EventType.SIGNAL_RECEIVED: "Nhận tín hiệu",
     EventType.SIGNAL_THROWN: "Phát tín hiệu",
+    EventType.CONDITION_MET: "Điều kiện thỏa",
 }
 
 OUTCOME_NOTES = {

@@ -99,10 +99,10 @@ ELEMENTS: dict[str, Row] = {
     "StartEvent": _runs("none, message (`tthc correlate` starts a case) or timer (a schedule of cases) at the process"
                         " level; signal and conditional starts are refused"),
     "EndEvent": _runs("none, terminate, error, signal, or an external message end event"),
-    "IntermediateCatchEvent": _runs("timer, message, signal, link"),
+    "IntermediateCatchEvent": _runs("timer, message, signal, link, conditional"),
     "IntermediateThrowEvent": _runs("none (passes), signal (a broadcast), link, or an external message throw"),
-    "BoundaryEvent": _runs("timer (working time; cycles as reminders), message, signal, error; interrupting or not "
-                           "where BPMN allows"),
+    "BoundaryEvent": _runs("timer (working time; cycles as reminders), message, signal, error, conditional; "
+                           "interrupting or not where BPMN allows"),
     "TimerEventDefinition": _runs("`timeDuration` in working time, `timeDate`, `timeCycle` `R<n>/<duration>`; cron "
                                   "is refused (it counts calendar hours)"),
     "MessageEventDefinition": _runs("correlated by name (`tthc correlate`, `POST /message`)"),
@@ -111,8 +111,9 @@ ELEMENTS: dict[str, Row] = {
     "TerminateEventDefinition": _runs("ends its scope: the case, or the sub-process it is in"),
     "LinkEventDefinition": _runs("a throw continues at the catch of the same name"),
     "EscalationEventDefinition": _refused("not yet (issue 14)"),
-    "ConditionalEventDefinition": _refused("not yet (issue 14); test the variable at a gateway after the step that "
-                                           "sets it"),
+    "ConditionalEventDefinition": _runs("intermediate and boundary events wait until their `${}` condition holds, "
+                                        "re-evaluated after every command that sets variables ([Other events]"
+                                        "(#other-events)); conditional start events are refused"),
     "CompensateEventDefinition": _refused("nothing undoes a step by itself here; draw the remedy as an officer's step"),
     "CancelEventDefinition": _refused("belongs to transactions, which are refused"),
     "ImplicitThrowEvent": NOT_DRAWN,

@@ -127,10 +127,10 @@ ATTRIBUTES: dict[str, Rule] = {
                                   hosts={"errorEventDefinition"}),
     "escalationCodeVariable": _refused(f"thuộc về sự kiện leo thang (escalation), {NO_ISSUE_14}",
                                        "EscalationEventDefinitionExtension.escalationCodeVariable"),
-    "variableName": _refused(f"thuộc về sự kiện điều kiện (conditional), {NO_ISSUE_14}",
-                             "ConditionalEventDefinitionExtension.variableName"),
-    "variableEvents": _refused(f"thuộc về sự kiện điều kiện (conditional), {NO_ISSUE_14}",
-                               "ConditionalEventDefinitionExtension.variableEvents"),
+    "variableName": _runs("chỉ đánh giá lại điều kiện khi các biến này thay đổi",
+                          "ConditionalEventDefinitionExtension.variableName", hosts={"conditionalEventDefinition"}),
+    "variableEvents": _runs("chỉ đánh giá lại điều kiện khi biến được tạo (create) hoặc cập nhật (update)",
+                            "ConditionalEventDefinitionExtension.variableEvents", hosts={"conditionalEventDefinition"}),
     **{
         name: _refused(CALL_ACTIVITY, f"CallActivity.{name}")
         for name in ("calledElementBinding", "calledElementVersion", "calledElementVersionTag", "calledElementTenantId",

@@ -29,6 +29,7 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, SubWorkflo
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.assignment import split_list
+from engine.dialect.conditional import definition_from as conditional_definition
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.external_task import (
     ExternalEndEvent, ExternalTask, external_message, is_external, retry_cycle_text,
@@ -268,11 +269,19 @@ class ThrowEventParser(_EngineTimerMixin, CamundaIntermediateThrowEventParser):
                             retry_cycle=retry_cycle_text(self.node), **self.bpmn_attributes)
 
 
-class CatchEventParser(MessageParserMixin, _EngineTimerMixin, CamundaIntermediateCatchEventParser):
+class _ConditionalMixin:
+    """Conditional events with Camunda's variable filter (engine.dialect.conditional)."""
+
+    def parse_conditional_event(self, event):
+        return conditional_definition(self, event)
+
+
+class CatchEventParser(_ConditionalMixin, MessageParserMixin, _EngineTimerMixin, CamundaIntermediateCatchEventParser):
     pass
 
 
-class BoundaryEventParser(_ErrorMixin, MessageParserMixin, _EngineTimerMixin, CamundaBoundaryEventParser):
+class BoundaryEventParser(_ConditionalMixin, _ErrorMixin, MessageParserMixin, _EngineTimerMixin,
+                          CamundaBoundaryEventParser):
     pass
 
 

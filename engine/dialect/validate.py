@@ -17,6 +17,7 @@ from typing import Any
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
+from engine.dialect.conditional import check_conditionals
 from engine.dialect.cycles import check_cycles
 from engine.dialect.error_events import check_error_events
 from engine.dialect.links import check_links
@@ -42,6 +43,7 @@ ALLOWED = {
     "intermediateThrowEvent", "linkEventDefinition",  # engine/dialect/links.py
     "timeCycle",  # engine/dialect/cycles.py
     "errorEventDefinition",  # engine/dialect/error_events.py checks where
+    "conditionalEventDefinition", "condition",  # engine/dialect/conditional.py
     "subProcess",  # embedded sub-process (engine/dialect/structure.py checks what it may contain)
     "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",  # on user tasks (structure.py)
 }
@@ -59,8 +61,6 @@ REFUSED = {
     "complexGateway": "cổng phức hợp (complex gateway) không được hỗ trợ, Camunda 7 cũng không thực thi nó; hãy dùng "
                       "cổng bao hàm (inclusive gateway)",
     "escalationEventDefinition": "sự kiện leo thang (escalation) chưa được hỗ trợ",
-    "conditionalEventDefinition": "sự kiện điều kiện (conditional) chưa được hỗ trợ; hãy kiểm tra biến bằng cổng rẽ "
-                                  "nhánh ngay sau bước đặt biến đó",
     "compensateEventDefinition": "sự kiện bù trừ (compensation) không được hỗ trợ: hệ thống không tự hoàn tác một bước "
                                  "đã làm, hãy vẽ việc khắc phục thành một bước xử lý của cán bộ",
     "cancelEventDefinition": "sự kiện hủy (cancel) chỉ dùng trong quy trình con giao dịch (transaction), mà hệ thống "
@@ -220,6 +220,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_signals(root, process, filename)
     check_error_events(root, process, filename)
     check_links(process, filename)
+    check_conditionals(process, filename)
     check_cycles(process, filename)
     _check_external_tasks(process, filename, info)
     _check_io_mappings(process, filename)
@@ -429,13 +430,13 @@ def _check_external_tasks(process, filename: str, info: BpmnInfo) -> None:
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
         for event in _all(process, kind):
-            waits_for = ("timer", "message", "signal", "link", "error")
+            waits_for = ("timer", "message", "signal", "link", "error", "conditional")
             if all(event.find(f"bpmn:{what}EventDefinition", NS) is None for what in waits_for):
                 raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer), thông điệp "
                             "(message) và tín hiệu (signal)", event.sourceline)
             nested = event.getparent() is not process
-            if nested and event.find("bpmn:timerEventDefinition", NS) is None \
-                    and event.find("bpmn:errorEventDefinition", NS) is None:
+            if nested and all(event.find(f"bpmn:{what}EventDefinition", NS) is None
+                              for what in ("timer", "error", "conditional")):
                 # Messages and signals are looked up in the top-level workflow only (engine/usecases/correlate.py).
                 raise _fail(filename, event.get("id"), "bên trong quy trình con (sub-process) chỉ hỗ trợ sự kiện hẹn giờ "
                             "(timer); hãy đặt sự kiện thông điệp, tín hiệu hay liên kết ở quy trình chính",
