@@ -346,6 +346,16 @@ class Tx:
             definitions.c.key == latest.c.key, definitions.c.version == latest.c.v))
             .where(definitions.c.kind == kind).order_by(definitions.c.key))
 
+    def signal_start_definitions(self, name: str) -> list[dict]:
+        """The latest version of every process whose start event is signal `name` (Camunda 7 starts one instance of
+        each); only ids and meta are read, never the diagrams."""
+        latest = (select(definitions.c.key, func.max(definitions.c.version).label("v"))
+                  .where(definitions.c.kind == "bpmn").group_by(definitions.c.key).subquery())
+        rows = self._all(select(definitions.c.id, definitions.c.key, definitions.c.version, definitions.c.meta)
+                         .join(latest, and_(definitions.c.key == latest.c.key, definitions.c.version == latest.c.v))
+                         .where(definitions.c.kind == "bpmn").order_by(definitions.c.key))
+        return [r for r in rows if (r["meta"] or {}).get("signal_start") == name]
+
     def insert_definition(self, *, kind: str, key: str, digest: str, filename: str, content: bytes, name: str | None,
                           meta: Mapping[str, Any], at: datetime) -> dict:
         previous = self.latest_definition(kind, key)

@@ -71,9 +71,6 @@ def test_a_signal_may_not_overwrite_the_case_identity(deployed):
      '<bpmn:signalEventDefinition id="sed_rule" signalRef="Sig_rule"><bpmn:extensionElements>'
      '<camunda:in source="a" target="b" /></bpmn:extensionElements></bpmn:signalEventDefinition>',
      "phát tín hiệu"),
-    ('<bpmn:startEvent id="start_ev" name="Nhận hồ sơ">',
-     '<bpmn:startEvent id="start_ev" name="Nhận hồ sơ"><bpmn:signalEventDefinition id="s_start" signalRef="Sig_rule" />',
-     "người nộp"),
     ('<bpmn:signal id="Sig_rule" name="quy_dinh_moi" />', '<bpmn:signal id="Sig_rule" />', "tên cố định"),
 ])
 def test_a_signal_the_engine_cannot_broadcast_is_refused_at_deploy(cli, fixtures, tmp_path, old, new, needle):
@@ -142,3 +139,61 @@ def test_signals_thrown_back_and_forth_without_end_are_stopped_and_nothing_chang
     assert result.code == 5, result.out + result.err
     assert "vong_lap" in result.err and "không hồ sơ nào bị thay đổi" in result.err
     assert {c: _types(deployed, c) for c in cases} == before
+
+
+@pytest.fixture
+def with_signal_start(deployed, fixtures):
+    # Outside tests/fixtures/bpmn/ on purpose: a process opened by `quy_dinh_moi` would change the case lists the
+    # other signal tests check.
+    result = deployed("deploy", str(fixtures / "signal_start"), "--json")
+    assert result.code == 0, result.err
+    return deployed
+
+
+def test_a_signal_opens_a_case_of_each_process_whose_start_event_it_is(with_signal_start):
+    waiting = _start(with_signal_start, "ev_signal")["case_id"]
+    doc = with_signal_start("signal", "quy_dinh_moi", "--data", '{"so_quy_dinh": "20/2026"}', "--json",
+                            now="2026-03-02T09:00", user="hung").json()
+    assert [c["case_id"] for c in doc["cases"] if not c.get("started")] == [waiting]
+    [opened] = [c["case_id"] for c in doc["cases"] if c.get("started")]
+    view = with_signal_start("show", opened, "--json").json()
+    assert view["applicant"] == "Rà soát theo quy định mới" and view["process_id"] == "rule_review"
+    assert [t["element_id"] for t in view["tasks"]] == ["ut_report"]
+    assert _case_data(with_signal_start, opened, "ut_report")["so_quy_dinh"] == "20/2026"
+    started = _history(with_signal_start, opened)[0]
+    assert started["type"] == "case_started" and started["actor"] == "hung"
+    _verified(with_signal_start, opened)
+
+
+def test_a_thrown_signal_opens_one_too(with_signal_start):
+    thrower = _start(with_signal_start, "ev_signal_throw")["case_id"]
+    _complete_with(with_signal_start, thrower, "ut_draft", '{"so_quy_dinh": "21/2026", "so_trang": 2}',
+                   "2026-03-02T09:00", "mai")
+    opened = [e for e in _history(with_signal_start, thrower) if e["type"] == "signal_thrown"]
+    assert len(opened) == 1
+    result = with_signal_start("tasks", "--json")
+    assert result.code == 0, result.err
+    doc = result.json()
+    reviews = [t for t in (doc if isinstance(doc, list) else doc["tasks"]) if t["element_id"] == "ut_report"]
+    assert len(reviews) == 1
+    assert _case_data(with_signal_start, reviews[0]["case_id"], "ut_report")["so_quy_dinh"] == "21/2026"
+    _verified(with_signal_start, reviews[0]["case_id"])
+
+
+def test_a_signal_start_beside_another_start_event_is_refused(cli, fixtures, tmp_path):
+    text = (fixtures / "signal_start" / "rule_review.bpmn").read_text(encoding="utf-8")
+    old = '<bpmn:userTask id="ut_report"'
+    new = ('<bpmn:startEvent id="start_hand"><bpmn:outgoing>p9</bpmn:outgoing></bpmn:startEvent>'
+           '<bpmn:sequenceFlow id="p9" sourceRef="start_hand" targetRef="ut_report" />' + old)
+    (tmp_path / "r.bpmn").write_text(text.replace(old, new), encoding="utf-8")
+    result = cli("deploy", str(tmp_path / "r.bpmn"))
+    assert result.code == 4 and "start_schedule" in result.err and "duy nhất" in result.err, result.err
+
+
+def test_a_business_key_for_the_cases_a_signal_opens_is_refused_with_the_reason(cli, fixtures, tmp_path):
+    text = (fixtures / "bpmn" / EVENTS / "signal_throw.bpmn").read_text(encoding="utf-8")
+    old = '<camunda:in source="so_quy_dinh" target="so_quy_dinh" />'
+    (tmp_path / "t.bpmn").write_text(text.replace(old, old + '<camunda:in businessKey="${so_quy_dinh}" />'),
+                                     encoding="utf-8")
+    result = cli("deploy", str(tmp_path / "t.bpmn"))
+    assert result.code == 4 and "throw_rule" in result.err and "businessKey" in result.err, result.err

@@ -35,7 +35,10 @@ def _render_signal(console, doc: dict) -> None:
         console.print(f"Không hồ sơ nào đang chờ tín hiệu '{doc['signal']}'.")
         return
     for item in doc["cases"]:
-        console.print(f"Hồ sơ {item['case_id']}: nhận tín hiệu '{doc['signal']}' ở {', '.join(item['elements'])}.")
+        if item.get("started"):
+            console.print(f"Hồ sơ {item['case_id']}: mở mới theo tín hiệu '{doc['signal']}' (sự kiện bắt đầu).")
+        else:
+            console.print(f"Hồ sơ {item['case_id']}: nhận tín hiệu '{doc['signal']}' ở {', '.join(item['elements'])}.")
 
 
 def signal(

@@ -96,8 +96,8 @@ ELEMENTS: dict[str, Row] = {
     "EventBasedGateway": _runs("a race between message, signal and timer catch events"),
     "ComplexGateway": _refused("Camunda 7 does not execute complex gateways either; use an inclusive gateway"),
     # --- events --------------------------------------------------------------------------------------------------
-    "StartEvent": _runs("none, message (`tthc correlate` starts a case) or timer (a schedule of cases) at the process"
-                        " level; signal and conditional starts are refused"),
+    "StartEvent": _runs("none, message (`tthc correlate` starts a case), timer (a schedule of cases) or signal (a "
+                        "case per signal) at the process level; conditional starts are refused"),
     "EndEvent": _runs("none, terminate, error, signal, or an external message end event"),
     "IntermediateCatchEvent": _runs("timer, message, signal, link, conditional"),
     "IntermediateThrowEvent": _runs("none (passes), signal (a broadcast), link, or an external message throw"),

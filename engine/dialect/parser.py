@@ -213,7 +213,7 @@ class _EngineTimerMixin:
 
 class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventParser):
     def create_task(self) -> TaskSpec:
-        if self._schedule() is None:
+        if self._schedule() is None and self._signal_start() is None:
             return super().create_task()
         # A process's timer start event: the schedule is the engine's (engine.dialect.timer_start), so the case itself
         # begins at a plain start event rather than waiting for a timer the library would run.
@@ -230,7 +230,18 @@ class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventP
         schedule = self._schedule()
         if schedule is not None:
             extensions["timer_start"] = {"kind": schedule[0], "text": schedule[1]}
+        signal = self._signal_start()
+        if signal is not None:
+            extensions["signal_start"] = signal
         return extensions
+
+    def _signal_start(self) -> str | None:
+        """The signal name of a process-level signal start event: cases are opened by the signal's delivery
+        (engine.usecases.signal), so the case itself begins at a plain start event."""
+        definition = self.node.find(full_tag("signalEventDefinition"))
+        if definition is None or self.node.getparent().tag != full_tag("process"):
+            return None
+        return self.parse_signal_event(definition).name
 
     def _schedule(self) -> tuple[str, str] | None:
         if self.node.getparent().tag != full_tag("process"):

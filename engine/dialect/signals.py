@@ -7,8 +7,11 @@ that reaches them (Camunda 7's default): the throwing case's own waiting element
 other waiting case in the same transaction (engine.usecases.signal.deliver_thrown). The signal carries no variables
 unless the throw event says which, as in Camunda 7: `camunda:in source/target`, `sourceExpression` (the `${}`
 evaluator) or `variables="all"` inside the signalEventDefinition's extensionElements.
-Refused at deploy, with the reason: signal start events (a case needs an applicant and a reception officer, which a
-broadcast does not have) and `camunda:in businessKey` (it only serves signal start events).
+A signal start event (the process's only start event) opens a case of the latest version of its process for every
+signal of that name, as Camunda 7 starts an instance of each process definition with a matching signal start event:
+the case's applicant is the process's name, its start data the signal's variables (engine.usecases.signal).
+Refused at deploy, with the reason: a signal start event beside other start events or inside a sub-process, and
+`camunda:in businessKey` (a case opened by a signal is numbered by the engine; send identifying values as variables).
 """
 
 from __future__ import annotations
@@ -42,10 +45,11 @@ def check_signals(root: etree._Element, process: etree._Element, filename: str) 
     for definition in process.iter(f"{{{NS['bpmn']}}}signalEventDefinition"):
         owner = definition.getparent()
         kind, owner_id = _local(owner.tag), owner.get("id")
-        if kind == "startEvent":
-            raise _fail(filename, owner_id, "sự kiện bắt đầu bằng tín hiệu không được hỗ trợ: mỗi hồ sơ cần người nộp và "
-                        "cán bộ tiếp nhận, mà một tín hiệu phát chung không có", definition.sourceline)
-        if kind not in CATCHING and kind not in THROWING:
+        if kind == "startEvent" and (owner.getparent() is not process
+                                     or len(process.findall("bpmn:startEvent", NS)) != 1):
+            raise _fail(filename, owner_id, "sự kiện bắt đầu bằng tín hiệu phải là sự kiện bắt đầu duy nhất của quy "
+                        "trình chính", definition.sourceline)
+        if kind not in CATCHING and kind not in THROWING and kind != "startEvent":
             raise _fail(filename, owner_id, f"tín hiệu không dùng được trên phần tử loại '{kind}'", definition.sourceline)
         _check_in(definition, filename, owner_id, throwing=kind in THROWING)
         signal = signals.get(definition.get("signalRef") or "")
@@ -80,8 +84,9 @@ def _check_in(definition: etree._Element, filename: str, owner_id: str, *, throw
         if not throwing:
             raise _fail(filename, owner_id, "camunda:in chỉ có nghĩa trên sự kiện phát tín hiệu", mapping.sourceline)
         if mapping.get("businessKey") is not None:
-            raise _fail(filename, owner_id, "camunda:in businessKey chỉ dùng cho sự kiện bắt đầu bằng tín hiệu, mà hệ "
-                        "thống không hỗ trợ (mỗi hồ sơ cần người nộp)", mapping.sourceline)
+            raise _fail(filename, owner_id, "camunda:in businessKey không được hỗ trợ: hồ sơ do tín hiệu mở lấy số hồ sơ "
+                        "của nó làm khóa nghiệp vụ; hãy gửi giá trị nhận diện thành biến (source/target)",
+                        mapping.sourceline)
         if mapping.get("variables") is not None:
             if mapping.get("variables") != "all":
                 raise _fail(filename, owner_id, "camunda:in variables chỉ nhận giá trị 'all'", mapping.sourceline)

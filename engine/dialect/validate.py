@@ -443,7 +443,7 @@ def _check_events(process, filename: str) -> None:
                             event.sourceline)
     for event in _all(process, "startEvent"):
         kinds = [_local(c.tag) for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
-        if kinds and (kinds not in (["messageEventDefinition"], ["timerEventDefinition"])
+        if kinds and (kinds not in (["messageEventDefinition"], ["timerEventDefinition"], ["signalEventDefinition"])
                       or event.getparent() is not process):
             raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event), thông "
-                        "điệp (message start event) và hẹn giờ (timer start event) ở quy trình chính")
+                        "điệp, hẹn giờ và tín hiệu (message, timer, signal start event) ở quy trình chính")

@@ -58,6 +58,10 @@ def _deploy_diagrams(tx: Tx, diagrams: list[tuple[SourceFile, Compiled]], forms:
         info = compiled.info
         process_ids.add(info.process_id)
         meta = {"properties": info.properties, "lanes": info.lanes, "user_tasks": [t.id for t in info.user_tasks]}
+        signal_start = next((s.extensions["signal_start"] for s in compiled.spec.task_specs.values()
+                             if (getattr(s, "extensions", None) or {}).get("signal_start")), None)
+        if signal_start is not None:  # found by engine.usecases.signal without compiling every definition
+            meta["signal_start"] = signal_start
         stored = store_definition(tx, "bpmn", info.process_id, src, info.name, meta, now)
         results.append(stored)
         if stored["status"] == "deployed":  # a new version replaces the schedule of cases, as in Camunda 7

@@ -4,7 +4,8 @@
 Camunda 7 delivers a signal to every subscription synchronously, in the transaction that sends it; so do we: one
 transaction for all the cases, so a signal is received by all of them or — when one of them cannot go on (a decision
 table that matches nothing, say) — by none, with that case named. A signal nobody waits for is not an error (a
-broadcast has no addressee): the result lists no case.
+broadcast has no addressee): the result lists no case. A process whose start event is the signal gets a new case (its
+latest version; `started: true` in the result), after the waiting cases.
 
 Order of steps: the name and data checked; `now` read once; in one transaction: the cases waiting for the signal
 (an indexed scan of `cases.waiting_signals`, in case-id order, so two broadcasts lock cases in the same order), each
@@ -79,7 +80,7 @@ def _deliver_all(ctx: base.Context, tx: Any, name: str, values: Mapping[str, Any
     while True:
         batch = tx.signal_cases(name, after=after)
         if not batch:
-            return delivered
+            return delivered + _start_cases(ctx, tx, name, values, actor=actor, now=now)
         for case_id in batch:
             if case_id == skip:  # the throwing case caught its own signal inside the library already
                 continue
@@ -96,6 +97,22 @@ def _deliver_all(ctx: base.Context, tx: Any, name: str, values: Mapping[str, Any
             base.commit(ctx, tx, runtime, workflow, case, events, definition=definition, actor=actor, now=now)
             delivered.append({"case_id": case_id, "elements": elements, "events": plain(events)})
         after = batch[-1]
+
+
+def _start_cases(ctx: base.Context, tx: Any, name: str, values: Mapping[str, Any], *, actor: str | None,
+                 now: Any) -> list[dict]:
+    """A case of every process whose start event is this signal (its latest version), the signal's variables as its
+    start data and the process's name as its applicant (engine.dialect.signals)."""
+    from engine.usecases.start import start_in
+
+    started: list[dict] = []
+    for row in tx.signal_start_definitions(name):
+        compiled = base.compiled(ctx, tx, row["id"])
+        view = start_in(ctx, tx, (None, tx.definition(row["id"]), compiled), compiled.info.process_id,
+                        applicant=compiled.info.name or compiled.info.process_id, received=now, extra=dict(values),
+                        initiator={}, actor=actor, now=now)
+        started.append({"case_id": view["case_id"], "elements": [], "started": True, "events": view["events"]})
+    return started
 
 
 def deliver_thrown(ctx: base.Context, tx: Any, case_id: str, events: list[dict], *, actor: str | None,
