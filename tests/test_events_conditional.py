@@ -8,14 +8,7 @@ from __future__ import annotations
 import pytest
 
 from engine.dialect.conditional import EngineConditionalEventDefinition
-from tests.test_events_messages import EVENTS, _history, _start, _types, _verified
-
-
-@pytest.fixture
-def deployed(cli, fixtures):
-    result = cli("deploy", str(fixtures / "bpmn" / EVENTS), "--json")
-    assert result.code == 0, result.err
-    return cli
+from tests.test_events_messages import EVENTS, _history, _start, _types, _verified, deployed  # noqa: F401 (fixture)
 
 
 def _open(cli, case_id):
