@@ -25,6 +25,7 @@ EXPECTED = {
     "activiti_embedded_forms.bpmn": ("deployed", None),
     "code_java_delegate.bpmn": ("code", "serviceTask"),
     "code_script_task.bpmn": ("code", "scriptTask"),
+    "code_then_conditional.bpmn": ("code", "scriptTask"),
     "unsupported_conditional.bpmn": ("unsupported", "boundaryEvent (conditionalEventDefinition)"),
     "camunda8_zeebe.bpmn": ("camunda8", None),
     "not_executable_pool.bpmn": ("not_executable", None),
@@ -57,6 +58,18 @@ def test_each_of_our_fixtures_is_deployed_or_refused_with_its_class(report):
     assert all(row["reason"] for row in rows.values() if row["result"] == "refused")
 
 
+def test_a_file_refused_for_code_is_deployed_again_without_it_to_show_what_else_blocks_it(report):
+    rows = {row["file"]: row for row in report["files"]}
+    # Only code: with the delegate or the script replaced by an external task, the copy deploys.
+    assert rows["code_java_delegate.bpmn"]["without_code"] == {"class": "deployed", "construct": None, "reason": None}
+    assert rows["code_script_task.bpmn"]["without_code"]["class"] == "deployed"
+    # Code first, and behind it a conditional event: the second verdict names it, and the file the user gave.
+    after = rows["code_then_conditional.bpmn"]["without_code"]
+    assert (after["class"], after["construct"]) == ("unsupported", "boundaryEvent (conditionalEventDefinition)")
+    assert f"'{FOLDER / 'code_then_conditional.bpmn'}'" in after["reason"]
+    assert all("without_code" not in row for row in rows.values() if row["class"] != "code")
+
+
 def test_a_construct_another_helper_is_adding_is_pending_until_it_deploys(report):
     row = next(row for row in report["files"] if row["file"] == PENDING)
     # Once event sub-processes land, this fixture deploys; until then its refusal must be classed as pending.
@@ -69,7 +82,7 @@ def test_a_construct_another_helper_is_adding_is_pending_until_it_deploys(report
 def test_the_totals_count_every_class(report):
     assert report["count"] == len(EXPECTED) + 1
     assert sum(report["totals"].values()) == report["count"]
-    assert report["totals"]["code"] == 2 and report["totals"]["camunda8"] == 1
+    assert report["totals"]["code"] == 3 and report["totals"]["camunda8"] == 1
 
 
 def test_the_reason_is_the_one_tthc_deploy_gives(cli, report):
@@ -88,6 +101,7 @@ def test_the_text_report_ends_with_the_totals(capsys, tmp_path, monkeypatch):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1].startswith(f"{len(EXPECTED) + 1} files: deployed ")
     assert any(line.startswith("code_script_task.bpmn: code [scriptTask]: ") for line in lines)
+    assert "    without code: unsupported [boundaryEvent (conditionalEventDefinition)]: " in "\n".join(lines)
 
 
 def test_extensions_under_the_activiti_namespace_are_read_as_camunda_ones():
