@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "tests" / "fixtures" / "public_check"
 EXPECTED = {
     "activiti_embedded_forms.bpmn": ("deployed", None),
+    "pass_through_tasks.bpmn": ("deployed", None),
     "code_java_delegate.bpmn": ("code", "serviceTask"),
     "code_script_task.bpmn": ("code", "scriptTask"),
     "code_then_conditional.bpmn": ("code", "scriptTask"),
@@ -132,3 +133,20 @@ def test_a_form_key_of_the_web_application_deploys_and_lint_says_it_has_no_effec
     # The step has no form of ours: it takes any JSON object, as Camunda 7's engine does with an embedded form.
     info = compile_bpmn(path.read_bytes(), path.name).info
     assert info.user_task("xem_xet").form_ref is None and info.user_task("xem_xet").form_data is None
+
+
+@pytest.mark.parametrize(("agreed", "end"), [(True, "EndEvent_sent"), (False, "EndEvent_returned")])
+def test_an_undefined_task_and_a_manual_task_are_passed_through_as_camunda_7_does(cli, agreed, end):
+    """react-example.bpmn (Camunda's own example) stopped for good at its undefined tasks; Camunda 7 passes through."""
+    assert cli("deploy", str(FOLDER / "pass_through_tasks.bpmn")).code == 0
+    view = cli("start", "pass_through_tasks", "--applicant", "Trần Thị Bình", "--json", now="2026-03-02T08:00",
+               user="lan").json()
+    task = view["tasks"][0]
+    done = cli("complete", task["task_id"], "--data", json.dumps({"dongY": agreed}), "--json", now="2026-03-02T09:00",
+               user="lan")
+    assert done.code == 0, done.err
+    assert done.json()["status"] == "completed" and done.json()["tasks"] == []
+    events = cli("history", view["case_id"], "--json").json()["events"]
+    assert [e["element_id"] for e in events if e["type"] == "end_reached"] == [end]
+    assert cli("verify", view["case_id"]).code == 0
+    assert cli("replay", view["case_id"]).code == 0
