@@ -150,3 +150,14 @@ def test_an_undefined_task_and_a_manual_task_are_passed_through_as_camunda_7_doe
     assert [e["element_id"] for e in events if e["type"] == "end_reached"] == [end]
     assert cli("verify", view["case_id"]).code == 0
     assert cli("replay", view["case_id"]).code == 0
+
+
+def test_a_camunda_8_diagram_is_refused_rather_than_run_without_its_zeebe_assignments(cli):
+    """Its user task is assigned in `zeebe:assignmentDefinition`, which nothing here reads: deploying it would let
+    anyone complete the step."""
+    result = cli("deploy", str(FOLDER / "camunda8_zeebe.bpmn"), "--json")
+    assert result.code == 4, result.out
+    message = result.err_json()["message"]
+    assert "'step'" in message and "Camunda Cloud" in message and "Camunda 7" in message
+    started = cli("start", "camunda8_zeebe", "--applicant", "Lê Văn Cường", "--json", user="lan")
+    assert started.code == 3, started.out  # nothing was deployed
