@@ -106,10 +106,21 @@ def test_a_java_delegate_class_is_refused_naming_it(cli, tmp_path):
     _deploy_refused(cli, tmp_path, text, "'approve'", "camunda:class", "không bao giờ chạy mã")
 
 
-def test_a_form_key_the_engine_cannot_read_is_refused(cli, tmp_path):
+def test_a_form_key_of_the_web_application_deploys_and_lint_says_it_has_no_effect(cli, tmp_path):
+    # Camunda 7 runs the process whatever form the Tasklist shows; the step is then one without a form of ours.
     text = DIAGRAM.replace('camunda:formKey="camunda-forms:deployment:fixture_appraisal.form"',
                            'camunda:formKey="embedded:app:forms/appraise.html"')
-    _deploy_refused(cli, tmp_path, text, "'appraise'", "embedded:app:forms/appraise.html", "formRef")
+    path = tmp_path / "review_fixture.bpmn"
+    path.write_text(text, encoding="utf-8")
+    report = lint_paths([path], use_node=False)
+    notice = next(n for n in report.files[0].notices if n.element_id == "appraise" and n.rule == "camunda-no-effect")
+    assert "embedded:app:forms/appraise.html" in notice.message_vi and "formRef" in notice.message_vi
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for form in FIXTURE.glob("*.form"):
+        (folder / form.name).write_bytes(form.read_bytes())
+    (folder / "review_fixture.bpmn").write_text(text, encoding="utf-8")
+    assert cli("deploy", str(folder)).code == 0
 
 
 def test_what_has_no_effect_is_accepted_at_deploy_and_reported_by_lint(cli, tmp_path):

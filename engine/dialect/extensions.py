@@ -51,6 +51,13 @@ NO_CODE = (
 NO_JOBS = "mỗi lệnh của hệ thống đã là một giao dịch riêng, không có hàng đợi công việc (job) nào để tách hay ưu tiên"
 CALL_ACTIVITY = "chỉ dùng cho gọi quy trình khác (call activity), chưa được hỗ trợ; hãy vẽ các bước ngay trong quy trình"
 NO_ISSUE_14 = "chưa được hỗ trợ (issue 14)"
+# Camunda 7 runs a process whatever its form keys say: an embedded, external or app form (and any start form) is
+# shown by the web application, never checked by the engine. Here too the step runs, as a step without a form.
+FORM_ELSEWHERE = (
+    "biểu mẫu này thuộc ứng dụng web (Tasklist), không thuộc sơ đồ; như ở Camunda 7, quy trình vẫn chạy và bước nhận "
+    "mọi đối tượng JSON như một bước không có biểu mẫu, hồ sơ được bắt đầu bằng `tthc start`; muốn hệ thống kiểm tra "
+    "dữ liệu của bước, hãy dùng camunda:formKey=\"camunda-forms:deployment:TÊN.form\" hoặc camunda:formRef"
+)
 
 
 def _runs(why: str, *covers: str, hosts: set[str] | None = None, when: tuple[str, ...] | None = None) -> Rule:
@@ -76,9 +83,8 @@ ATTRIBUTES: dict[str, Rule] = {
         "phiên bản biểu mẫu: hệ thống luôn dùng bản mới nhất; hãy đặt formRefBinding=\"latest\"",
         "FormSupported.formRefBinding", hosts={"userTask"}, when=("latest",)),
     "formKey": _runs(
-        "biểu mẫu của bước: hệ thống chỉ đọc Camunda Forms đã triển khai; hãy dùng "
-        "camunda:formKey=\"camunda-forms:deployment:TÊN.form\" hoặc camunda:formRef",
-        "FormSupported.formKey", hosts={"userTask"}),
+        "biểu mẫu Camunda Form đã triển khai của bước (camunda-forms:deployment:TÊN.form); biểu mẫu khác và biểu mẫu "
+        "của sự kiện bắt đầu không có tác dụng (lint nhắc)", "FormSupported.formKey", hosts={"userTask", "startEvent"}),
     "decisionRef": _runs("bảng quyết định DMN của tác vụ", "DmnCapable.decisionRef", hosts={"businessRuleTask"}),
     "decisionRefBinding": _runs(
         "phiên bản bảng quyết định: hệ thống luôn dùng bản mới nhất; hãy đặt decisionRefBinding=\"latest\"",
@@ -281,8 +287,9 @@ def _attribute_verdict(node, name: str, value: str) -> Iterator[Verdict]:
                           f"{subject} không có tác dụng trên phần tử loại {host} (chỉ dùng cho {where}); hãy xóa nó")
         elif rule.runs_when is not None and value not in rule.runs_when:
             yield Verdict(Fate.REFUSED, owner_id, line, f"{subject}=\"{value}\" không được hỗ trợ ({rule.why})")
-        elif name == "formKey" and not value.startswith("camunda-forms:deployment:"):
-            yield Verdict(Fate.REFUSED, owner_id, line, f"{subject}=\"{value}\" không được hỗ trợ ({rule.why})")
+        elif name == "formKey" and (host == "startEvent" or not value.startswith("camunda-forms:deployment:")):
+            yield Verdict(Fate.NO_EFFECT, owner_id, line,
+                          f"{subject}=\"{value}\" không có tác dụng ở hệ thống này: {FORM_ELSEWHERE}")
         return
     if rule.fate is Fate.REFUSED:
         yield Verdict(Fate.REFUSED, owner_id, line, f"{subject} {rule.why}")

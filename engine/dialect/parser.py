@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent, CallActivity, EndEvent, IntermediateCatchEvent, IntermediateThrowEvent, StartEvent,
+    BoundaryEvent, CallActivity, EndEvent, IntermediateCatchEvent, IntermediateThrowEvent, ManualTask, NoneTask, StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
@@ -180,6 +180,17 @@ class ExternalTaskParser(_LaneMixin, CamundaTaskParser):
                 **_io(self.node)}
 
 
+class PassThroughTaskParser(CamundaTaskParser):
+    """An undefined task (`bpmn:task`) and a manual task: Camunda 7 passes through them as soon as the case arrives
+    (the work is done outside the engine). The library would keep them READY for someone to complete, and no command
+    here completes them, so a case would stop there for good."""
+
+    def create_task(self) -> TaskSpec:
+        spec = super().create_task()
+        spec.manual = False
+        return spec
+
+
 class _ErrorMixin:
     """Error events carry Camunda's errorMessage and errorCodeVariable / errorMessageVariable
     (engine.dialect.error_events)."""
@@ -310,4 +321,6 @@ class TthcParser(CamundaParser):
         full_tag("endEvent"): (EndEventParser, EndEvent),
         full_tag("intermediateCatchEvent"): (CatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("task"): (PassThroughTaskParser, NoneTask),
+        full_tag("manualTask"): (PassThroughTaskParser, ManualTask),
     }

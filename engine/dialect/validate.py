@@ -153,6 +153,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     root = parse_xml(content, filename)
     if _local(root.tag) != "definitions" or root.nsmap.get(root.prefix) != NS["bpmn"] and root.tag != f"{{{NS['bpmn']}}}definitions":
         raise InvalidInput(f"Tệp '{filename}' không phải sơ đồ BPMN 2.0 (thiếu bpmn:definitions).", file=filename)
+    _refuse_camunda8(root, filename)
     processes = [p for p in root.findall("bpmn:process", NS) if p.get("isExecutable") == "true"]
     if not processes:
         raise _fail(filename, None, 'không có quy trình nào được đánh dấu thực thi (isExecutable="true")')
@@ -228,6 +229,22 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_structure(process, filename)
     check_multi_instance(process, filename)
     return info
+
+
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
+
+
+def _refuse_camunda8(root, filename: str) -> None:
+    """A diagram saved for Camunda 8 says what it does in `zeebe:` extensions, which this engine never reads: its user
+    tasks would deploy with no assignment and its service tasks with no worker. Refused, as a Camunda 8 form is."""
+    platform = root.get(f"{{{NS['modeler']}}}executionPlatform")
+    zeebe = next((n for n in root.iter() if isinstance(n.tag, str) and (n.tag.startswith(f"{{{ZEEBE}}}") or any(
+        name.startswith(f"{{{ZEEBE}}}") for name in n.attrib))), None)
+    if platform == "Camunda Cloud" or zeebe is not None:
+        owner = next((n for n in ([zeebe, *zeebe.iterancestors()] if zeebe is not None else []) if n.get("id")), None)
+        raise _fail(filename, owner.get("id") if owner is not None else None, f"sơ đồ được soạn cho nền tảng '{platform or 'Camunda 8'}' (Zeebe), mà hệ thống chỉ "
+                    "chạy sơ đồ Camunda 7: các phần mở rộng zeebe: sẽ không có tác dụng; hãy tạo sơ đồ cho Camunda "
+                    "Platform 7 trong Camunda Modeler", zeebe.sourceline if zeebe is not None else None)
 
 
 def _all(process, local: str) -> list:

@@ -39,7 +39,26 @@ def parse_xml(content: bytes, filename: str) -> etree._Element:
         ) from None
     if tree.docinfo.doctype:
         raise _doctype(filename)
-    return tree.getroot()
+    return camunda_alias(tree.getroot(), content)
+
+
+# Camunda 7 reads its extensions under the Activiti namespace too (BpmnParse: CAMUNDA_BPMN_EXTENSIONS_NS has
+# ACTIVITI_BPMN_EXTENSIONS_NS as alternative URI), and old Camunda Modeler files and Camunda's own examples use it.
+# Renamed in the tree, so that every check and the parser see `camunda:` and nothing in such a file is skipped.
+ACTIVITI = "http://activiti.org/bpmn"
+
+
+def camunda_alias(root: etree._Element, content: bytes) -> etree._Element:
+    """`root` with every element and attribute in the Activiti namespace moved to the Camunda namespace."""
+    if ACTIVITI.encode() not in content:
+        return root
+    old, new = f"{{{ACTIVITI}}}", f"{{{NS['camunda']}}}"
+    for node in root.iter(etree.Element):
+        if node.tag.startswith(old):
+            node.tag = new + node.tag[len(old):]
+        for name in [a for a in node.attrib if a.startswith(old)]:
+            node.set(new + name[len(old):], node.attrib.pop(name))
+    return root
 
 
 def _doctype(filename: str) -> InvalidInput:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.dialect.xml import safe_parser, syntax_message
+from engine.dialect.xml import camunda_alias, safe_parser, syntax_message
 from engine.lint.report import Finding
 
 
@@ -27,7 +27,7 @@ def parse_document(content: bytes, filename: str) -> tuple[etree._Element | None
     # A DOCTYPE is how entity tricks (billion laughs, external files) get in; no Modeler file ever has one.
     if root.getroottree().docinfo.doctype:
         return None, [refusal]
-    return root, []
+    return camunda_alias(root, content), []
 
 
 def id_lines(root: etree._Element) -> dict[str, int]:
