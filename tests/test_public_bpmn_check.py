@@ -26,8 +26,8 @@ EXPECTED = {
     "pass_through_tasks.bpmn": ("deployed", None),
     "code_java_delegate.bpmn": ("code", "serviceTask"),
     "code_script_task.bpmn": ("code", "scriptTask"),
-    "code_then_conditional.bpmn": ("code", "scriptTask"),
-    "unsupported_conditional.bpmn": ("unsupported", "boundaryEvent (conditionalEventDefinition)"),
+    "code_then_compensation.bpmn": ("code", "scriptTask"),
+    "unsupported_compensation.bpmn": ("unsupported", "boundaryEvent (compensateEventDefinition)"),
     "camunda8_zeebe.bpmn": ("camunda8", None),
     "not_executable_pool.bpmn": ("not_executable", None),
     "other_not_a_diagram.bpmn": ("other", None),
@@ -64,10 +64,10 @@ def test_a_file_refused_for_code_is_deployed_again_without_it_to_show_what_else_
     # Only code: with the delegate or the script replaced by an external task, the copy deploys.
     assert rows["code_java_delegate.bpmn"]["without_code"] == {"class": "deployed", "construct": None, "reason": None}
     assert rows["code_script_task.bpmn"]["without_code"]["class"] == "deployed"
-    # Code first, and behind it a conditional event: the second verdict names it, and the file the user gave.
-    after = rows["code_then_conditional.bpmn"]["without_code"]
-    assert (after["class"], after["construct"]) == ("unsupported", "boundaryEvent (conditionalEventDefinition)")
-    assert f"'{FOLDER / 'code_then_conditional.bpmn'}'" in after["reason"]
+    # Code first, and behind it a compensation event: the second verdict names it, and the file the user gave.
+    after = rows["code_then_compensation.bpmn"]["without_code"]
+    assert (after["class"], after["construct"]) == ("unsupported", "boundaryEvent (compensateEventDefinition)")
+    assert f"'{FOLDER / 'code_then_compensation.bpmn'}'" in after["reason"]
     assert all("without_code" not in row for row in rows.values() if row["class"] != "code")
 
 
@@ -102,7 +102,7 @@ def test_the_text_report_ends_with_the_totals(capsys, tmp_path, monkeypatch):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1].startswith(f"{len(EXPECTED) + 1} files: deployed ")
     assert any(line.startswith("code_script_task.bpmn: code [scriptTask]: ") for line in lines)
-    assert "    without code: unsupported [boundaryEvent (conditionalEventDefinition)]: " in "\n".join(lines)
+    assert "    without code: unsupported [boundaryEvent (compensateEventDefinition)]: " in "\n".join(lines)
 
 
 def test_extensions_under_the_activiti_namespace_are_read_as_camunda_ones():
