@@ -40,6 +40,8 @@ class EventType(StrEnum):
     CASE_WITHDRAWN = "case_withdrawn"
     NOTE_ADDED = "note_added"
     MESSAGE_CORRELATED = "message_correlated"
+    # A message catch event that voids the limit (`restart_deadline`, the applicant's supplement) started waiting.
+    MESSAGE_AWAITED = "message_awaited"
     SIGNAL_RECEIVED = "signal_received"
     ERROR_CAUGHT = "error_caught"  # an error boundary event caught a BPMN error (engine.dialect.error_events)
     # External tasks (engine.usecases.external) and their incidents.
