@@ -21,7 +21,7 @@ from test_audit_scenarios import Driver
 ENGINE = ROOT / "engine"
 # The importer writes the library (it names what it generates); the demo drives the library's cases step by step.
 NOT_PROCEDURE_CODE = ("importer/", "demo.py", "demo_data.py")
-ID_ATTRIBUTES = ("id", "sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement")
+ID_ATTRIBUTES = ("id", "sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement", "messageRef")
 ID_TEXTS = ("flowNodeRef", "incoming", "outgoing")
 
 

@@ -102,6 +102,9 @@ def test_supplement_during_appraisal_waits_for_the_applicant_and_restarts_the_li
     view = case.do("appraise", SLOTS[2], demo_data.appraisal("supplement"))
     # The case waits on the message catch event: no step at anybody's desk until the applicant's dossier arrives.
     assert view["tasks"] == [] and view["stage"] == "supplement_requested" and view["supplement_rounds"] == 1
+    assert view["waiting_messages"] == ["ho_so_bo_sung"]
+    listed = library("tasks", "--json", user="lan", now=SLOTS[3])
+    assert listed.code == 0 and case.case_id not in listed.out  # nothing at the desk until the dossier arrives
     awaited = [e for e in case.events() if e["type"] == "message_awaited"]
     assert [(e["element_id"], e["payload"]["message"]) for e in awaited] == [
         ("Event_supplement_received", "ho_so_bo_sung")]
@@ -121,6 +124,8 @@ def test_supplement_during_appraisal_waits_for_the_applicant_and_restarts_the_li
     # The desk checks what arrived (inside the new limit), then the appraisal resumes.
     assert [t["element_id"] for t in view["tasks"]] == ["receive_supplement"]
     assert case.task("receive_supplement")["candidate_groups"] == ["reception"]
+    listed = library("tasks", "--json", user="lan", now="2026-03-09T08:01")
+    assert listed.code == 0 and case.case_id in listed.out  # now at the desk
     view = case.do("receive_supplement", "2026-03-09T08:30")
     assert view["due_at"] == new_due and view["restarts"] == 1
     assert [t["element_id"] for t in view["tasks"]] == ["appraise"]
