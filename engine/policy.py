@@ -122,10 +122,9 @@ def policy_of(content: bytes, filename: str) -> ProcedurePolicy:
                 roles[task.get("id")] = role
     rework = props.get("rework_decision", "")
     restarts = frozenset(
-        event.get("id") for kind in ("intermediateCatchEvent", "boundaryEvent", "receiveTask")
-        for event in process.iter(f"{{{NS['bpmn']}}}{kind}")
-        if event.find(".//bpmn:messageEventDefinition", NS) is not None or kind == "receiveTask"
-        if _properties(event).get("restart_deadline") == "true")
+        event.get("id") for event in process.iter(f"{{{NS['bpmn']}}}intermediateCatchEvent")
+        if event.find("bpmn:messageEventDefinition", NS) is not None
+        and _properties(event).get("restart_deadline") == "true")
     return ProcedurePolicy(
         end_outcomes={k: v for k, v in ends.items() if v},
         roles=roles,

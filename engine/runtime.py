@@ -579,8 +579,7 @@ class Runtime:
             return self._external_task_events(task, old, completed)
         if _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
             return self._timer_events(task)
-        if task.state == TaskState.WAITING and old != TaskState.WAITING and messages.is_message(spec) \
-                and (spec.extensions or {}).get("properties", {}).get("restart_deadline") == "true":
+        if task.state == TaskState.WAITING and old != TaskState.WAITING and messages.awaits_applicant(spec):
             return [self._awaited_event(task)]
         if isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
             return [{
