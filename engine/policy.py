@@ -161,7 +161,25 @@ def problems(root: etree._Element) -> list[tuple[str | None, str, int | None]]:
             if value is not None and value not in ROLES:
                 found.append((task.get("id"), f"thuộc tính role '{value}' của bước '{task.get('id')}' không hợp lệ "
                                               f"(chọn một trong: {', '.join(ROLES)})", task.sourceline))
+    found.extend(_restart_problems(process))
     found.extend(_process_problems(process))
+    return found
+
+
+def _restart_problems(process) -> list[tuple[str | None, str, int | None]]:
+    """`restart_deadline=true` where the engine would ignore it: only a user task and an intermediate message catch
+    event stand for the applicant's supplement (a boundary event's step stays open; other elements do not wait)."""
+    found: list[tuple[str | None, str, int | None]] = []
+    for element in process.iter():
+        if not isinstance(element.tag, str) or _properties(element).get("restart_deadline") != "true":
+            continue
+        kind = etree.QName(element).localname
+        if kind == "userTask" or (kind == "intermediateCatchEvent"
+                                  and element.find("bpmn:messageEventDefinition", NS) is not None):
+            continue
+        found.append((element.get("id"), f"thuộc tính restart_deadline của '{element.get('id')}' ({kind}) không có "
+                                         "tác dụng: chỉ đặt trên bước (userTask) hoặc sự kiện chờ thông điệp "
+                                         "(intermediateCatchEvent) chờ người nộp bổ sung hồ sơ", element.sourceline))
     return found
 
 
