@@ -27,6 +27,10 @@ GROUP_OF_ELEMENT = {
 }
 
 
+# A story step that is the applicant's message (`tthc correlate ho_so_bo_sung --case ID`), not an officer's step.
+SUPPLEMENT_ARRIVES = "message:ho_so_bo_sung"
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
@@ -59,6 +63,8 @@ STORIES = [
           "2026-11-16T15:20", [  # after 15:00: transferred at the start of the next working day
         ("receive", "2026-11-17T08:00", None), ("assign", "2026-11-17T09:00", None),
         ("appraise", "2026-11-17T14:00", {"conclusion": "supplement"}),
+        # The applicant's supplemented dossier arrives through the national portal: a message, not a desk step.
+        (SUPPLEMENT_ARRIVES, "2026-11-20T08:30", {"supplement_documents": "Bản sao quyết định có chứng thực"}),
         ("receive_supplement", "2026-11-20T09:00", None), ("appraise", "2026-11-20T15:00", None),
         ("review", "2026-11-23T09:00", None), ("approve", "2026-11-23T10:00", None),
         ("register", "2026-11-23T14:00", None), ("provincial_decide", "2026-11-25T10:00", None),
@@ -154,6 +160,12 @@ def run_demo(db_url: str, say: Callable[[str], None]) -> dict:
             service.withdraw(story.case_id, "Tổ chức có văn bản đề nghị rút hồ sơ.", actor="lan")
             say(f"{when:%H:%M %d/%m}  {story.case_id}: người nộp rút hồ sơ; lập thông báo dừng giải quyết (mẫu 05).")
             continue
+        if action == SUPPLEMENT_ARRIVES:
+            view = service.correlate(action.split(":", 1)[1], case_id=story.case_id, data=data, actor="lan")
+            say(f"{when:%H:%M %d/%m}  {story.case_id}: hồ sơ bổ sung đến qua Cổng dịch vụ công "
+                "(tthc correlate ho_so_bo_sung) — Bộ phận Một cửa kiểm tra.")
+            _tell(say, when, story, view)
+            continue
         unit = (data or {}).get("unit")  # a multi-instance step: the instance of that unit
         task = next(t for t in service.show_case(story.case_id)["tasks"] if t["element_id"] == action
                     and (unit is None or t["candidate_groups"] == [unit]))
@@ -164,19 +176,27 @@ def run_demo(db_url: str, say: Callable[[str], None]) -> dict:
             say(f"{when:%H:%M %d/%m}  {story.case_id}: {GROUP_LABELS.get(unit, unit)} đã cho ý kiến "
                 + (f"({left} đơn vị chưa trả lời)." if left else "(đã đủ ý kiến các đơn vị)."))
         view = service.complete_task(task["task_id"], _step_data(action, data, story, when), actor=user)
-        for e in view["events"]:
-            if e["type"] == EventType.DEADLINE_RESTARTED:
-                say(f"{when:%H:%M %d/%m}  {story.case_id}: nhận đủ hồ sơ bổ sung — thời hạn tính lại, hẹn trả mới "
-                    f"{_t(e['due_at'])}.")
-            elif e["type"] == EventType.APOLOGY_ISSUED:
-                say(f"{when:%H:%M %d/%m}  {story.case_id}: đã gửi thư xin lỗi (mẫu 04), hẹn lại {_t(e['new_due_at'])}.")
-            elif e["type"] == EventType.CASE_ENDED:
-                timing = TIMING_LABELS.get(view.get("timing") or "", "")
-                say(f"{when:%H:%M %d/%m}  {story.case_id}: kết thúc — {OUTCOME_LABELS.get(e['outcome'], e['outcome'])}"
-                    + (f", {timing}." if timing else "."))
+        _tell(say, when, story, view)
     cases = [service.show_case(s.case_id) | {"title": s.title} for s in STORIES]
     service.close()
     return {"db": db_url, "timers_fired": fired_total, "cases": cases}
+
+
+def _tell(say: Callable[[str], None], when: datetime, story: Story, view: dict) -> None:
+    """What a command did that an operator would want to hear about."""
+    for e in view["events"]:
+        if e["type"] == EventType.MESSAGE_AWAITED:
+            say(f"{when:%H:%M %d/%m}  {story.case_id}: yêu cầu người nộp bổ sung hồ sơ (mẫu 02); chờ thông điệp "
+                f"«{e['message']}» — thời hạn tạm dừng.")
+        elif e["type"] == EventType.DEADLINE_RESTARTED:
+            say(f"{when:%H:%M %d/%m}  {story.case_id}: nhận hồ sơ bổ sung — thời hạn tính lại từ đầu, hẹn trả mới "
+                f"{_t(e['due_at'])}.")
+        elif e["type"] == EventType.APOLOGY_ISSUED:
+            say(f"{when:%H:%M %d/%m}  {story.case_id}: đã gửi thư xin lỗi (mẫu 04), hẹn lại {_t(e['new_due_at'])}.")
+        elif e["type"] == EventType.CASE_ENDED:
+            timing = TIMING_LABELS.get(view.get("timing") or "", "")
+            say(f"{when:%H:%M %d/%m}  {story.case_id}: kết thúc — {OUTCOME_LABELS.get(e['outcome'], e['outcome'])}"
+                + (f", {timing}." if timing else "."))
 
 
 def _t(value) -> str:

@@ -40,6 +40,8 @@ class EventType(StrEnum):
     CASE_WITHDRAWN = "case_withdrawn"
     NOTE_ADDED = "note_added"
     MESSAGE_CORRELATED = "message_correlated"
+    # A message catch event that voids the limit (`restart_deadline`, the applicant's supplement) started waiting.
+    MESSAGE_AWAITED = "message_awaited"
     SIGNAL_RECEIVED = "signal_received"
     CONDITION_MET = "condition_met"  # a conditional event's condition held (engine.dialect.conditional)
     SIGNAL_THROWN = "signal_thrown"  # a signal throw/end event of this case broadcast a signal (engine.usecases.signal)

@@ -17,6 +17,9 @@ Properties a designer sets (names and values in English; see the README, "Chính
       role                 reception (the desk receives the dossier), completeness_check (the desk's check),
                            appraisal, result (a result exists when this step completes, unless sent back for rework),
                            returns_result (the result is at the desk when this step opens: the case is resolved)
+    on a user task, or a message catch event
+      restart_deadline     `true`: a supplement request — the limit is void while the step is open (the event waits)
+                           and restarts from zero when it completes (its message arrives)
 
 `problems()` lists what a diagram gets wrong about these (used by `tthc lint`); the engine itself never guesses.
 """
@@ -47,6 +50,11 @@ class ProcedurePolicy:
     result_kind_variable: str | None = None
     rework_decision: tuple[str, str] = DEFAULT_REWORK
     coordinating_lanes: tuple[str, ...] = ()
+    # Message catch events marked `restart_deadline`: the limit restarts when their message arrives.
+    restart_messages: frozenset[str] = frozenset()
+
+    def restarts_on_message(self, element_id: str | None) -> bool:
+        return element_id in self.restart_messages
 
     def has_role(self, element_id: str | None, role: str) -> bool:
         return element_id is not None and self.roles.get(element_id) == role
@@ -113,6 +121,10 @@ def policy_of(content: bytes, filename: str) -> ProcedurePolicy:
             if role:
                 roles[task.get("id")] = role
     rework = props.get("rework_decision", "")
+    restarts = frozenset(
+        event.get("id") for event in process.iter(f"{{{NS['bpmn']}}}intermediateCatchEvent")
+        if event.find("bpmn:messageEventDefinition", NS) is not None
+        and _properties(event).get("restart_deadline") == "true")
     return ProcedurePolicy(
         end_outcomes={k: v for k, v in ends.items() if v},
         roles=roles,
@@ -120,6 +132,7 @@ def policy_of(content: bytes, filename: str) -> ProcedurePolicy:
         result_kind_variable=props.get("result_kind_variable") or None,
         rework_decision=tuple(rework.split("=", 1)) if "=" in rework else DEFAULT_REWORK,  # type: ignore[arg-type]
         coordinating_lanes=tuple(x.strip() for x in props.get("coordinating_lanes", "").split(",") if x.strip()),
+        restart_messages=restarts,
     )
 
 
@@ -148,7 +161,25 @@ def problems(root: etree._Element) -> list[tuple[str | None, str, int | None]]:
             if value is not None and value not in ROLES:
                 found.append((task.get("id"), f"thuộc tính role '{value}' của bước '{task.get('id')}' không hợp lệ "
                                               f"(chọn một trong: {', '.join(ROLES)})", task.sourceline))
+    found.extend(_restart_problems(process))
     found.extend(_process_problems(process))
+    return found
+
+
+def _restart_problems(process) -> list[tuple[str | None, str, int | None]]:
+    """`restart_deadline=true` where the engine would ignore it: only a user task and an intermediate message catch
+    event stand for the applicant's supplement (a boundary event's step stays open; other elements do not wait)."""
+    found: list[tuple[str | None, str, int | None]] = []
+    for element in process.iter():
+        if not isinstance(element.tag, str) or _properties(element).get("restart_deadline") != "true":
+            continue
+        kind = etree.QName(element).localname
+        if kind == "userTask" or (kind == "intermediateCatchEvent"
+                                  and element.find("bpmn:messageEventDefinition", NS) is not None):
+            continue
+        found.append((element.get("id"), f"thuộc tính restart_deadline của '{element.get('id')}' ({kind}) không có "
+                                         "tác dụng: chỉ đặt trên bước (userTask) hoặc sự kiện chờ thông điệp "
+                                         "(intermediateCatchEvent) chờ người nộp bổ sung hồ sơ", element.sourceline))
     return found
 
 

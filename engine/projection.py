@@ -3,8 +3,10 @@
 SQL-free and SpiffWorkflow-free, so the live engine and replay run exactly the same code (replay swaps the edges — the
 store and the clock — never this middle). Two stages, in the order a command runs them:
 
-1. `consequences(case, derived, ...)`: what the workflow's events mean for the case — a supplement request suspends
-   the apology timer; a received supplement restarts the time limit (`deadline_restarted`) and moves the apology timer;
+1. `consequences(case, derived, ...)`: what the workflow's events mean for the case — a supplement request (a step
+   or a message catch event marked `restart_deadline` opening / starting to wait) suspends the apology timer; a
+   received supplement (that step completed, that event's message correlated) restarts the time limit
+   (`deadline_restarted`) and moves the apology timer;
    an apology step's new date issues `apology_issued`; a completed workflow ends the case with its outcome
    (`case_ended`, the outcome from the diagram's policy). Returns the events to append and the changes the runtime must
    make to the workflow (`WorkflowChange`), without touching either.
@@ -32,6 +34,8 @@ CASE_ENDED = EventType.CASE_ENDED.value
 CASE_WITHDRAWN = EventType.CASE_WITHDRAWN.value
 DEADLINE_RESTARTED = EventType.DEADLINE_RESTARTED.value
 END_REACHED = EventType.END_REACHED.value
+MESSAGE_AWAITED = EventType.MESSAGE_AWAITED.value
+MESSAGE_CORRELATED = EventType.MESSAGE_CORRELATED.value
 STEP_OVERDUE = EventType.STEP_OVERDUE.value
 TASK_CANCELLED = EventType.TASK_CANCELLED.value
 TASK_COMPLETED = EventType.TASK_COMPLETED.value
@@ -102,26 +106,35 @@ def consequences(case: CaseRow, derived: list[Event], *, now: datetime, calendar
     for event in derived:
         out.events.append(event)
         kind = event["type"]
-        if kind == TASK_CREATED and event.get("restart_deadline"):
+        if kind in (TASK_CREATED, MESSAGE_AWAITED) and event.get("restart_deadline"):
             # Waiting for the applicant: the current limit is void until the complete dossier restarts it.
             out.changes.append(WorkflowChange(timer_variable=APOLOGY_VARIABLE, timer_due=None))
         if kind == TASK_COMPLETED:
             _after_completion(out, case, event, now, calendar)
+        if kind == MESSAGE_CORRELATED and policy.restarts_on_message(event.get("element_id")):
+            _restart(out, case, now, calendar)  # the applicant's supplemented dossier arrived
     if workflow_completed(derived):
         out.events.append(_case_ended(derived, policy, final_data))
     return out
 
 
+def _restart(out: Consequences, case: CaseRow, now: datetime, calendar: Calendar) -> None:
+    """The limit counted again from zero from `now`, and the apology timer moved with it."""
+    if case.get("total_working_days") is None:
+        return
+    new_due = calendar.case_due(now, case["total_working_days"])
+    new_apology = calendar.back(new_due, 1)
+    out.changes.append(WorkflowChange(
+        variables={"due_at": new_due.isoformat(), APOLOGY_VARIABLE: new_apology.isoformat()},
+        timer_variable=APOLOGY_VARIABLE, timer_due=new_apology))
+    out.events.append({"type": DEADLINE_RESTARTED, "previous_due_at": case.get("due_at"),
+                       "due_at": new_due, "reason": "supplement_received"})
+
+
 def _after_completion(out: Consequences, case: CaseRow, event: Event, now: datetime,
                       calendar: Calendar) -> None:
-    if event.get("restart_deadline") and case.get("total_working_days") is not None:
-        new_due = calendar.case_due(now, case["total_working_days"])
-        new_apology = calendar.back(new_due, 1)
-        out.changes.append(WorkflowChange(
-            variables={"due_at": new_due.isoformat(), APOLOGY_VARIABLE: new_apology.isoformat()},
-            timer_variable=APOLOGY_VARIABLE, timer_due=new_apology))
-        out.events.append({"type": DEADLINE_RESTARTED, "previous_due_at": case.get("due_at"),
-                           "due_at": new_due, "reason": "supplement_received"})
+    if event.get("restart_deadline"):
+        _restart(out, case, now, calendar)
     data = event.get("data", {})
     if NEW_DUE_FIELD in data:
         # The promised day counts to its end: the last working instant before the next midnight.
@@ -182,6 +195,16 @@ class _Projector:
         if self.policy.has_role(e["element_id"], "returns_result") and case.get("resolved_at") is None:
             self._resolve()
 
+    def message_awaited(self, e: Event) -> None:
+        """The applicant's supplement awaited (a catch event marked `restart_deadline`): as a supplement step opening."""
+        if e.get("restart_deadline"):
+            self.case["stage"] = "supplement_requested"
+            self.case["supplement_rounds"] = (self.case.get("supplement_rounds") or 0) + 1
+
+    def message_correlated(self, e: Event) -> None:
+        if self.policy.restarts_on_message(e.get("element_id")):
+            self.case["stage"] = "processing"  # the supplemented dossier arrived: the limit runs again
+
     def task_completed(self, e: Event) -> None:
         due = datetime.fromisoformat(e["due_at"]) if e.get("due_at") else None
         row = self.tasks.get(e["task_id"]) or {}
@@ -235,6 +258,8 @@ _HANDLERS = {
     EventType.TASK_UNCLAIMED.value: _Projector.task_assigned,
     STEP_OVERDUE: _Projector.step_overdue,
     DEADLINE_RESTARTED: _Projector.deadline_restarted,
+    MESSAGE_AWAITED: _Projector.message_awaited,
+    MESSAGE_CORRELATED: _Projector.message_correlated,
     APOLOGY_ISSUED: _Projector.apology_issued,
     CASE_ENDED: _Projector.case_ended,
 }

@@ -60,6 +60,7 @@ EXTERNAL_TASK_CREATED = EventType.EXTERNAL_TASK_CREATED.value
 EXTERNAL_TASK_COMPLETED = EventType.EXTERNAL_TASK_COMPLETED.value
 EXTERNAL_TASK_CANCELLED = EventType.EXTERNAL_TASK_CANCELLED.value
 ERROR_CAUGHT = EventType.ERROR_CAUGHT.value
+MESSAGE_AWAITED = EventType.MESSAGE_AWAITED.value
 
 
 if TYPE_CHECKING:
@@ -607,6 +608,8 @@ class Runtime:
             return self._external_task_events(task, old, completed)
         if _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
             return self._timer_events(task)
+        if task.state == TaskState.WAITING and old != TaskState.WAITING and messages.awaits_applicant(spec):
+            return [self._awaited_event(task)]
         if isinstance(spec, DecisionTask) and task.state == TaskState.COMPLETED:
             return [{
                 "type": DECISION_EVALUATED,
@@ -692,6 +695,15 @@ class Runtime:
         if task.state == TaskState.CANCELLED and old == TaskState.READY:
             return [{"type": EXTERNAL_TASK_CANCELLED, **base}]
         return []
+
+    @staticmethod
+    def _awaited_event(task) -> dict:
+        """A message catch event marked `restart_deadline` started waiting (the applicant's supplement): recorded, so
+        that the projection voids the limit from here (other message waits are shown by `show`, not recorded)."""
+        spec = task.task_spec
+        return {"type": MESSAGE_AWAITED, "element_id": spec.bpmn_id, "name": spec.bpmn_name,
+                "message": spec.event_definition.name, "lane": spec.lane,
+                "lane_id": (spec.extensions or {}).get("lane_id"), "restart_deadline": True}
 
     @staticmethod
     def _error_caught_event(task) -> dict:

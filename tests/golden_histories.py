@@ -63,7 +63,8 @@ def _happy(d: Driver) -> None:
 def _supplement_restart(d: Driver) -> None:
     (d.complete("receive", "2026-03-02T09:00").complete("assign", "2026-03-02T10:00")
      .complete("appraise", "2026-03-02T14:00", {"conclusion": "supplement", "reasons": "Thiếu bản sao quyết định đã cấp"})
-     .complete("receive_supplement", "2026-03-04T09:00").complete("appraise", "2026-03-04T10:00")
+     .correlate("ho_so_bo_sung", "2026-03-04T09:00", {"supplement_documents": "Bản sao quyết định đã cấp"})
+     .complete("receive_supplement", "2026-03-04T09:30").complete("appraise", "2026-03-04T10:00")
      .complete("review", "2026-03-04T11:00").complete("approve", "2026-03-04T14:00")
      .complete("register", "2026-03-04T15:00").complete("return_result", "2026-03-05T08:00"))
 

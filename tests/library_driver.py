@@ -51,6 +51,20 @@ class CaseDriver:
         self.view = result.json()
         return self.view
 
+    def correlate(self, message: str, at: str, data: dict | None = None, user: str = "lan") -> dict:
+        """The applicant's message (the portal, or the desk for a dossier brought in) delivered to this case."""
+        args = ["correlate", message, "--case", self.case_id, "--json"]
+        if data is not None:
+            args += ["--data", json.dumps(data, ensure_ascii=False)]
+        result = self.cli(*args, now=at, user=user)
+        assert result.code == 0, result.err
+        self.view = result.json()
+        return self.view
+
+    def supplement(self, at: str) -> dict:
+        """The supplemented dossier arrives (message `ho_so_bo_sung`)."""
+        return self.correlate("ho_so_bo_sung", at, {"supplement_documents": "Bản sao quyết định có chứng thực"})
+
     def show(self, at: str | None = None) -> dict:
         result = self.cli("show", self.case_id, "--json", now=at)
         assert result.code == 0, result.err

@@ -21,7 +21,7 @@ from test_audit_scenarios import Driver
 ENGINE = ROOT / "engine"
 # The importer writes the library (it names what it generates); the demo drives the library's cases step by step.
 NOT_PROCEDURE_CODE = ("importer/", "demo.py", "demo_data.py")
-ID_ATTRIBUTES = ("id", "sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement")
+ID_ATTRIBUTES = ("id", "sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement", "messageRef")
 ID_TEXTS = ("flowNodeRef", "incoming", "outgoing")
 
 
@@ -292,6 +292,23 @@ def test_policy_problems_name_a_malformed_rework_decision_and_an_unknown_coordin
     assert "'appraiser'" in messages[0] and "rework_decision" in messages[1] and "Lane_nowhere" in messages[2]
     assert all(line for _, _, line in found)
     assert problems(parse_xml((ROOT / "bpmn" / "tdc_qt02.bpmn").read_bytes(), "tdc_qt02.bpmn")) == []
+
+
+def test_policy_problems_name_a_restart_deadline_where_it_has_no_effect():
+    from engine.dialect.xml import parse_xml
+    from engine.policy import problems, policy_of
+
+    text = (ROOT / "bpmn" / "tdc_qt01.bpmn").read_text(encoding="utf-8")
+    # On the catch event it counts (the library's supplement); moved onto the apology timer it would do nothing.
+    assert policy_of(text.encode("utf-8"), "tdc_qt01.bpmn").restart_messages == {"Event_supplement_received"}
+    moved = text.replace('<bpmn:intermediateCatchEvent id="Timer_apology" name="1 ngày làm việc trước hạn">',
+                         '<bpmn:intermediateCatchEvent id="Timer_apology" name="1 ngày làm việc trước hạn">'
+                         '<bpmn:extensionElements><camunda:properties><camunda:property name="restart_deadline" '
+                         'value="true"/></camunda:properties></bpmn:extensionElements>')
+    assert moved != text
+    found = problems(parse_xml(moved.encode("utf-8"), "tdc_qt01.bpmn"))
+    assert [(element, "restart_deadline" in message) for element, message, _ in found] == [("Timer_apology", True)]
+    assert policy_of(moved.encode("utf-8"), "tdc_qt01.bpmn").restart_messages == {"Event_supplement_received"}
 
 
 def test_a_diagram_without_policy_properties_gets_no_outcome_from_its_element_ids():

@@ -7,7 +7,8 @@ Scenarios, all received Monday 02/03/2026 08:00 unless said otherwise (1.014881 
     happy                 every step on time or early
     late_step             appraisal overdue: the step timer fires on a tick, the officer notes the cause, the step
                           finishes late
-    supplement            appraisal asks for a supplement; receiving it restarts the time limit
+    supplement            appraisal asks for a supplement; the case waits for the applicant's message
+                          (`ho_so_bo_sung`), whose arrival restarts the time limit; the desk checks it
     apology               the apology timer and the appraisal timer fire on a tick; the director apologises with a
                           new date; the case is resolved late
     withdrawal            the applicant withdraws after reception
@@ -95,6 +96,12 @@ class Driver:
                              now=now, user=who)
         return self
 
+    def correlate(self, message: str, now: str, data: dict | None = None, user: str = "lan") -> "Driver":
+        """A message delivered to this case (the applicant's supplement from the national portal, say)."""
+        extra = ["--data", json.dumps(data, ensure_ascii=False)] if data is not None else []
+        self.view = self.run("correlate", message, "--case", self.case_id, *extra, now=now, user=user)
+        return self
+
     def tick(self, now: str) -> "Driver":
         self.run("tick", now=now)
         self.view = self.run("show", self.case_id, now=now)
@@ -173,7 +180,8 @@ def _build_cases(url: str) -> Library:
     (case("supplement", "Công ty CP Đo lường Bắc Sơn").complete("receive", "2026-03-02T09:00")
      .complete("assign", "2026-03-02T10:00")
      .complete("appraise", "2026-03-02T14:00", {"conclusion": "supplement", "reasons": "Thiếu bản sao quyết định đã cấp"})
-     .complete("receive_supplement", "2026-03-04T09:00").complete("appraise", "2026-03-04T10:00")
+     .correlate("ho_so_bo_sung", "2026-03-04T09:00", {"supplement_documents": "Bản sao quyết định đã cấp"})
+     .complete("receive_supplement", "2026-03-04T09:30").complete("appraise", "2026-03-04T10:00")
      .complete("review", "2026-03-04T11:00").complete("approve", "2026-03-04T14:00")
      .complete("register", "2026-03-04T15:00").complete("return_result", "2026-03-05T08:00"))
     (case("apology", "Trung tâm Kỹ thuật Cao Bằng").complete("receive", "2026-03-02T09:00")
@@ -329,7 +337,7 @@ def test_replay_until_a_moment_prints_the_case_as_it_was_then(library):
     doc = library.cli()("replay", cid, "--until", "2026-03-03T12:00", "--json", now="2026-03-20T08:00").json()
     state = doc["state"]
     assert state["case"]["stage"] == "supplement_requested"
-    assert [t["element_id"] for t in state["open_tasks"]] == ["receive_supplement"]
+    assert state["open_tasks"] == []  # waiting for the applicant's message, nobody's step
     assert datetime.fromisoformat(state["case"]["due_at"]) == datetime.fromisoformat("2026-03-05T08:00+07:00")
 
 

@@ -85,6 +85,25 @@ def test_the_auditors_html_view_draws_the_diagram_with_the_path_and_statuses_nex
     assert [td.text for td in page.iter("td") if td.get("class") == "late"] == ["Quá hạn", "Quá hạn"]
 
 
+def test_the_html_view_of_a_supplement_round_draws_the_path_through_the_message_wait(library, tmp_path):
+    out = tmp_path / "view.html"
+    result = library.cli()("slip", library.cases["supplement"], "--format", "html", "--out", str(out), now=NOW)
+    assert result.code == 0, result.err
+    page = etree.fromstring(out.read_text(encoding="utf-8").split("\n", 1)[1], etree.HTMLParser())
+    svg = page.find(".//svg")
+    status = {g.get("data-element-id"): g.get("class").split()[-1] for g in svg.iter("g") if "node" in (g.get("class") or "")}
+    assert status["Event_supplement_received"] == "status-reached"
+    assert status["receive_supplement"] == "status-reached"  # the desk's check has no allotment to judge it by
+    taken = {g.get("data-element-id") for g in svg.iter("g") if g.get("class") == "flow taken"}
+    assert {"Flow_to_supplement", "Flow_supplement_arrived", "Flow_supplement_received"} <= taken
+    # The request to the applicant and the desk's check of what arrived are rows of the slip.
+    doc = library.cli()("slip", library.cases["supplement"], "--json", now=NOW).json()
+    request = next(r for r in doc["rows"] if any("Mẫu 02" in n for n in r["notes"]))
+    assert request["step"]["element_id"] == "appraise" and request["receivers"][0]["unit"] == "Tổ chức, cá nhân nộp hồ sơ"
+    check = next(r for r in doc["rows"] if r["step"]["element_id"] == "receive_supplement")
+    assert any(n.startswith("Đã nhận đủ hồ sơ bổ sung; thời hạn tính lại") for n in check["notes"])
+
+
 def test_designer_text_in_a_diagram_is_escaped_never_markup(tmp_path):
     from engine.audit.diagram_model import read_diagram
     from engine.audit.diagram_svg import render_svg

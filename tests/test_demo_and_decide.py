@@ -27,7 +27,18 @@ def test_demo_resolves_every_story_as_told(cli):
     assert late["apologies"] == 1 and late["apology_due_at"] == "2026-12-11T17:30:00+07:00"
     assert late["due_at"] == "2026-12-08T08:30:00+07:00"  # 15 days from 16/11 08:30, skipping Tue 24/11
     restarted = next(c for c in doc["cases"] if c["code"] == "3.000450")
-    assert restarted["restarts"] == 1
+    assert restarted["restarts"] == 1 and restarted["supplement_rounds"] == 1
+    # The supplement round runs through the message: the case waited with no step open, the portal's message
+    # (correlate) restarted the limit and opened the desk's check.
+    events = cli("history", restarted["case_id"], "--json").json()["events"]
+    kinds = [(e["type"], e["element_id"]) for e in events]
+    awaited = kinds.index(("message_awaited", "Event_supplement_received"))
+    arrived = kinds.index(("message_correlated", "Event_supplement_received"))
+    assert [k for k in kinds[awaited:arrived] if k[0] == "task_created"] == []
+    assert kinds[arrived + 1:arrived + 3] == [("deadline_restarted", None), ("task_created", "receive_supplement")]
+    assert events[arrived]["payload"]["message"] == "ho_so_bo_sung" and events[arrived]["at"].startswith(
+        "2026-11-20T08:30")
+    assert cli("verify", restarted["case_id"]).code == 0
     assert doc["timers_fired"] >= 3
     # The cases are really stored: the operators' commands see them.
     history = cli("history", late["case_id"], "--json").json()["events"]

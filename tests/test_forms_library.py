@@ -188,8 +188,8 @@ def test_registration_document_number_follows_the_vietnamese_notation(library):
         validate_submission(library["registration"], {"document_number": "QĐ-125", "document_date": "2026-03-02"})
 
 
-def test_supplement_receipt_must_be_ticked_as_complete(library):
-    with pytest.raises(InvalidInput, match=r"Hồ sơ bổ sung đã đầy đủ, hợp lệ: phải được đánh dấu"):
+def test_supplement_receipt_must_be_ticked_as_checked(library):
+    with pytest.raises(InvalidInput, match=r"Đã nhận và kiểm tra hồ sơ bổ sung: phải được đánh dấu"):
         validate_submission(library["supplement_receipt"], {})
     assert validate_submission(library["supplement_receipt"], {"supplement_complete": True}) == {
         "supplement_complete": True

@@ -100,11 +100,18 @@ def test_supplement_during_appraisal_waits_for_the_applicant_and_restarts_the_li
     case.do("receive", SLOTS[0])
     case.do("assign", SLOTS[1])
     view = case.do("appraise", SLOTS[2], demo_data.appraisal("supplement"))
-    assert [t["element_id"] for t in view["tasks"]] == ["receive_supplement"]
-    assert view["stage"] == "supplement_requested"
-    assert case.task("receive_supplement")["due_at"] is None  # the applicant's time is not a step's time
+    # The case waits on the message catch event: no step at anybody's desk until the applicant's dossier arrives.
+    assert view["tasks"] == [] and view["stage"] == "supplement_requested" and view["supplement_rounds"] == 1
+    assert view["waiting_messages"] == ["ho_so_bo_sung"]
+    listed = library("tasks", "--json", user="lan", now=SLOTS[3])
+    assert listed.code == 0 and case.case_id not in listed.out  # nothing at the desk until the dossier arrives
+    awaited = [e for e in case.events() if e["type"] == "message_awaited"]
+    assert [(e["element_id"], e["payload"]["message"]) for e in awaited] == [
+        ("Event_supplement_received", "ho_so_bo_sung")]
     # The complete dossier arrives the next Monday at 08:00; the limit counts again from zero from then.
-    view = case.do("receive_supplement", "2026-03-09T08:00")
+    view = case.supplement("2026-03-09T08:00")
+    types = [e["type"] for e in view["events"]]
+    assert types[:3] == ["message_correlated", "deadline_restarted", "task_created"]
     restarted = next(e for e in case.events() if e["type"] == "deadline_restarted")
     assert restarted["payload"]["previous_due_at"] == legal_due
     shift = {"2026-03-05": "2026-03-12", "2026-03-09": "2026-03-16", "2026-03-11": "2026-03-18",
@@ -114,11 +121,42 @@ def test_supplement_during_appraisal_waits_for_the_applicant_and_restarts_the_li
     new_due = f"{shift}T08:00:00+07:00"
     assert view["due_at"] == new_due == restarted["payload"]["due_at"]
     assert view["restarts"] == 1 and view["supplement_rounds"] == 1 and view["stage"] == "processing"
+    # The desk checks what arrived (inside the new limit), then the appraisal resumes.
+    assert [t["element_id"] for t in view["tasks"]] == ["receive_supplement"]
+    assert case.task("receive_supplement")["candidate_groups"] == ["reception"]
+    listed = library("tasks", "--json", user="lan", now="2026-03-09T08:01")
+    assert listed.code == 0 and case.case_id in listed.out  # now at the desk
+    view = case.do("receive_supplement", "2026-03-09T08:30")
+    assert view["due_at"] == new_due and view["restarts"] == 1
     assert [t["element_id"] for t in view["tasks"]] == ["appraise"]
     _run_main_path(case, steps[1:], ["2026-03-09T09:00", "2026-03-09T10:00", "2026-03-09T11:00", "2026-03-09T14:00",
                                      "2026-03-09T15:00", "2026-03-09T16:00"])
     final = case.do("return_result", "2026-03-10T08:00")
     assert final["outcome"] == "granted" and final["timing"] == "early"
+    assert library("verify", case.case_id).code == 0
+
+
+def test_the_supplement_message_is_refused_where_no_case_waits_for_it(library):
+    waiting = CaseDriver(library, "1.014881")
+    waiting.start(START)
+    other = CaseDriver(library, "1.014881")
+    other.start(START)
+    for case in (waiting, other):
+        case.do("receive", SLOTS[0])
+        case.do("assign", SLOTS[1])
+    waiting.do("appraise", SLOTS[2], demo_data.appraisal("supplement"))
+    # The other case is being appraised, not waiting: exit 3, and nothing changes in either case.
+    before = waiting.event_types()
+    wrong = library("correlate", "ho_so_bo_sung", "--case", other.case_id, "--json", now=SLOTS[3], user="lan")
+    assert wrong.code == 3, wrong.err
+    assert waiting.event_types() == before and other.show()["stage"] == "processing"
+    # Addressed by the business key (the case number on the applicant's receipt), as the portal does.
+    found = library("correlate", "ho_so_bo_sung", "--business-key", waiting.case_id, "--json", now=SLOTS[3], user="lan")
+    assert found.code == 0, found.err
+    assert [t["element_id"] for t in found.json()["tasks"]] == ["receive_supplement"]
+    # Delivered once: the case no longer waits, so a second delivery finds nothing.
+    again = library("correlate", "ho_so_bo_sung", "--case", waiting.case_id, now=SLOTS[4], user="lan")
+    assert again.code == 3
 
 
 @pytest.mark.parametrize("code", PROCEDURES)
@@ -188,7 +226,8 @@ def test_apology_timer_follows_a_restarted_limit(library):
     case.do("appraise", SLOTS[2], demo_data.appraisal("supplement"))
     # Waiting for the applicant: the old limit's apology time (Wed 04/03 08:00) passes without an apology.
     assert case.tick("2026-03-04T08:00:01")["fired"] == 0
-    case.do("receive_supplement", "2026-03-09T08:00")  # new due Thu 12/03 08:00 → apology at Wed 11/03 08:00
+    case.supplement("2026-03-09T08:00")  # new due Thu 12/03 08:00 → apology at Wed 11/03 08:00
+    case.do("receive_supplement", "2026-03-09T08:30")
     assert all(t["element_id"] != "issue_apology" for t in case.show("2026-03-09T08:01")["tasks"])
     fired = case.tick("2026-03-11T08:00:01")
     assert "Timer_apology" in [t["element_id"] for t in fired["timers"]]

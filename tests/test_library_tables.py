@@ -219,7 +219,7 @@ def test_user_tasks_have_their_group_form_documentation_and_performer(pid: str) 
         performer = properties(tasks[task_id])["performer"]
         assert tasks[task_id].find("bpmn:documentation", NS).text.endswith(f"\nNgười thực hiện: {performer}")
         assert tasks[task_id].get("name").startswith(f"Bước {properties(tasks[task_id])['step']}: ")
-    assert properties(tasks["receive_supplement"]) == {"restart_deadline": "true"}
+    assert properties(tasks["receive_supplement"]) == {}  # the desk's check; the limit restarts on the message
     assert lanes["issue_apology"] == "Lane_director" and lanes["receive_supplement"] == "Lane_reception"
 
 
@@ -248,7 +248,15 @@ def test_decisions_gateways_and_ends_are_wired_as_the_engine_expects(pid: str) -
         "Gateway_reception", "EndEvent_supplement_at_reception",
         '${reception_decision != "refuse" && reception.result == "supplement"}')
     assert flow("Flow_received") == ("Gateway_reception", "Gateway_fork", None)
-    assert flow("Flow_to_supplement") == ("Gateway_appraisal", "receive_supplement", '${routing.route == "supplement"}')
+    assert flow("Flow_to_supplement") == (
+        "Gateway_appraisal", "Event_supplement_received", '${routing.route == "supplement"}')
+    # The applicant's supplement is a message the case waits for (Camunda 7: intermediate message catch event),
+    # marked as voiding the limit; the desk checks what arrived.
+    (catch,) = xp(tree, "//bpmn:intermediateCatchEvent[@id='Event_supplement_received']")
+    assert properties(catch) == {"restart_deadline": "true"} and lane_of(tree)[catch.get("id")] == "Lane_reception"
+    (definition,) = xp(catch, "bpmn:messageEventDefinition")
+    assert xp(tree, f"//bpmn:message[@id='{definition.get('messageRef')}']/@name") == ["ho_so_bo_sung"]
+    assert flow("Flow_supplement_arrived") == ("Event_supplement_received", "receive_supplement", None)
     assert flow("Flow_supplement_received")[:2] == ("receive_supplement", "Gateway_rework_merge")
     assert flow("Flow_review_rework") == ("Gateway_review", "Gateway_rework_merge", '${decision == "rework"}')
     assert flow("Flow_approve_rework") == ("Gateway_approve", "Gateway_rework_merge", '${decision == "rework"}')

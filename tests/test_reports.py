@@ -73,6 +73,7 @@ from engine.library import library_paths
 NOW = "2026-05-04T08:00"
 A, B, CNS = "1.014881", "1.014888", "CNS.02.1"
 NOTE, WITHDRAW, TICK = "note", "withdraw", "tick"
+SUPPLEMENT = "supplement"  # the applicant's supplemented dossier arrives: `tthc correlate ho_so_bo_sung --case ID`
 
 
 def fast(day: str, staff: str = "mai", conclusion: str = "approve") -> list[tuple]:
@@ -106,7 +107,8 @@ CASES = [
     ("C8", A, "direct", "2026-03-23T08:00", [
         ("2026-03-23T08:30", "receive", "lan", {}), ("2026-03-23T09:00", "assign", "hung", {}),
         ("2026-03-23T10:00", "appraise", "mai", {"conclusion": "supplement"}),
-        ("2026-04-02T08:00", "receive_supplement", "lan", {}), ("2026-04-02T09:00", "appraise", "mai", {}),
+        ("2026-04-02T08:00", SUPPLEMENT, "lan", None), ("2026-04-02T08:15", "receive_supplement", "lan", {}),
+        ("2026-04-02T09:00", "appraise", "mai", {}),
         ("2026-04-02T09:30", "review", "hung", {}), ("2026-04-02T10:00", "approve", "son", {}),
         ("2026-04-02T11:00", "register", "ha", {}), ("2026-04-02T14:00", "return_result", "lan", {})]),
     ("C9", A, "postal", "2026-04-08T08:00", [
@@ -177,6 +179,8 @@ def _build(cli: Cli) -> dict[str, str]:
             ids[name] = result.json()["case_id"]
         elif what == TICK:
             result = cli("tick", "--json", now=at)
+        elif what == SUPPLEMENT:
+            result = cli("correlate", "ho_so_bo_sung", "--case", ids[name], "--json", now=at, user=user)
         elif what == NOTE:
             result = cli("note", ids[name], extra, now=at, user=user)
         elif what == WITHDRAW:
@@ -432,9 +436,9 @@ def test_april_steps_per_lane_count_steps_open_and_past_due_at_the_end(ds):
         # C8 review; C9, C10, C11 assign and review; C12, C14 assign = 9 steps of 30 min; C11's review (1.25 days)
         # is early; allotted 8 × 240 + 600. Open on 30/04 past due: C13's assign (due 29/04 16:30).
         "Lane_department_leader": (9, 1, 8, 0, 270, 2520, 0, 1),
-        # appraise: C8 early 60/600, C9 late 1920/600, C10 early 60/600, C11 early 60/1920, C14 early 60/600;
-        # 1920 - 600 = 1320 late. Open past due: C12's appraise (due 22/04 11:00).
-        "Lane_staff": (5, 4, 0, 1, 2160, 4320, 1320, 1),
+        # appraise: C8 early 45/600 (opened by the desk's check at 08:15), C9 late 1920/600, C10 early 60/600,
+        # C11 early 60/1920, C14 early 60/600; 1920 - 600 = 1320 late. Open past due: C12's appraise (due 22/04 11:00).
+        "Lane_staff": (5, 4, 0, 1, 2145, 4320, 1320, 1),
         # approve of C8 C9 C10 (30 of 120) and C11 (30 of 240); C9's apology has no time limit
         "Lane_director": (4, 0, 4, 0, 120, 600, 0, 0),
         # register of C8 C9 C10 (60 of 120) and C11 (60 of 240)
@@ -456,8 +460,8 @@ def test_steps_per_officer(ds):
     }
     assert march["mai"]["label"] == "Lê Thị Mai"
     april = _by_key(ds.report("--from", "2026-04-01", "--to", "2026-04-30", "--by", "officer")["groups"])
-    # mai: C8 early 60/600, C9 late 1920/600, C11 early 60/1920, C14 early 60/600; nam: C10 early 60/600
-    assert tuple(_pick(april["mai"], keys).values()) == (4, 3, 0, 1, 2100, 3720, 1320)
+    # mai: C8 early 45/600, C9 late 1920/600, C11 early 60/1920, C14 early 60/600; nam: C10 early 60/600
+    assert tuple(_pick(april["mai"], keys).values()) == (4, 3, 0, 1, 2085, 3720, 1320)
     assert tuple(_pick(april["nam"], keys).values()) == (1, 1, 0, 0, 60, 600, 0)
 
 

@@ -72,6 +72,8 @@ def _detail(e: Mapping[str, Any]) -> str | None:
         return f"tín hiệu {p.get('signal')}"
     if kind == EventType.CONDITION_MET:
         return p.get("condition")
+    if kind == EventType.MESSAGE_AWAITED:
+        return f"chờ thông điệp {p.get('message')}; thời hạn tạm dừng"
     if kind == EventType.MESSAGE_CORRELATED:
         return f"thông điệp {p.get('message')}" + (f" (khóa {p['business_key']})" if p.get("business_key") else "")
     return None

@@ -30,6 +30,7 @@ EVENT_LABELS = {
     EventType.CASE_ENDED: "Kết thúc hồ sơ",
     EventType.NOTE_ADDED: "Ghi chú",
     EventType.MESSAGE_CORRELATED: "Nhận thông điệp",
+    EventType.MESSAGE_AWAITED: "Chờ người nộp bổ sung hồ sơ",
     EventType.SIGNAL_RECEIVED: "Nhận tín hiệu",
     EventType.SIGNAL_THROWN: "Phát tín hiệu",
     EventType.CONDITION_MET: "Điều kiện thỏa",

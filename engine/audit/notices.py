@@ -127,14 +127,16 @@ def _supplement(tx: Tx, record: CaseRecord, steps: list[Step], names: Mapping[st
         issued, officer = (reception.completed_at, reception.completed_by) if reception else (case["received_at"], None)
         contents = [missing] if missing else []
     else:
-        requests = [s for s in steps if s.restart_deadline]
+        # A supplement step opening, or the case starting to wait for the applicant's supplement message.
+        requests = sorted([(s.created_seq, s.created_at) for s in steps if s.restart_deadline]
+                          + [(e["seq"], e["at"]) for e in record.events if e["type"] == EventType.MESSAGE_AWAITED
+                             and e["payload"].get("restart_deadline")])
         if not requests:
             raise _refuse(record, title, "hồ sơ chưa có yêu cầu bổ sung nào")
-        request = requests[-1]
-        asker = next((s for s in reversed(steps) if s.completed_seq is not None
-                      and s.completed_seq < request.created_seq), None)
+        seq, issued = requests[-1]
+        asker = next((s for s in reversed(steps) if s.completed_seq is not None and s.completed_seq < seq), None)
         reasons = asker.data.get("reasons") if asker else None
-        issued, officer = request.created_at, asker.completed_by if asker else None
+        officer = asker.completed_by if asker else None
         contents = [reasons] if reasons else []
     paragraphs = [
         f"Mã hồ sơ: {case['id']}",

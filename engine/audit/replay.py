@@ -314,7 +314,7 @@ class _Replay:
         data = p.get("data") or {}
         derived = self.runtime.correlate(self.workflow, waiting[0], p.get("message"), data)
         events = [correlated_event(p.get("message"), event["element_id"], data, p.get("business_key"))]
-        return self._commit(events + self._follow(derived, now), actor, now)
+        return self._commit(self._follow(events + derived, now), actor, now)  # as correlate_message runs it
 
     def _complete(self, event: dict, actor: str) -> list[dict]:
         p = event["payload"]

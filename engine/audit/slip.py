@@ -111,18 +111,33 @@ def _row_notes(record: CaseRecord, handover: Handover, case: Mapping[str, Any]) 
         notes.append("Đã cảnh báo quá hạn bước.")
     if giver.data.get("decision") == "rework":
         notes.append("Trả lại để xử lý lại.")
-    if any(s.restart_deadline for s in handover.receivers):
+    if handover.supplement_request or any(s.restart_deadline for s in handover.receivers):
         reason = giver.data.get("reasons")
         notes.append("Yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)" + (f": {reason}" if reason else "") + ".")
-    if giver.restart_deadline:
-        restarted = next((e for e in record.events if e["type"] == EventType.DEADLINE_RESTARTED
-                          and e["seq"] > (giver.completed_seq or 0)), None)
-        if restarted is not None:
-            notes.append(f"Đã nhận đủ hồ sơ bổ sung; thời hạn tính lại, hẹn trả mới "
-                         f"{short_time(restarted['payload'].get('due_at'))}.")
-    if handover.to_applicant and case.get("outcome"):
+    restarted = _restart_of(record, giver)
+    if restarted is not None:
+        notes.append(f"Đã nhận đủ hồ sơ bổ sung; thời hạn tính lại, hẹn trả mới "
+                     f"{short_time(restarted['payload'].get('due_at'))}.")
+    if handover.to_applicant and case.get("outcome") and not handover.supplement_request:
         notes.append(OUTCOME_NOTES.get(case["outcome"], case["outcome"]) + ".")
     return notes
+
+
+def _restart_of(record: CaseRecord, step: Step) -> dict | None:
+    """The limit's restart this step stands for: the one its completion caused (a supplement step), or the one the
+    message that opened it caused (the desk's check of a supplement that arrived as a message)."""
+    events = record.events
+    if step.restart_deadline:
+        return next((e for e in events if e["type"] == EventType.DEADLINE_RESTARTED
+                     and e["seq"] > (step.completed_seq or 0)), None)
+    for before, e in zip(events, events[1:]):
+        if e["seq"] >= step.created_seq:
+            return None
+        if e["type"] == EventType.DEADLINE_RESTARTED and before["type"] == EventType.MESSAGE_CORRELATED \
+                and e["at"] == step.created_at and not any(x["type"] == EventType.TASK_CREATED and x["at"] == e["at"]
+                                                          and e["seq"] < x["seq"] < step.created_seq for x in events):
+            return e
+    return None
 
 
 def _case_notes(record: CaseRecord, names: Mapping[str, str]) -> list[str]:

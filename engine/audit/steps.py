@@ -68,6 +68,9 @@ class Handover:
     receivers: list[Step]
     at: datetime
     to_applicant: bool = False  # the case ended with this completion: the dossier or result goes back out
+    # The completion asked the applicant for a supplement and the case now waits for their message (`message_awaited`
+    # of an element marked restart_deadline): the request goes out to the applicant through the desk.
+    supplement_request: bool = False
 
 
 def _instant(value: Any) -> datetime | None:
@@ -133,8 +136,11 @@ def read_handovers(events: list[dict], steps: list[Step], diagram: ProcessDiagra
                     if x["type"] == EventType.TASK_CREATED and x["payload"].get("task_id") in by_id:
                         receivers.append(by_id[x["payload"]["task_id"]])
             ended = any(x["type"] == EventType.CASE_ENDED for x in later)
-            if receivers or ended:
-                handovers.append(Handover(giver, receivers, e["at"], to_applicant=ended and not receivers))
+            awaits = not receivers and any(x["type"] == EventType.MESSAGE_AWAITED and x["payload"].get("restart_deadline")
+                                           for x in later)
+            if receivers or ended or awaits:
+                handovers.append(Handover(giver, receivers, e["at"], to_applicant=(ended or awaits) and not receivers,
+                                          supplement_request=awaits))
     return handovers
 
 
@@ -160,10 +166,14 @@ def mark_path(events: list[dict], steps: list[Step], diagram: ProcessDiagram) ->
                 marks.nodes.update(starts)
             elif kind in (EventType.TASK_COMPLETED, EventType.TIMER_FIRED):
                 sources.append(element)
-            elif kind in (EventType.TASK_CREATED, EventType.END_REACHED, EventType.DECISION_EVALUATED):
+            elif kind in (EventType.TASK_CREATED, EventType.END_REACHED, EventType.DECISION_EVALUATED,
+                          EventType.MESSAGE_AWAITED):
                 targets.append(element)
+            if kind == EventType.MESSAGE_CORRELATED:  # the caught message's path goes on from its catch event
+                sources.append(element)
             if element and kind in (EventType.TASK_CREATED, EventType.TASK_COMPLETED, EventType.TIMER_FIRED, EventType.END_REACHED,
-                                    EventType.DECISION_EVALUATED):
+                                    EventType.DECISION_EVALUATED, EventType.MESSAGE_AWAITED,
+                                    EventType.MESSAGE_CORRELATED):
                 marks.nodes.add(element)
         for target in targets:
             paths = [p for p in (diagram.path(s, target) for s in sources) if p is not None]

@@ -139,6 +139,16 @@ def is_message(spec: TaskSpec) -> bool:
     return isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
 
 
+def awaits_applicant(spec: TaskSpec) -> bool:
+    """An intermediate message catch event marked `restart_deadline=true` (engine.policy): while it waits, the case's
+    limit is void (the applicant's supplement). Not a boundary event (its step is open) nor a receive task (the library
+    parser keeps no extension properties on it)."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
+
+    return is_message(spec) and isinstance(spec, IntermediateCatchEvent) \
+        and (getattr(spec, "extensions", None) or {}).get("properties", {}).get("restart_deadline") == "true"
+
+
 def names(spec: TaskSpec) -> list[str]:
     """The messages an element waits for: its own, or those of the events after an event-based gateway (the library
     moves them onto the gateway, which then waits for all of them)."""

@@ -114,6 +114,9 @@ def write_bpmn(graph: ProcessGraph, diagram: Diagram) -> bytes:
         element = _sub(process, "bpmn:sequenceFlow", tuple(attributes))
         if flow.condition:
             _sub(element, "bpmn:conditionExpression", (("xsi:type", "bpmn:tFormalExpression"),), flow.condition)
+    # The messages the catch events wait for: root elements after the process, where the Modeler saves them.
+    for name, message_id in dict.fromkeys(node.message for node in graph.nodes if node.message):
+        _sub(root, "bpmn:message", (("id", message_id), ("name", name)))
 
     _diagram(root, graph, diagram)
     body = etree.tostring(root, encoding="unicode", pretty_print=True)
@@ -146,6 +149,9 @@ def _flow_node(process: etree._Element, node: Node, graph: ProcessGraph) -> None
     if node.timer:
         definition = _sub(element, "bpmn:timerEventDefinition", (("id", node.timer.definition_id),))
         _sub(definition, f"bpmn:{node.timer.kind}", (("xsi:type", "bpmn:tFormalExpression"),), node.timer.expression)
+    if node.message:
+        _sub(element, "bpmn:messageEventDefinition",
+             (("id", f"MessageEventDefinition_{node.id}"), ("messageRef", node.message[1])))
     if node.terminate:
         _sub(element, "bpmn:terminateEventDefinition", (("id", f"TerminateEventDefinition_{node.id}"),))
 

@@ -25,6 +25,11 @@ from engine.importer.process_graph import (
 )
 from engine.importer.text_tables import DAYS, InternalProcedure
 
+# The message the applicant's supplemented dossier arrives as (the national portal, or the desk, correlates it).
+SUPPLEMENT_MESSAGE = "ho_so_bo_sung"
+SUPPLEMENT_MESSAGE_ID = "Message_ho_so_bo_sung"
+SUPPLEMENT_MESSAGE_LABEL = "Người nộp bổ sung hồ sơ"
+
 
 def build_process(
     procedure: InternalProcedure,
@@ -213,18 +218,36 @@ def _main_path_nodes(b: _Builder) -> None:
 
 
 def _supplement_node(b: _Builder) -> None:
+    """The applicant's supplement as Camunda 7 draws it: the case waits on a message catch event (the portal or the
+    desk correlates `ho_so_bo_sung` when the supplemented dossier arrives), then the desk checks what came in.
+    `restart_deadline` on the catch event: the limit is void while it waits and restarts from zero when the message
+    arrives (Decree 107/2021: counted again from the receipt of the complete dossier)."""
+    b.add(
+        Node(
+            id="Event_supplement_received",
+            kind="intermediateCatchEvent",
+            lane="reception",
+            name=SUPPLEMENT_MESSAGE_LABEL,
+            documentation=(
+                "Bộ phận Một cửa gửi Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02: một lần, nêu đầy đủ lý do); "
+                "hồ sơ chờ người nộp bổ sung, thời hạn giải quyết tạm dừng. Khi hồ sơ bổ sung đến (qua Cổng dịch vụ "
+                "công hoặc tại quầy: tthc correlate ho_so_bo_sung), thời hạn được tính lại từ đầu."
+            ),
+            properties=(("restart_deadline", "true"),),
+            message=(SUPPLEMENT_MESSAGE, SUPPLEMENT_MESSAGE_ID),
+        )
+    )
     b.add(
         Node(
             id="receive_supplement",
             kind="userTask",
             lane="reception",
-            name="Nhận hồ sơ bổ sung, tính lại thời hạn",
+            name="Kiểm tra, tiếp nhận hồ sơ bổ sung",
             documentation=(
-                "Bộ phận Một cửa gửi yêu cầu bổ sung (một lần, đầy đủ lý do) và nhận hồ sơ đã bổ sung; "
-                "thời hạn giải quyết được tính lại từ đầu khi nhận đủ hồ sơ."
+                "Bộ phận Một cửa kiểm tra hồ sơ người nộp đã bổ sung và chuyển lại cho bộ phận thẩm định; "
+                "thời hạn giải quyết đã được tính lại từ lúc nhận hồ sơ bổ sung."
             ),
             attributes=form_attributes("supplement_receipt", "reception"),
-            properties=(("restart_deadline", "true"),),
         )
     )
 
@@ -250,8 +273,9 @@ def _main_path_flows(b: _Builder) -> None:
     b.flow("Flow_to_appraisal", "Gateway_rework_merge", "appraise")
     b.flow("Flow_appraised", "appraise", "route_appraisal")
     b.flow("Flow_routed", "route_appraisal", "Gateway_appraisal")
-    b.flow("Flow_to_supplement", "Gateway_appraisal", "receive_supplement", name="Cần bổ sung",
+    b.flow("Flow_to_supplement", "Gateway_appraisal", "Event_supplement_received", name="Cần bổ sung",
            condition='${routing.route == "supplement"}')
+    b.flow("Flow_supplement_arrived", "Event_supplement_received", "receive_supplement")
     b.flow("Flow_supplement_received", "receive_supplement", "Gateway_rework_merge", loop=True)
     b.flow("Flow_to_review", "Gateway_appraisal", "review")
     b.flow("Flow_reviewed", "review", "Gateway_review")

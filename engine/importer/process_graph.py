@@ -36,6 +36,7 @@ class Node:
     attributes: tuple[tuple[str, str], ...] = ()  # ("camunda:formRef", "reception") …, in writing order
     properties: tuple[tuple[str, str], ...] = ()
     timer: Timer | None = None
+    message: tuple[str, str] | None = None  # (message name, bpmn:message id) a catch event waits for
     attached_to: str | None = None
     terminate: bool = False
     default: str | None = None

@@ -32,7 +32,8 @@ Definitions. A period is [start, end) in local time (Asia/Ho_Chi_Minh); "as of" 
 - on-time rate = (early + on time) / resolved. Average working time used vs allotted, and the share resolved at
   least 15% faster than the limit (used <= 85% of the allotment), over the resolved cases with a stored measure
   (measures.py says how they are counted).
-- supplement requests: steps that restart the limit (`restart_deadline`) created in the period; apologies: apology
+- supplement requests: steps that restart the limit (`restart_deadline`) created in the period, and the library's
+  waits for the applicant's supplement (`message_awaited`) begun in it; apologies: apology
   letters issued in the period (history events).
 - Steps per lane and officer: steps with a time limit completed in the period: early / on time / late, working time
   used vs allotted, working time beyond the allotment; per lane also the steps open and past due at the as-of instant.

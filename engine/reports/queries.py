@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import and_, case, func, literal_column, or_, select, true
+from sqlalchemy import and_, case, func, literal_column, or_, select, true, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -202,12 +202,17 @@ def open_cells(conn: Connection, scope: Scope, bounds: Sequence[datetime], as_of
 
 
 def supplement_request_cells(conn: Connection, scope: Scope, bounds: Sequence[datetime]) -> list[dict]:
-    """Supplement requests made in [b0, bK): steps that restart the limit (the applicant must complete the dossier)."""
-    inner = (select(cases.c.procedure_code.label("code"), bucket(tasks.c.created_at, bounds).label("b"))
+    """Supplement requests made in [b0, bK): steps that restart the limit (the applicant must complete the dossier),
+    and message catch events that do (`message_awaited`: the library waits for the applicant's supplement)."""
+    steps = (select(cases.c.procedure_code.label("code"), bucket(tasks.c.created_at, bounds).label("b"))
              .select_from(tasks.join(cases, cases.c.id == tasks.c.case_id))
              .where(tasks.c.restart_deadline == true(), tasks.c.created_at >= bounds[0],
                     tasks.c.created_at < bounds[-1], *in_scope(scope)))
-    return _grouped(conn, inner, ("code", "b"), [("n", None)])
+    waits = (select(cases.c.procedure_code.label("code"), bucket(events.c.at, bounds).label("b"))
+             .select_from(events.join(cases, cases.c.id == events.c.case_id))
+             .where(events.c.type == EventType.MESSAGE_AWAITED, events.c.at >= bounds[0], events.c.at < bounds[-1],
+                    *in_scope(scope)))
+    return _grouped(conn, union_all(steps, waits), ("code", "b"), [("n", None)])
 
 
 def apology_cells(conn: Connection, scope: Scope, bounds: Sequence[datetime]) -> list[dict]:

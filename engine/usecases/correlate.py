@@ -115,8 +115,9 @@ def _deliver(ctx: base.Context, tx: Tx, case: dict, definition, runtime, workflo
              values: dict, key: str | None, actor: str, now: datetime) -> dict:
     element_id = task.task_spec.bpmn_id
     derived = runtime.correlate(workflow, task, name, values)
-    events = [correlated_event(name, element_id, values, key)] + base.follow(
-        runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=definition)
+    # Through `follow` with the derived events: a supplement's arrival restarts the limit (engine.projection).
+    events = base.follow(runtime, workflow, case, [correlated_event(name, element_id, values, key)] + derived,
+                         now=now, calendar=ctx.calendar, definition=definition)
     base.commit(ctx, tx, runtime, workflow, case, events, definition=definition, actor=actor, now=now)
     base.keep(ctx, tx, case, workflow)
     view = case_view(tx, case, now)
