@@ -42,6 +42,7 @@ class EventType(StrEnum):
     MESSAGE_CORRELATED = "message_correlated"
     SIGNAL_RECEIVED = "signal_received"
     ERROR_CAUGHT = "error_caught"  # an error boundary event caught a BPMN error (engine.dialect.error_events)
+    ESCALATION_CAUGHT = "escalation_caught"  # a boundary/event sub-process caught an escalation (dialect.escalation)
     # External tasks (engine.usecases.external) and their incidents.
     EXTERNAL_TASK_CREATED = "external_task_created"
     EXTERNAL_TASK_LOCKED = "external_task_locked"

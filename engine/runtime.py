@@ -34,6 +34,8 @@ from engine.dialect.decision_task import DecisionTask
 from engine.dialect.error_events import CAUGHT, EngineErrorEventDefinition, raise_error
 from engine.dialect.external_task import ExternalTask
 from engine.dialect.links import rewrite_links
+from engine.dialect import escalation
+from engine.dialect.event_subprocess import is_wrapper, rewrite_event_subprocesses
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
 from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
@@ -102,6 +104,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
     try:
         root = strip_inert(parse_xml(content, filename))  # artifacts change nothing (engine/dialect/artifacts.py)
         rewrite_links(root)  # link events as sequence flows (engine/dialect/links.py)
+        rewrite_event_subprocesses(root)  # as boundary events of their scope (engine/dialect/event_subprocess.py)
         parser.add_bpmn_xml(root.getroottree(), filename=filename)
         spec = parser.get_spec(info.process_id)
         subprocess_specs = parser.get_subprocess_specs(info.process_id)
@@ -172,7 +175,8 @@ def _attached_to(task) -> Any:
         return None
     for sibling in parent.children:
         if sibling is not task and isinstance(sibling.task_spec, (UserTask, SubWorkflowTask, MultiInstanceTask)):
-            return sibling
+            # The body of a scope with event sub-processes is drawn by nobody: a trigger on it is attached to nothing.
+            return None if is_wrapper(sibling.task_spec.bpmn_id) else sibling
     return None
 
 
@@ -200,6 +204,8 @@ def _scope(task) -> str | None:
     if parent_id is None:
         return None
     owner = task.workflow.top_workflow.get_task_from_id(parent_id)
+    if owner is not None and is_wrapper(owner.task_spec.bpmn_id):
+        return _scope(owner)  # the body wrapper of a scope with event sub-processes: the scope it stands for
     return owner.task_spec.bpmn_id if owner is not None else None
 
 
@@ -386,7 +392,7 @@ class Runtime:
 
     def waiting_messages(self, workflow: BpmnWorkflow) -> str | None:
         """The `cases.waiting_messages` value: the names this case waits for."""
-        return messages.encode(n for t in messages.waiting(workflow.tasks.values()) for n in messages.names(t.task_spec))
+        return messages.encode(n for t in messages.waiting(_all_tasks(workflow)) for n in messages.names(t.task_spec))
 
     def correlate(self, workflow: BpmnWorkflow, subscription: Any, name: str, data: Mapping[str, Any]) -> list[dict]:
         """Deliver message `name` to one waiting element: its variables become case data (Camunda sets them as
@@ -405,7 +411,7 @@ class Runtime:
         return signals.waiting(_tree(workflow), name)
 
     def waiting_signals(self, workflow: BpmnWorkflow) -> str | None:
-        return signals.encode_waiting(workflow.tasks.values())
+        return signals.encode_waiting(_all_tasks(workflow))
 
     def signal(self, workflow: BpmnWorkflow, name: str, data: Mapping[str, Any]) -> list[dict]:
         """Deliver signal `name` to every element of this case waiting for it (Camunda 7: a broadcast); its
@@ -510,7 +516,8 @@ class Runtime:
         own = task._get_internal_data("due_date")
         if own:
             dues.append(datetime.fromisoformat(own))
-        for sibling in parent.children:
+        # The timer of an event sub-process (on a body wrapper) starts it; it is no step's deadline.
+        for sibling in () if is_wrapper(task.task_spec.bpmn_id) else parent.children:
             if sibling is task or not _is_timer(sibling.task_spec) \
                     or isinstance(sibling.task_spec.event_definition, WorkingCycleTimer):  # a reminder, not a limit
                 continue
@@ -567,7 +574,8 @@ class Runtime:
             # Inside an embedded sub-process: every event names it (only then, so other histories keep their payload).
             scope = _scope(task)
             for event in events:
-                event["sub_process"] = scope
+                if scope is not None:  # None: in the body wrapper of the process (engine.dialect.event_subprocess)
+                    event["sub_process"] = scope
         return events
 
     def _plain_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
@@ -586,10 +594,12 @@ class Runtime:
                 "result_variable": spec.result_variable,
                 "result": task.data.get(spec.result_variable) if spec.result_variable else None,
             }]
+        if escalation.is_caught(task):
+            return [escalation.caught_event(task)]
         if (isinstance(getattr(spec, "event_definition", None), EngineErrorEventDefinition)
                 and task.state == TaskState.COMPLETED and CAUGHT in task.internal_data):
             return [self._error_caught_event(task)]
-        if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
+        if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED and not is_wrapper(spec.bpmn_id):
             return [{
                 "type": END_REACHED,
                 "element_id": spec.bpmn_id,

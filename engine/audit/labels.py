@@ -31,6 +31,7 @@ EVENT_LABELS = {
     EventType.NOTE_ADDED: "Ghi chú",
     EventType.MESSAGE_CORRELATED: "Nhận thông điệp",
     EventType.SIGNAL_RECEIVED: "Nhận tín hiệu",
+    EventType.ESCALATION_CAUGHT: "Bắt sự kiện leo thang",
 }
 
 OUTCOME_NOTES = {

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # annotations only
 
 # Where a message event definition may stand, and the element kinds a message boundary event may be attached to.
 CATCHING = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
-ATTACHABLE = ("userTask", "receiveTask")
+ATTACHABLE = ("userTask", "receiveTask", "subProcess")
 # Stored in `cases.waiting_messages` between separators, so that a LIKE finds a name exactly.
 SEPARATOR = "\n"
 
@@ -71,15 +71,15 @@ def check_messages(root: etree._Element, process: etree._Element, filename: str)
         if kind == "boundaryEvent":
             attached = by_id.get(owner.get("attachedToRef"))
             if attached is None or _local(attached.tag) not in ATTACHABLE:
-                raise _fail(filename, owner_id, "sự kiện biên thông điệp chỉ gắn được vào tác vụ người dùng hoặc tác vụ "
-                            "nhận", owner.sourceline)
+                raise _fail(filename, owner_id, "sự kiện biên thông điệp chỉ gắn được vào tác vụ người dùng, tác vụ "
+                            "nhận hoặc quy trình con", owner.sourceline)
         if kind == "startEvent" and len(process.findall("bpmn:startEvent", NS)) > 1:
             raise _fail(filename, owner_id, "quy trình bắt đầu bằng thông điệp chỉ được có một sự kiện bắt đầu",
                         owner.sourceline)
-    for task in process.findall("bpmn:receiveTask", NS):
+    for task in process.iter(f"{{{NS['bpmn']}}}receiveTask"):  # inside sub-processes too
         _message_name(messages, task.get("messageRef"), filename, task.get("id"), task.sourceline)
-    for gateway in process.findall("bpmn:eventBasedGateway", NS):
-        _check_event_gateway(process, gateway, by_id, filename)
+    for gateway in process.iter(f"{{{NS['bpmn']}}}eventBasedGateway"):  # its flows are in its own scope
+        _check_event_gateway(gateway.getparent(), gateway, by_id, filename)
 
 
 def _check_event_gateway(process, gateway, by_id: dict, filename: str) -> None:

@@ -30,10 +30,11 @@ def check_signals(root: etree._Element, process: etree._Element, filename: str) 
     for definition in process.iter(f"{{{NS['bpmn']}}}signalEventDefinition"):
         owner = definition.getparent()
         kind, owner_id = _local(owner.tag), owner.get("id")
-        if kind == "startEvent":
+        in_event_subprocess = kind == "startEvent" and owner.getparent().get("triggeredByEvent") == "true"
+        if kind == "startEvent" and not in_event_subprocess:
             raise _fail(filename, owner_id, "sự kiện bắt đầu bằng tín hiệu không được hỗ trợ: mỗi hồ sơ cần người nộp và "
                         "cán bộ tiếp nhận, mà một tín hiệu phát chung không có", definition.sourceline)
-        if kind not in CATCHING:
+        if kind not in CATCHING and not in_event_subprocess:
             raise _fail(filename, owner_id, "sự kiện phát tín hiệu (signal throw/end) không được hỗ trợ: nó sẽ thay đổi "
                         "mọi hồ sơ khác đang chờ ngay trong lệnh của một cán bộ; hãy phát tín hiệu bằng `tthc signal`",
                         definition.sourceline)
@@ -45,8 +46,8 @@ def check_signals(root: etree._Element, process: etree._Element, filename: str) 
         if kind == "boundaryEvent":
             attached = by_id.get(owner.get("attachedToRef"))
             if attached is None or _local(attached.tag) not in ATTACHABLE:
-                raise _fail(filename, owner_id, "sự kiện biên tín hiệu chỉ gắn được vào tác vụ người dùng hoặc tác vụ "
-                            "nhận", owner.sourceline)
+                raise _fail(filename, owner_id, "sự kiện biên tín hiệu chỉ gắn được vào tác vụ người dùng, tác vụ "
+                            "nhận hoặc quy trình con", owner.sourceline)
 
 
 def is_signal(spec: TaskSpec) -> bool:

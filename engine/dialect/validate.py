@@ -19,6 +19,8 @@ from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.cycles import check_cycles
 from engine.dialect.error_events import check_error_events
+from engine.dialect.escalation import check_escalations
+from engine.dialect.event_subprocess import check_event_subprocesses, is_event_subprocess
 from engine.dialect.links import check_links
 from engine.dialect.messages import check_messages, check_start_events
 from engine.dialect.signals import check_signals
@@ -44,6 +46,7 @@ ALLOWED = {
     "errorEventDefinition",  # engine/dialect/error_events.py checks where
     "subProcess",  # embedded sub-process (engine/dialect/structure.py checks what it may contain)
     "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",  # on user tasks (structure.py)
+    "escalationEventDefinition",  # engine/dialect/escalation.py checks where
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
@@ -56,7 +59,6 @@ REFUSED = {
                    "(compensation) để hoàn tác; hãy vẽ một quy trình con thường (sub-process)",
     "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
     "complexGateway": "cổng phức hợp (complex gateway) chưa được hỗ trợ",
-    "escalationEventDefinition": "sự kiện leo thang (escalation) chưa được hỗ trợ",
     "conditionalEventDefinition": "sự kiện điều kiện (conditional) chưa được hỗ trợ",
     "compensateEventDefinition": "sự kiện bù trừ (compensation) không được hỗ trợ: hệ thống không tự hoàn tác một bước "
                                  "đã làm, hãy vẽ việc khắc phục thành một bước xử lý của cán bộ",
@@ -173,7 +175,8 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
         elif local == "messageEventDefinition" and external_message(node.getparent()) is not None:
             pass  # a message throw event answered by a worker (an external task)
         elif (local == "intermediateThrowEvent" and external_message(node) is None
-              and node.find("bpmn:linkEventDefinition", NS) is None):
+              and node.find("bpmn:linkEventDefinition", NS) is None
+              and node.find("bpmn:escalationEventDefinition", NS) is None):
             raise _fail(filename, node_id, "sự kiện ném trung gian (intermediate throw event) chỉ chạy khi là thông "
                         "điệp gửi qua tác vụ ngoài: camunda:type=\"external\" và camunda:topic trên "
                         "messageEventDefinition", node.sourceline)
@@ -215,6 +218,8 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_messages(root, process, filename)
     check_signals(root, process, filename)
     check_error_events(root, process, filename)
+    check_escalations(root, process, filename)
+    check_event_subprocesses(process, filename)
     check_links(process, filename)
     check_cycles(process, filename)
     _check_external_tasks(process, filename, info)
@@ -425,19 +430,14 @@ def _check_external_tasks(process, filename: str, info: BpmnInfo) -> None:
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
         for event in _all(process, kind):
-            waits_for = ("timer", "message", "signal", "link", "error")
+            waits_for = ("timer", "message", "signal", "link", "error", "escalation")
             if all(event.find(f"bpmn:{what}EventDefinition", NS) is None for what in waits_for):
                 raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer), thông điệp "
                             "(message) và tín hiệu (signal)", event.sourceline)
-            nested = event.getparent() is not process
-            if nested and event.find("bpmn:timerEventDefinition", NS) is None \
-                    and event.find("bpmn:errorEventDefinition", NS) is None:
-                # Messages and signals are looked up in the top-level workflow only (engine/usecases/correlate.py).
-                raise _fail(filename, event.get("id"), "bên trong quy trình con (sub-process) chỉ hỗ trợ sự kiện hẹn giờ "
-                            "(timer); hãy đặt sự kiện thông điệp, tín hiệu hay liên kết ở quy trình chính",
-                            event.sourceline)
     for event in _all(process, "startEvent"):
         kinds = [_local(c.tag) for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
+        if is_event_subprocess(event.getparent()):
+            continue  # engine/dialect/event_subprocess.py checks the start of an event sub-process
         if kinds and (kinds != ["messageEventDefinition"] or event.getparent() is not process):
             raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event) và thông "
                         "điệp (message start event) ở quy trình chính")
