@@ -95,15 +95,15 @@ def test_a_message_no_event_sub_process_waits_for_any_more_is_not_found(deployed
 
 def test_a_non_interrupting_timer_event_sub_process_runs_alongside_after_working_hours(deployed):
     view = _start(deployed, "eventsub_withdraw_fixture")
-    assert deployed("tick", "--json", now="2026-03-02T11:59").json()["fired"] == 0
-    # PT4H of working time from 08:00 Monday, with the lunch break: 13:00 + … (the calendar decides), not 12:00.
-    fired = deployed("tick", "--json", now="2026-03-02T17:00").json()
-    assert fired["fired"] == 1
+    # PT4H of working time from 08:00 Monday is 14:00 (the lunch break does not count), not 12:00.
+    assert deployed("tick", "--json", now="2026-03-02T13:59").json()["fired"] == 0
+    assert deployed("tick", "--json", now="2026-03-02T14:01").json()["fired"] == 1
     view = _show(deployed, view["case_id"])
     assert sorted(t["element_id"] for t in view["tasks"]) == ["appraise", "remind_leader"]
     events = _history(deployed, view["case_id"])
     [timer] = [e for e in events if e["type"] == "timer_fired"]
     assert timer["element_id"] == "Start_remind" and timer["payload"]["attached_to"] is None
+    assert timer["payload"]["due_at"].startswith("2026-03-02T14:00")
     assert not [e for e in events if e["type"] == "step_overdue"]  # a trigger, not a deadline of the open step
     appraise = _task(view, "appraise")
     assert appraise.get("due_at") is None
@@ -150,3 +150,66 @@ def test_a_non_interrupting_escalation_event_sub_process_inside_a_sub_process_ru
     view = _complete(deployed, _task(view, "leader_note"), "2026-03-02T11:00", "hung")
     assert view["status"] == "completed"
     _verified(deployed, view["case_id"])
+
+
+# --- variants of the withdrawal diagram --------------------------------------------------------------------------
+WITHDRAW = "withdraw_eventsub.bpmn"
+MESSAGE_START = '<bpmn:messageEventDefinition id="MessageEventDefinition_withdraw" messageRef="Message_withdraw" />'
+
+
+def _variant(tmp_path, fixtures, *replacements):
+    text = (fixtures / "bpmn" / "eventsub" / WITHDRAW).read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / WITHDRAW
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_signal_started_event_sub_process_interrupts_when_the_signal_is_broadcast(cli, fixtures, tmp_path):
+    path = _variant(tmp_path, fixtures,
+                    (MESSAGE_START, '<bpmn:signalEventDefinition id="Sig_def" signalRef="Signal_stop" />'),
+                    ('<bpmn:message id="Message_withdraw" name="rut_ho_so" />',
+                     '<bpmn:signal id="Signal_stop" name="dung_tiep_nhan" />'))
+    assert cli("deploy", str(path), "--json").code == 0
+    view = _start(cli, "eventsub_withdraw_fixture")
+    result = cli("signal", "dung_tiep_nhan", "--json", now="2026-03-02T09:00", user="hung")
+    assert result.code == 0, result.err
+    view = _show(cli, view["case_id"])
+    assert [t["element_id"] for t in view["tasks"]] == ["close_file"]
+    [received] = [e for e in _history(cli, view["case_id"]) if e["type"] == "signal_received"]
+    assert received["payload"]["elements"] == ["Start_withdraw"]
+    _verified(cli, view["case_id"])
+
+
+def test_a_time_date_started_event_sub_process_fires_at_its_date(cli, fixtures, tmp_path):
+    path = _variant(tmp_path, fixtures, ("<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">PT4H</bpmn:timeDuration>",
+                                         "<bpmn:timeDate xsi:type=\"bpmn:tFormalExpression\">2026-03-04T08:00:00+07:00"
+                                         "</bpmn:timeDate>"))
+    assert cli("deploy", str(path), "--json").code == 0
+    view = _start(cli, "eventsub_withdraw_fixture")
+    assert cli("tick", "--json", now="2026-03-04T08:00").json()["fired"] == 0
+    assert cli("tick", "--json", now="2026-03-04T08:01").json()["fired"] == 1
+    assert sorted(t["element_id"] for t in _show(cli, view["case_id"])["tasks"]) == ["appraise", "remind_leader"]
+    _verified(cli, view["case_id"])
+
+
+@pytest.mark.parametrize("replacements, needle", [
+    ([("<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">PT4H</bpmn:timeDuration>",
+       "<bpmn:timeCycle xsi:type=\"bpmn:tFormalExpression\">R3/PT4H</bpmn:timeCycle>")], "timeCycle"),
+    ([(MESSAGE_START, "")], "đúng một loại"),
+    ([('<bpmn:userTask id="close_file"', '<bpmn:startEvent id="Start_second" /><bpmn:userTask id="close_file"')],
+     "đúng một sự kiện bắt đầu"),
+    ([('<bpmn:sequenceFlow id="Flow_2" sourceRef="appraise" targetRef="EndEvent_done" />',
+       '<bpmn:sequenceFlow id="Flow_2" sourceRef="appraise" targetRef="Esp_withdraw" />')], "luồng vào"),
+    ([('id="appraise"', 'id="EventScope_appraise"'), ('targetRef="appraise"', 'targetRef="EventScope_appraise"'),
+      ('sourceRef="appraise"', 'sourceRef="EventScope_appraise"')], "dành riêng"),
+    ([(MESSAGE_START, '<bpmn:errorEventDefinition id="Err_def" />'),
+      ('name="Yêu cầu rút hồ sơ">', 'name="Yêu cầu rút hồ sơ" isInterrupting="false">')], "isInterrupting"),
+])
+def test_an_event_sub_process_camunda_7_would_not_run_is_refused_at_deploy(cli, fixtures, tmp_path, replacements,
+                                                                          needle):
+    result = cli("deploy", str(_variant(tmp_path, fixtures, *replacements)), "--json")
+    assert result.code == 4, result.out
+    assert needle in result.err_json()["message"]
