@@ -98,8 +98,8 @@ def test_an_escalation_the_engine_cannot_run_is_refused_at_deploy(cli, fixtures,
 
 @pytest.mark.parametrize("definition", ["compensateEventDefinition", "cancelEventDefinition"])
 def test_compensation_and_cancel_stay_refused_with_a_reason(cli, fixtures, tmp_path, definition):
-    path = _variant(tmp_path, fixtures, '<bpmn:endEvent id="EndEvent_alone" name="Đã quyết định" />',
-                    f'<bpmn:endEvent id="EndEvent_alone" name="Đã quyết định"><bpmn:{definition} /></bpmn:endEvent>')
+    path = _variant(tmp_path, fixtures, '<bpmn:endEvent id="EndEvent_alone" name="Đã quyết định">',
+                    f'<bpmn:endEvent id="EndEvent_alone" name="Đã quyết định"><bpmn:{definition} />')
     result = cli("deploy", str(path), "--json")
     assert result.code == 4, result.out
     message = result.err_json()["message"]
