@@ -48,7 +48,7 @@ def _verified(cli, case_id):
 
 def test_an_escalation_end_event_leaves_the_sub_process_by_the_interrupting_boundary(deployed):
     view = _consulting(deployed)
-    view = _complete(deployed, view, {"late": True}, "2026-03-02T09:00", "mai")
+    view = _complete(deployed, view, {"score": 2}, "2026-03-02T09:00", "mai")
     assert [t["element_id"] for t in view["tasks"]] == ["decide_alone"]
     events = _history(deployed, view["case_id"])
     [caught] = [e for e in events if e["type"] == "escalation_caught"]
@@ -65,7 +65,7 @@ def test_an_escalation_end_event_leaves_the_sub_process_by_the_interrupting_boun
 
 def test_an_escalation_nothing_catches_does_nothing_and_the_path_goes_on(deployed):
     view = _consulting(deployed)
-    view = _complete(deployed, view, {"late": False}, "2026-03-02T09:00", "mai")
+    view = _complete(deployed, view, {"score": 8}, "2026-03-02T09:00", "mai")
     assert [t["element_id"] for t in view["tasks"]] == ["approve"]  # INFO thrown, caught by nobody
     events = _history(deployed, view["case_id"])
     assert not [e for e in events if e["type"] == "escalation_caught"]

@@ -16,7 +16,7 @@ START = "2026-03-02T08:00"  # Monday, a working day
 
 @pytest.fixture
 def deployed(cli, fixtures):
-    result = cli("deploy", str(fixtures / "bpmn" / "eventsub"), "--json")
+    result = cli("deploy", str(fixtures / "bpmn"), "--json")
     assert result.code == 0, result.err
     return cli
 
