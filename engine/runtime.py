@@ -192,6 +192,8 @@ def _open_steps_inside(owner) -> list:
         if sub is None:
             continue
         for inner in sub.tasks.values():  # creation order: the same on replay
+            if isinstance(inner.task_spec, SubWorkflowTask) and is_wrapper(inner.task_spec.bpmn_id):
+                scopes.append(inner)  # the body of a scope with event sub-processes: its steps are the scope's
             if inner._state == TaskState.READY and isinstance(inner.task_spec, UserTask) and not any(
                     _is_timer(s.task_spec) for s in (inner.parent.children if inner.parent is not None else ())):
                 found.append(inner)

@@ -104,3 +104,34 @@ def test_compensation_and_cancel_stay_refused_with_a_reason(cli, fixtures, tmp_p
     assert result.code == 4, result.out
     message = result.err_json()["message"]
     assert "EndEvent_alone" in message and "không" in message  # the event, and one sentence saying why not
+
+
+def test_an_escalation_from_one_instance_interrupts_the_whole_multi_instance_sub_process(cli, fixtures, tmp_path):
+    import shutil
+
+    folder = tmp_path / "defs"
+    shutil.copytree(fixtures / "bpmn", folder)
+    path = folder / "eventsub" / FIXTURE
+    text = path.read_text(encoding="utf-8")
+    old = '<bpmn:subProcess id="consult" name="Lấy ý kiến đơn vị">'
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, old + '<bpmn:multiInstanceLoopCharacteristics camunda:collection="units" '
+                                            'camunda:elementVariable="unit" />'), encoding="utf-8")
+    assert cli("deploy", str(folder), "--json").code == 0
+    result = cli("start", "escalation_boundary_fixture", "--applicant", "Nguyễn Văn An", "--data",
+                 '{"units": ["so_tai_chinh", "so_xay_dung", "cong_an"]}', "--json", now=START, user="lan")
+    assert result.code == 0, result.err
+    view = result.json()
+    opinions = [t for t in view["tasks"] if t["element_id"] == "opinion"]
+    assert len(opinions) == 3
+    result = cli("complete", opinions[1]["task_id"], "--data", '{"score": 2}', "--json", now="2026-03-02T09:00",
+                 user="mai")
+    assert result.code == 0, result.err
+    view = result.json()
+    assert [t["element_id"] for t in view["tasks"]] == ["decide_alone"]
+    events = _history(cli, view["case_id"])
+    cancelled = sorted(e["payload"]["task_id"] for e in events if e["type"] == "task_cancelled")
+    assert cancelled == sorted([opinions[0]["task_id"], opinions[2]["task_id"]])
+    [caught] = [e for e in events if e["type"] == "escalation_caught"]
+    assert caught["element_id"] == "Esc_late" and caught["payload"]["thrown_by"] == "EndEvent_late"
+    _verified(cli, view["case_id"])

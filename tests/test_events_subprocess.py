@@ -213,3 +213,25 @@ def test_an_event_sub_process_camunda_7_would_not_run_is_refused_at_deploy(cli, 
     result = cli("deploy", str(_variant(tmp_path, fixtures, *replacements)), "--json")
     assert result.code == 4, result.out
     assert needle in result.err_json()["message"]
+
+
+def test_each_instance_of_a_multi_instance_sub_process_has_its_own_event_sub_process(cli, fixtures, tmp_path):
+    import shutil
+
+    folder = tmp_path / "defs"
+    shutil.copytree(fixtures / "bpmn", folder)
+    path = folder / "eventsub" / "council_eventsub.bpmn"
+    text = path.read_text(encoding="utf-8")
+    old = '<bpmn:subProcess id="council" name="Hội đồng thẩm định">'
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, old + "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2"
+                                            "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"),
+                    encoding="utf-8")
+    assert cli("deploy", str(folder), "--json").code == 0
+    view = _start(cli, "eventsub_council_fixture")
+    reviews = [t for t in view["tasks"] if t["element_id"] == "review"]
+    assert len(reviews) == 2
+    view = _complete(cli, reviews[0], "2026-03-02T09:00", "mai", {"score": 8})
+    assert sorted(t["element_id"] for t in view["tasks"]) == ["finalize", "leader_note", "review"]
+    assert [t["task_id"] for t in view["tasks"] if t["element_id"] == "review"] == [reviews[1]["task_id"]]
+    _verified(cli, view["case_id"])

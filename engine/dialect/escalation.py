@@ -130,7 +130,7 @@ def interrupt_between(thrower: Task, catcher: Any) -> None:
     """An interrupting catch several scopes above the thrower: the scope inside the caught activity that holds the
     thrower is cancelled now, before the library lets it complete and flow on (Camunda 7: an error or an
     interrupting escalation ends every scope it passes through); the caught activity itself is cancelled by the
-    boundary as usual. Nothing to do when the thrower runs directly in the caught activity."""
+    boundary as usual, after the instances of a multi-instance one."""
     attached = next((s for s in (catcher.parent.children if catcher.parent is not None else ())
                      if s is not catcher and not isinstance(s.task_spec, BoundaryEvent)), None)
     inner, scope = None, _owner(thrower)
@@ -138,6 +138,12 @@ def interrupt_between(thrower: Task, catcher: Any) -> None:
         inner, scope = scope, _owner(scope)
     if scope is attached and inner is not None:
         inner.cancel()
+    if attached is not None and isinstance(attached.task_spec, MultiInstanceTask):
+        # The library's cancel of a multi-instance body drops its open instances without ending their
+        # sub-processes: each instance is cancelled first (its open steps: `task_cancelled`).
+        for instance in list(attached.children):
+            if not instance.has_state(TaskState.FINISHED_MASK):
+                instance.cancel()
 
 
 def find_catcher(thrower: Task, code: str | None) -> Any:
