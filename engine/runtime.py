@@ -406,6 +406,7 @@ class Runtime:
         _run_engine(lambda: workflow.catch(BpmnEvent(type(definition)(definition.name), dict(data))))
         self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
+        messages.rearm([subscription])  # a non-interrupting boundary keeps listening (Camunda 7)
         return self._derive(workflow, before)
 
     # --- signals (engine/dialect/signals.py; broadcast by engine/usecases/signal.py) -------------------------------
@@ -422,9 +423,11 @@ class Runtime:
         from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 
         before = self._snapshot(workflow)
+        fired = signals.waiting(_tree(workflow), name)
         _run_engine(lambda: workflow.catch(BpmnEvent(SignalEventDefinition(name), dict(data))))
         self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
+        messages.rearm(fired)  # a non-interrupting boundary keeps listening (Camunda 7)
         return self._derive(workflow, before)
 
     def cancel(self, workflow: BpmnWorkflow) -> list[dict]:

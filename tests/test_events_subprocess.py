@@ -235,3 +235,23 @@ def test_each_instance_of_a_multi_instance_sub_process_has_its_own_event_sub_pro
     assert sorted(t["element_id"] for t in view["tasks"]) == ["finalize", "leader_note", "review"]
     assert [t["task_id"] for t in view["tasks"] if t["element_id"] == "review"] == [reviews[1]["task_id"]]
     _verified(cli, view["case_id"])
+
+
+def test_a_non_interrupting_message_event_sub_process_starts_again_for_each_message(cli, fixtures, tmp_path):
+    path = _variant(tmp_path, fixtures, ('name="Yêu cầu rút hồ sơ">', 'name="Yêu cầu rút hồ sơ" isInterrupting="false">'))
+    assert cli("deploy", str(path), "--json").code == 0
+    view = _start(cli, "eventsub_withdraw_fixture")
+    for hour in ("09", "10"):
+        result = cli("correlate", "rut_ho_so", "--case", view["case_id"], "--json", now=f"2026-03-02T{hour}:00",
+                     user="lan")
+        assert result.code == 0, result.err
+    view = _show(cli, view["case_id"])
+    assert sorted(t["element_id"] for t in view["tasks"]) == ["appraise", "close_file", "close_file"]
+    assert view["waiting_messages"] == ["rut_ho_so"]  # still listening while the process runs
+    for task in [t for t in view["tasks"] if t["element_id"] == "close_file"]:
+        _complete(cli, task, "2026-03-02T11:00", "mai")
+    view = _complete(cli, _task(_show(cli, view["case_id"]), "appraise"), "2026-03-02T11:30", "mai")
+    assert view["status"] == "completed" and view["waiting_messages"] == []
+    result = cli("correlate", "rut_ho_so", "--case", view["case_id"], "--json", now="2026-03-02T12:00", user="lan")
+    assert result.code == 3, result.out
+    _verified(cli, view["case_id"])

@@ -182,3 +182,23 @@ def start_message(spec: BpmnProcessSpec) -> str | None:
 def catches_messages(spec: BpmnProcessSpec) -> bool:
     """Whether any element of the process waits for a message."""
     return any(names(task_spec) for task_spec in spec.task_specs.values())
+
+
+def rearm(fired: Iterable[Any]) -> None:
+    """Camunda 7 keeps the subscription of a non-interrupting boundary event (and of a non-interrupting event
+    sub-process's message or signal start) while its activity runs: each one that has just fired waits again, as a
+    new task beside it, for the next message or signal. An interrupting one, or one whose activity has ended, does
+    not."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+
+    for task in fired:
+        spec, split = task.task_spec, task.parent
+        if not isinstance(spec, BoundaryEvent) or spec.cancel_activity or split is None \
+                or task.state != TaskState.COMPLETED:
+            continue
+        activity = next((s for s in split.children if not isinstance(s.task_spec, BoundaryEvent)), None)
+        if activity is None or activity.has_state(TaskState.FINISHED_MASK):
+            continue
+        again = split._add_child(spec, TaskState.FUTURE)
+        spec._predict_hook(again)  # its path, as the library lays it out for the first one
+        spec._update(again)
