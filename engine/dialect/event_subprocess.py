@@ -21,9 +21,9 @@ Camunda 7's semantics are exactly those of a boundary event on the scope's body,
 the event sub-process's start event as the element that caught the trigger (`timer_fired`, `message_correlated`,
 `error_caught`, `escalation_caught`, `signal_received`), and the steps inside it carry `"sub_process": "<E's id>"`.
 
-Not run: a non-interrupting event sub-process fires once per activation of its scope (Camunda 7 starts it again for
-each further message or cycle); cycle timer starts are refused (a reminder belongs on a step); a conditional start is
-refused with the other conditional events.
+A non-interrupting one started by a message or a signal starts again for each further one while its scope runs
+(engine.dialect.messages.rearm), as Camunda 7 does. Not run: cycle timer starts are refused (a reminder belongs on a
+step); a conditional start is refused with the other conditional events.
 """
 
 from __future__ import annotations
