@@ -25,6 +25,9 @@ def _fail(filename: str, element_id: str | None, reason: str, line: int | None) 
 
 
 def check_structure(process: etree._Element, filename: str) -> None:
+    from engine.dialect.event_subprocess import check_event_subprocesses
+
+    check_event_subprocesses(process, filename)
     for sub in process.iter(f"{{{_BPMN}}}subProcess"):
         sid, line = sub.get("id"), sub.sourceline
         starts = sub.findall("bpmn:startEvent", NS)

@@ -20,7 +20,7 @@ from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.cycles import check_cycles
 from engine.dialect.error_events import check_error_events
 from engine.dialect.escalation import check_escalations
-from engine.dialect.event_subprocess import check_event_subprocesses, is_event_subprocess
+from engine.dialect.event_subprocess import is_event_subprocess
 from engine.dialect.links import check_links
 from engine.dialect.messages import check_messages, check_start_events
 from engine.dialect.signals import check_signals
@@ -219,7 +219,6 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     check_signals(root, process, filename)
     check_error_events(root, process, filename)
     check_escalations(root, process, filename)
-    check_event_subprocesses(process, filename)
     check_links(process, filename)
     check_cycles(process, filename)
     _check_external_tasks(process, filename, info)
