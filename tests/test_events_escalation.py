@@ -135,3 +135,24 @@ def test_an_escalation_from_one_instance_interrupts_the_whole_multi_instance_sub
     [caught] = [e for e in events if e["type"] == "escalation_caught"]
     assert caught["element_id"] == "Esc_late" and caught["payload"]["thrown_by"] == "EndEvent_late"
     _verified(cli, view["case_id"])
+
+
+def test_a_non_interrupting_escalation_boundary_runs_its_path_alongside(cli, fixtures, tmp_path):
+    import shutil
+
+    folder = tmp_path / "defs"
+    shutil.copytree(fixtures / "bpmn", folder)
+    path = folder / "eventsub" / FIXTURE
+    text = path.read_text(encoding="utf-8")
+    old = 'attachedToRef="consult"'
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, old + ' cancelActivity="false"'), encoding="utf-8")
+    assert cli("deploy", str(folder), "--json").code == 0
+    view = _consulting(cli)
+    view = _complete(cli, view, {"score": 2}, "2026-03-02T09:00", "mai")
+    # The escalation end event ends its path, so the sub-process completes too; the boundary's path runs beside.
+    assert sorted(t["element_id"] for t in view["tasks"]) == ["approve", "decide_alone"]
+    [caught] = [e for e in _history(cli, view["case_id"]) if e["type"] == "escalation_caught"]
+    assert caught["payload"]["interrupting"] is False
+    assert not [e for e in _history(cli, view["case_id"]) if e["type"] == "task_cancelled"]
+    _verified(cli, view["case_id"])
