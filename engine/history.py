@@ -46,6 +46,7 @@ class EventType(StrEnum):
     CONDITION_MET = "condition_met"  # a conditional event's condition held (engine.dialect.conditional)
     SIGNAL_THROWN = "signal_thrown"  # a signal throw/end event of this case broadcast a signal (engine.usecases.signal)
     ERROR_CAUGHT = "error_caught"  # an error boundary event caught a BPMN error (engine.dialect.error_events)
+    ESCALATION_CAUGHT = "escalation_caught"  # a boundary/event sub-process caught an escalation (dialect.escalation)
     # External tasks (engine.usecases.external) and their incidents.
     EXTERNAL_TASK_CREATED = "external_task_created"
     EXTERNAL_TASK_LOCKED = "external_task_locked"

@@ -34,6 +34,8 @@ from engine.dialect.decision_task import DecisionTask
 from engine.dialect.error_events import CAUGHT, EngineErrorEventDefinition, raise_error
 from engine.dialect.external_task import ExternalTask
 from engine.dialect.links import rewrite_links
+from engine.dialect import escalation
+from engine.dialect.event_subprocess import is_wrapper, rewrite_event_subprocesses
 from engine.dialect.parser import TthcParser
 from engine.dialect.script_engine import SafeScriptEngine
 from engine.dialect.timers import SUSPENDED, EngineTimeDateTimer, WorkingCycleTimer, WorkingDurationTimer
@@ -104,6 +106,7 @@ def compile_bpmn(content: bytes, filename: str) -> Compiled:
     try:
         root = strip_inert(parse_xml(content, filename))  # artifacts change nothing (engine/dialect/artifacts.py)
         rewrite_links(root)  # link events as sequence flows (engine/dialect/links.py)
+        rewrite_event_subprocesses(root)  # as boundary events of their scope (engine/dialect/event_subprocess.py)
         parser.add_bpmn_xml(root.getroottree(), filename=filename)
         spec = parser.get_spec(info.process_id)
         subprocess_specs = parser.get_subprocess_specs(info.process_id)
@@ -174,7 +177,8 @@ def _attached_to(task) -> Any:
         return None
     for sibling in parent.children:
         if sibling is not task and isinstance(sibling.task_spec, (UserTask, SubWorkflowTask, MultiInstanceTask)):
-            return sibling
+            # The body of a scope with event sub-processes is drawn by nobody: a trigger on it is attached to nothing.
+            return None if is_wrapper(sibling.task_spec.bpmn_id) else sibling
     return None
 
 
@@ -190,6 +194,8 @@ def _open_steps_inside(owner) -> list:
         if sub is None:
             continue
         for inner in sub.tasks.values():  # creation order: the same on replay
+            if isinstance(inner.task_spec, SubWorkflowTask) and is_wrapper(inner.task_spec.bpmn_id):
+                scopes.append(inner)  # the body of a scope with event sub-processes: its steps are the scope's
             if inner._state == TaskState.READY and isinstance(inner.task_spec, UserTask) and not any(
                     _is_timer(s.task_spec) for s in (inner.parent.children if inner.parent is not None else ())):
                 found.append(inner)
@@ -202,6 +208,8 @@ def _scope(task) -> str | None:
     if parent_id is None:
         return None
     owner = task.workflow.top_workflow.get_task_from_id(parent_id)
+    if owner is not None and is_wrapper(owner.task_spec.bpmn_id):
+        return _scope(owner)  # the body wrapper of a scope with event sub-processes: the scope it stands for
     return owner.task_spec.bpmn_id if owner is not None else None
 
 
@@ -397,7 +405,7 @@ class Runtime:
 
     def waiting_messages(self, workflow: BpmnWorkflow) -> str | None:
         """The `cases.waiting_messages` value: the names this case waits for."""
-        return messages.encode(n for t in messages.waiting(workflow.tasks.values()) for n in messages.names(t.task_spec))
+        return messages.encode(n for t in messages.waiting(_all_tasks(workflow)) for n in messages.names(t.task_spec))
 
     def correlate(self, workflow: BpmnWorkflow, subscription: Any, name: str, data: Mapping[str, Any]) -> list[dict]:
         """Deliver message `name` to one waiting element: its variables become case data (Camunda sets them as
@@ -410,6 +418,7 @@ class Runtime:
         _run_engine(lambda: workflow.catch(BpmnEvent(type(definition)(definition.name), dict(data))))
         self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
+        messages.rearm([subscription])  # a non-interrupting boundary keeps listening (Camunda 7)
         self._react(workflow, data, changes)
         return self._derive(workflow, before)
 
@@ -418,7 +427,7 @@ class Runtime:
         return signals.waiting(_tree(workflow), name)
 
     def waiting_signals(self, workflow: BpmnWorkflow) -> str | None:
-        return signals.encode_waiting(workflow.tasks.values())
+        return signals.encode_waiting(_all_tasks(workflow))
 
     def signal(self, workflow: BpmnWorkflow, name: str, data: Mapping[str, Any]) -> list[dict]:
         """Deliver signal `name` to every element of this case waiting for it (Camunda 7: a broadcast); its
@@ -427,10 +436,12 @@ class Runtime:
         from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 
         before = self._snapshot(workflow)
-        changes = conditional.changes_of(signals.waiting(_tree(workflow), name), data)
+        fired = signals.waiting(_tree(workflow), name)
+        changes = conditional.changes_of(fired, data)
         _run_engine(lambda: workflow.catch(BpmnEvent(SignalEventDefinition(name), dict(data))))
         self.update_case_data(workflow, data)
         _run_engine(workflow.do_engine_steps)
+        messages.rearm(fired)  # a non-interrupting boundary keeps listening (Camunda 7)
         self._react(workflow, data, changes)
         return self._derive(workflow, before)
 
@@ -540,7 +551,8 @@ class Runtime:
         own = task._get_internal_data("due_date")
         if own:
             dues.append(datetime.fromisoformat(own))
-        for sibling in parent.children:
+        # The timer of an event sub-process (on a body wrapper) starts it; it is no step's deadline.
+        for sibling in () if is_wrapper(task.task_spec.bpmn_id) else parent.children:
             if sibling is task or not _is_timer(sibling.task_spec) \
                     or isinstance(sibling.task_spec.event_definition, WorkingCycleTimer):  # a reminder, not a limit
                 continue
@@ -597,7 +609,8 @@ class Runtime:
             # Inside an embedded sub-process: every event names it (only then, so other histories keep their payload).
             scope = _scope(task)
             for event in events:
-                event["sub_process"] = scope
+                if scope is not None:  # None: in the body wrapper of the process (engine.dialect.event_subprocess)
+                    event["sub_process"] = scope
         return events
 
     def _plain_task_events(self, task, old: int | None, completed: Mapping[str, dict]) -> list[dict]:
@@ -618,6 +631,8 @@ class Runtime:
                 "result_variable": spec.result_variable,
                 "result": task.data.get(spec.result_variable) if spec.result_variable else None,
             }]
+        if escalation.is_caught(task):
+            return [escalation.caught_event(task)]
         if (isinstance(getattr(spec, "event_definition", None), EngineErrorEventDefinition)
                 and task.state == TaskState.COMPLETED and CAUGHT in task.internal_data):
             return [self._error_caught_event(task)]
@@ -628,7 +643,7 @@ class Runtime:
         thrown = signals.thrown_event(task)
         if thrown is not None:  # a signal throw or end event: the broadcast beyond this case is the use case's
             return [thrown] + ([_end_reached(spec)] if isinstance(spec, EndEvent) else [])
-        if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED:
+        if isinstance(spec, EndEvent) and task.state == TaskState.COMPLETED and not is_wrapper(spec.bpmn_id):
             return [_end_reached(spec)]
         return []
 

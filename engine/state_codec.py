@@ -79,6 +79,9 @@ def full_config() -> dict:
     from engine.dialect.error_events import EngineErrorEventDefinition, EngineErrorEventDefinitionConverter
 
     config[EngineErrorEventDefinition] = EngineErrorEventDefinitionConverter
+    from engine.dialect.escalation import EngineEscalationEventDefinition, EngineEscalationEventDefinitionConverter
+
+    config[EngineEscalationEventDefinition] = EngineEscalationEventDefinitionConverter
     return config
 
 

@@ -161,6 +161,11 @@ def test_a_non_interrupting_boundary_message_opens_a_step_and_leaves_the_step_op
     assert view["status"] == "active"
     # A case variable, as Camunda sets it: the step still open sees it too, not only the path the message opened.
     assert _case_data(deployed, case_id, "ut_review")["noi_dung"] == "Khẩn"
+    # Camunda 7 keeps a non-interrupting boundary's subscription while the step runs: a second reminder, a second path.
+    assert sorted(view["waiting_messages"]) == ["don_doc", "rut_ho_so"]
+    result = deployed("correlate", "don_doc", "--case", case_id, "--json", now="2026-03-02T11:00", user="lan")
+    assert result.code == 0, result.err
+    assert sorted(t["element_id"] for t in result.json()["tasks"]) == ["ut_remind", "ut_remind", "ut_review"]
     _verified(deployed, case_id)
 
 

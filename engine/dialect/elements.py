@@ -77,8 +77,9 @@ ELEMENTS: dict[str, Row] = {
     "ScriptTask": _refused(NO_CODE),
     "CallActivity": _refused("not yet: draw the called steps inside the process (issue 14)"),
     # --- sub-processes and loops -------------------------------------------------------------------------------
-    "SubProcess": _runs("an embedded sub-process with its own boundary events; `triggeredByEvent=\"true\"` "
-                        "(event sub-process) is refused: not yet"),
+    "SubProcess": _runs("an embedded sub-process with its own boundary events; an event sub-process "
+                        "(`triggeredByEvent=\"true\"`) with a timer, message, signal, error or escalation start, "
+                        "interrupting or not"),
     "Transaction": _refused("a transaction needs compensation to undo its steps, which nothing here does; draw a "
                             "plain sub-process"),
     "AdHocSubProcess": _refused("Camunda 7 does not execute ad-hoc sub-processes either; draw the steps with a "
@@ -98,10 +99,11 @@ ELEMENTS: dict[str, Row] = {
     # --- events --------------------------------------------------------------------------------------------------
     "StartEvent": _runs("none, message (`tthc correlate` starts a case), timer (a schedule of cases) or signal (a "
                         "case per signal) at the process level; conditional starts are refused"),
-    "EndEvent": _runs("none, terminate, error, signal, or an external message end event"),
+    "EndEvent": _runs("none, terminate, error, escalation, signal, or an external message end event"),
     "IntermediateCatchEvent": _runs("timer, message, signal, link, conditional"),
-    "IntermediateThrowEvent": _runs("none (passes), signal (a broadcast), link, or an external message throw"),
-    "BoundaryEvent": _runs("timer (working time; cycles as reminders), message, signal, error, conditional; "
+    "IntermediateThrowEvent": _runs("none (passes), signal (a broadcast), escalation, link, or an external message "
+                                    "throw"),
+    "BoundaryEvent": _runs("timer (working time; cycles as reminders), message, signal, error, escalation, conditional; "
                            "interrupting or not where BPMN allows"),
     "TimerEventDefinition": _runs("`timeDuration` in working time, `timeDate`, `timeCycle` `R<n>/<duration>`; cron "
                                   "is refused (it counts calendar hours)"),
@@ -110,7 +112,8 @@ ELEMENTS: dict[str, Row] = {
     "ErrorEventDefinition": _runs("error end events and error boundary events, by code or catch-all"),
     "TerminateEventDefinition": _runs("ends its scope: the case, or the sub-process it is in"),
     "LinkEventDefinition": _runs("a throw continues at the catch of the same name"),
-    "EscalationEventDefinition": _refused("not yet (issue 14)"),
+    "EscalationEventDefinition": _runs("thrown by intermediate or end events, caught by the nearest enclosing "
+                                       "sub-process's boundary event or event sub-process, by code or catch-all"),
     "ConditionalEventDefinition": _runs("intermediate and boundary events wait until their `${}` condition holds, "
                                         "re-evaluated after every command that sets variables ([Other events]"
                                         "(#other-events)); conditional start events are refused"),
@@ -121,7 +124,7 @@ ELEMENTS: dict[str, Row] = {
     "Message": _runs("a message's name (literal text; expressions are refused)", in_process=False),
     "Signal": _runs("a signal's name (literal text)", in_process=False),
     "Error": _runs("an error's code and `camunda:errorMessage`", in_process=False),
-    "Escalation": _inert("read only by escalation events, which are refused", in_process=False),
+    "Escalation": _runs("an escalation's code", in_process=False),
     "ItemDefinition": _inert("Camunda 7 ignores item types too", in_process=False),
     "Import": _inert("nothing is imported: forms and decision tables are deployed beside the diagram",
                      in_process=False),

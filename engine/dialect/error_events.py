@@ -11,7 +11,9 @@ What runs:
 - `camunda:errorCodeVariable` / `camunda:errorMessageVariable` on a boundary's definition receive the caught code and
   message (the `bpmn:error`'s `camunda:errorMessage`, or the worker's message).
 
-Refused at deploy, with the reason: error start events (event sub-processes are not supported), error boundary events
+The error start event of an event sub-process runs as a boundary event of its scope (engine/dialect/event_subprocess.py).
+
+Refused at deploy, with the reason: error start events outside event sub-processes, error boundary events
 on anything but a sub-process or an external task (nothing else can throw one here), non-interrupting error boundary
 events (BPMN forbids them), an `errorRef` that names no `bpmn:error`, and a thrown error without a code.
 """
@@ -53,9 +55,11 @@ def check_error_events(root: etree._Element, process: etree._Element, filename: 
                 raise _fail(filename, owner_id, "sự kiện kết thúc lỗi phải trỏ tới một bpmn:error có mã lỗi "
                             "(errorCode) để sự kiện biên bắt được", definition.sourceline)
             continue
+        if kind == "startEvent" and owner.getparent().get("triggeredByEvent") == "true":
+            continue  # the start of an event sub-process (engine/dialect/event_subprocess.py checks it)
         if kind != "boundaryEvent":
             raise _fail(filename, owner_id, "sự kiện lỗi chỉ hỗ trợ sự kiện kết thúc lỗi (error end event) và sự kiện "
-                        "biên lỗi (error boundary event); quy trình con sự kiện (event sub-process) chưa được hỗ trợ",
+                        "biên lỗi (error boundary event) và sự kiện bắt đầu của quy trình con sự kiện (event sub-process)",
                         definition.sourceline)
         if owner.get("cancelActivity") == "false":
             raise _fail(filename, owner_id, "sự kiện biên lỗi luôn ngắt bước nó gắn vào (BPMN không cho phép "
@@ -100,6 +104,10 @@ class EngineErrorEventDefinition(ErrorEventDefinition):
     def catch(self, my_task: Task, event: BpmnEvent | None = None) -> None:
         super().catch(my_task, event)
         thrown = event.event_definition
+        if getattr(event, "thrower", None) is not None:  # scopes between the thrower and the caught activity end
+            from engine.dialect.escalation import interrupt_between
+
+            interrupt_between(event.thrower, my_task)
         my_task.internal_data[CAUGHT] = {
             "code": thrown.code, "message": getattr(thrown, "error_message", None),
             "thrown_by": getattr(event, "thrown_by", None)}
@@ -119,6 +127,7 @@ def raise_error(my_task: Task, code: str | None, message: str | None, thrown_by:
     definition = EngineErrorEventDefinition(f"error {code}", code, error_message=message)
     event = BpmnEvent(definition, payload=payload, target=target if target is not None else my_task.workflow)
     event.thrown_by = thrown_by
+    event.thrower = my_task  # not kept: only the catch that follows reads it
     my_task.workflow.top_workflow.catch(event)
 
 

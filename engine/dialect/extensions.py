@@ -131,8 +131,9 @@ ATTRIBUTES: dict[str, Rule] = {
     "errorMessageVariable": _runs("biến nhận thông báo của lỗi mà sự kiện biên lỗi bắt được",
                                   "ErrorEventDefinitionExtension.errorMessageVariable",
                                   hosts={"errorEventDefinition"}),
-    "escalationCodeVariable": _refused(f"thuộc về sự kiện leo thang (escalation), {NO_ISSUE_14}",
-                                       "EscalationEventDefinitionExtension.escalationCodeVariable"),
+    "escalationCodeVariable": _runs("biến nhận mã leo thang mà sự kiện biên leo thang hoặc quy trình con sự kiện "
+                                    "bắt được", "EscalationEventDefinitionExtension.escalationCodeVariable",
+                                    hosts={"escalationEventDefinition"}),
     "variableName": _runs("chỉ đánh giá lại điều kiện khi các biến này thay đổi",
                           "ConditionalEventDefinitionExtension.variableName", hosts={"conditionalEventDefinition"}),
     "variableEvents": _runs("chỉ đánh giá lại điều kiện khi biến được tạo (create) hoặc cập nhật (update)",

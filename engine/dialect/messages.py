@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # annotations only
 
 # Where a message event definition may stand, and the element kinds a message boundary event may be attached to.
 CATCHING = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
-ATTACHABLE = ("userTask", "receiveTask")
+ATTACHABLE = ("userTask", "receiveTask", "subProcess")
 # Stored in `cases.waiting_messages` between separators, so that a LIKE finds a name exactly.
 SEPARATOR = "\n"
 
@@ -71,15 +71,15 @@ def check_messages(root: etree._Element, process: etree._Element, filename: str)
         if kind == "boundaryEvent":
             attached = by_id.get(owner.get("attachedToRef"))
             if attached is None or _local(attached.tag) not in ATTACHABLE:
-                raise _fail(filename, owner_id, "sự kiện biên thông điệp chỉ gắn được vào tác vụ người dùng hoặc tác vụ "
-                            "nhận", owner.sourceline)
+                raise _fail(filename, owner_id, "sự kiện biên thông điệp chỉ gắn được vào tác vụ người dùng, tác vụ "
+                            "nhận hoặc quy trình con", owner.sourceline)
         if kind == "startEvent" and len(process.findall("bpmn:startEvent", NS)) > 1:
             raise _fail(filename, owner_id, "quy trình bắt đầu bằng thông điệp chỉ được có một sự kiện bắt đầu",
                         owner.sourceline)
-    for task in process.findall("bpmn:receiveTask", NS):
+    for task in process.iter(f"{{{NS['bpmn']}}}receiveTask"):  # inside sub-processes too
         _message_name(messages, task.get("messageRef"), filename, task.get("id"), task.sourceline)
-    for gateway in process.findall("bpmn:eventBasedGateway", NS):
-        _check_event_gateway(process, gateway, by_id, filename)
+    for gateway in process.iter(f"{{{NS['bpmn']}}}eventBasedGateway"):  # its flows are in its own scope
+        _check_event_gateway(gateway.getparent(), gateway, by_id, filename)
 
 
 def _check_event_gateway(process, gateway, by_id: dict, filename: str) -> None:
@@ -188,3 +188,23 @@ def start_message(spec: BpmnProcessSpec) -> str | None:
 def catches_messages(spec: BpmnProcessSpec) -> bool:
     """Whether any element of the process waits for a message."""
     return any(names(task_spec) for task_spec in spec.task_specs.values())
+
+
+def rearm(fired: Iterable[Any]) -> None:
+    """Camunda 7 keeps the subscription of a non-interrupting boundary event (and of a non-interrupting event
+    sub-process's message or signal start) while its activity runs: each one that has just fired waits again, as a
+    new task beside it, for the next message or signal. An interrupting one, or one whose activity has ended, does
+    not."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+
+    for task in fired:
+        spec, split = task.task_spec, task.parent
+        if not isinstance(spec, BoundaryEvent) or spec.cancel_activity or split is None \
+                or task.state != TaskState.COMPLETED:
+            continue
+        activity = next((s for s in split.children if not isinstance(s.task_spec, BoundaryEvent)), None)
+        if activity is None or activity.has_state(TaskState.FINISHED_MASK):
+            continue
+        again = split._add_child(spec, TaskState.FUTURE)
+        spec._predict_hook(again)  # its path, as the library lays it out for the first one
+        spec._update(again)

@@ -199,6 +199,16 @@ class _ErrorMixin:
         return parse_error_definition(self, error_event)
 
 
+class _EscalationMixin:
+    """Escalation events thrown along the thrower's scopes, with Camunda's escalationCodeVariable
+    (engine.dialect.escalation)."""
+
+    def parse_escalation_event(self, escalation_event):
+        from engine.dialect.escalation import parse_escalation_definition
+
+        return parse_escalation_definition(self, escalation_event)
+
+
 class _EngineTimerMixin:
     """Builds timers that count on the engine clock and calendar; values were checked at deploy."""
 
@@ -260,7 +270,7 @@ class StartEventParser(MessageParserMixin, _EngineTimerMixin, CamundaStartEventP
         return timer_of(self.node)
 
 
-class EndEventParser(_ErrorMixin, _EngineTimerMixin, CamundaEndEventParser):
+class EndEventParser(_ErrorMixin, _EscalationMixin, _EngineTimerMixin, CamundaEndEventParser):
     def create_task(self) -> TaskSpec:
         message = external_message(self.node)
         if message is None and self.node.find(full_tag("signalEventDefinition")) is not None:
@@ -279,7 +289,7 @@ class EndEventParser(_ErrorMixin, _EngineTimerMixin, CamundaEndEventParser):
                                 **self.bpmn_attributes)
 
 
-class ThrowEventParser(_EngineTimerMixin, CamundaIntermediateThrowEventParser):
+class ThrowEventParser(_EscalationMixin, _EngineTimerMixin, CamundaIntermediateThrowEventParser):
     """An intermediate message throw event marked external is a step a worker answers; any other throw event is the
     library's own."""
 
@@ -302,7 +312,7 @@ class CatchEventParser(_ConditionalMixin, MessageParserMixin, _EngineTimerMixin,
     pass
 
 
-class BoundaryEventParser(_ConditionalMixin, _ErrorMixin, MessageParserMixin, _EngineTimerMixin,
+class BoundaryEventParser(_ConditionalMixin, _ErrorMixin, _EscalationMixin, MessageParserMixin, _EngineTimerMixin,
                           CamundaBoundaryEventParser):
     pass
 

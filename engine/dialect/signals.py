@@ -45,8 +45,9 @@ def check_signals(root: etree._Element, process: etree._Element, filename: str) 
     for definition in process.iter(f"{{{NS['bpmn']}}}signalEventDefinition"):
         owner = definition.getparent()
         kind, owner_id = _local(owner.tag), owner.get("id")
-        if kind == "startEvent" and (owner.getparent() is not process
-                                     or len(process.findall("bpmn:startEvent", NS)) != 1):
+        in_event_subprocess = kind == "startEvent" and owner.getparent().get("triggeredByEvent") == "true"
+        if kind == "startEvent" and not in_event_subprocess and (
+                owner.getparent() is not process or len(process.findall("bpmn:startEvent", NS)) != 1):
             raise _fail(filename, owner_id, "sự kiện bắt đầu bằng tín hiệu phải là sự kiện bắt đầu duy nhất của quy "
                         "trình chính", definition.sourceline)
         if kind not in CATCHING and kind not in THROWING and kind != "startEvent":
@@ -60,8 +61,8 @@ def check_signals(root: etree._Element, process: etree._Element, filename: str) 
         if kind == "boundaryEvent":
             attached = by_id.get(owner.get("attachedToRef"))
             if attached is None or _local(attached.tag) not in ATTACHABLE:
-                raise _fail(filename, owner_id, "sự kiện biên tín hiệu chỉ gắn được vào tác vụ người dùng hoặc tác vụ "
-                            "nhận", owner.sourceline)
+                raise _fail(filename, owner_id, "sự kiện biên tín hiệu chỉ gắn được vào tác vụ người dùng, tác vụ "
+                            "nhận hoặc quy trình con", owner.sourceline)
 
 
 def is_signal(spec: TaskSpec) -> bool:

@@ -1,8 +1,8 @@
 """Deploy-time checks of the BPMN structure elements: embedded sub-processes (issue 14).
 
-An embedded sub-process runs as its own scope (SpiffWorkflow keeps it as a sub-workflow of the case): one none start
+An embedded sub-process runs as its own scope (SpiffWorkflow keeps it as a sub-workflow of the case): one start
 event, at least one end event, the parent's sequence flows do not cross its border. Event sub-processes
-(`triggeredByEvent="true"`) are not executed yet, so they are refused here with the reason rather than run wrongly.
+(`triggeredByEvent="true"`) have more rules of their own (engine/dialect/event_subprocess.py).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ def _fail(filename: str, element_id: str | None, reason: str, line: int | None) 
 
 
 def check_structure(process: etree._Element, filename: str) -> None:
+    from engine.dialect.event_subprocess import check_event_subprocesses
+
+    check_event_subprocesses(process, filename)
     for sub in process.iter(f"{{{_BPMN}}}subProcess"):
         sid, line = sub.get("id"), sub.sourceline
-        if sub.get("triggeredByEvent") == "true":
-            raise _fail(filename, sid, "quy trình con sự kiện (event sub-process) chưa được hỗ trợ; hãy dùng sự kiện "
-                        "biên (boundary event) gắn vào quy trình con hoặc bước", line)
         starts = sub.findall("bpmn:startEvent", NS)
         if len(starts) != 1:
             raise _fail(filename, sid, f"quy trình con phải có đúng một sự kiện bắt đầu, đang có {len(starts)}", line)

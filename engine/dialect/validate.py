@@ -20,6 +20,8 @@ from engine.dialect.extensions import Fate, verdicts
 from engine.dialect.conditional import check_conditionals
 from engine.dialect.cycles import check_cycles
 from engine.dialect.error_events import check_error_events
+from engine.dialect.escalation import check_escalations
+from engine.dialect.event_subprocess import is_event_subprocess
 from engine.dialect.links import check_links
 from engine.dialect.messages import check_messages, check_start_events
 from engine.dialect.signals import check_signals
@@ -46,6 +48,7 @@ ALLOWED = {
     "conditionalEventDefinition", "condition",  # engine/dialect/conditional.py
     "subProcess",  # embedded sub-process (engine/dialect/structure.py checks what it may contain)
     "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",  # on user tasks (structure.py)
+    "escalationEventDefinition",  # engine/dialect/escalation.py checks where
 }
 REFUSED = {
     "scriptTask": "tác vụ mã lệnh (script task): hệ thống không chạy mã từ sơ đồ",
@@ -60,7 +63,6 @@ REFUSED = {
                        "các bước với cổng song song hoặc cổng bao hàm",
     "complexGateway": "cổng phức hợp (complex gateway) không được hỗ trợ, Camunda 7 cũng không thực thi nó; hãy dùng "
                       "cổng bao hàm (inclusive gateway)",
-    "escalationEventDefinition": "sự kiện leo thang (escalation) chưa được hỗ trợ",
     "compensateEventDefinition": "sự kiện bù trừ (compensation) không được hỗ trợ: hệ thống không tự hoàn tác một bước "
                                  "đã làm, hãy vẽ việc khắc phục thành một bước xử lý của cán bộ",
     "cancelEventDefinition": "sự kiện hủy (cancel) chỉ dùng trong quy trình con giao dịch (transaction), mà hệ thống "
@@ -216,10 +218,17 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_flows(process, filename, info)
     _check_timers(process, filename, info)
     _check_tasks(process, filename, info, lane_of)
+    _check_constructs(root, process, filename, info)
+    return info
+
+
+def _check_constructs(root, process, filename: str, info: BpmnInfo) -> None:
+    """Each construct's own deploy checks (events, structure, external tasks), in the module that runs it."""
     check_start_events(process, filename)
     check_messages(root, process, filename)
     check_signals(root, process, filename)
     check_error_events(root, process, filename)
+    check_escalations(root, process, filename)
     check_links(process, filename)
     check_conditionals(process, filename)
     check_cycles(process, filename)
@@ -228,7 +237,6 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_events(process, filename)
     check_structure(process, filename)
     check_multi_instance(process, filename)
-    return info
 
 
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
@@ -447,19 +455,14 @@ def _check_external_tasks(process, filename: str, info: BpmnInfo) -> None:
 def _check_events(process, filename: str) -> None:
     for kind in ("intermediateCatchEvent", "boundaryEvent"):
         for event in _all(process, kind):
-            waits_for = ("timer", "message", "signal", "link", "error", "conditional")
+            waits_for = ("timer", "message", "signal", "link", "error", "escalation", "conditional")
             if all(event.find(f"bpmn:{what}EventDefinition", NS) is None for what in waits_for):
                 raise _fail(filename, event.get("id"), "sự kiện chờ/biên chỉ hỗ trợ loại hẹn giờ (timer), thông điệp "
-                            "(message) và tín hiệu (signal)", event.sourceline)
-            nested = event.getparent() is not process
-            if nested and all(event.find(f"bpmn:{what}EventDefinition", NS) is None
-                              for what in ("timer", "error", "conditional")):
-                # Messages and signals are looked up in the top-level workflow only (engine/usecases/correlate.py).
-                raise _fail(filename, event.get("id"), "bên trong quy trình con (sub-process) chỉ hỗ trợ sự kiện hẹn giờ "
-                            "(timer); hãy đặt sự kiện thông điệp, tín hiệu hay liên kết ở quy trình chính",
-                            event.sourceline)
+                            "(message), tín hiệu (signal), lỗi, leo thang và điều kiện", event.sourceline)
     for event in _all(process, "startEvent"):
         kinds = [_local(c.tag) for c in event if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
+        if is_event_subprocess(event.getparent()):
+            continue  # engine/dialect/event_subprocess.py checks the start of an event sub-process
         if kinds and (kinds not in (["messageEventDefinition"], ["timerEventDefinition"], ["signalEventDefinition"])
                       or event.getparent() is not process):
             raise _fail(filename, event.get("id"), "sự kiện bắt đầu chỉ hỗ trợ loại thường (none start event), thông "
