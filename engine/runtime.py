@@ -341,11 +341,21 @@ class Runtime:
         self._react(workflow, data, changes)
         return self._derive(workflow, before, completed={str(task.id): dict(data)})
 
+    def _ready_step(self, workflow: BpmnWorkflow, task_id: str) -> Any:
+        """A ready external task, or a ready user task: both may end with a BPMN error (Camunda 7's handleBpmnError)."""
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError):
+            task = None
+        if task is not None and isinstance(task.task_spec, UserTask):
+            return self.ready_user_task(workflow, task_id)
+        return self.ready_external_task(workflow, task_id)
+
     def error_catcher(self, workflow: BpmnWorkflow, task_id: str, code: str) -> Any:
-        """The waiting error boundary event that would catch `code` thrown by the external task: on the task itself,
-        else on the nearest enclosing sub-process (by code first, then catch-all, as Camunda 7 chooses); None if
-        nothing catches it."""
-        scope = self.ready_external_task(workflow, task_id)
+        """The waiting error boundary event that would catch `code` thrown by the external or user task: on the task
+        itself, else on the nearest enclosing sub-process (by code first, then catch-all, as Camunda 7 chooses); None
+        if nothing catches it."""
+        scope = self._ready_step(workflow, task_id)
         top = workflow
         while scope is not None:
             waiting = [s for s in (scope.parent.children if scope.parent is not None else ())
@@ -361,9 +371,9 @@ class Runtime:
 
     def throw_external_error(self, workflow: BpmnWorkflow, task_id: str, code: str, message: str | None,
                              data: Mapping[str, Any]) -> list[dict]:
-        """A worker's BPMN error: `data` set on the task, the error thrown from it and caught by the boundary
-        `error_catcher` finds (the caller checked there is one), the workflow run on."""
-        task = self.ready_external_task(workflow, task_id)
+        """A worker's (or, on a user task, an officer's) BPMN error: `data` set on the task, the error thrown from it
+        and caught by the boundary `error_catcher` finds (the caller checked there is one), the workflow run on."""
+        task = self._ready_step(workflow, task_id)
         before = self._snapshot(workflow)
         task.data.update(data)
         raise_error(task, code, message, task.task_spec.bpmn_id, dict(task.data))

@@ -89,6 +89,13 @@ class Service:
 
         return complete.complete_task(self.ctx, task_id, data, actor=actor)
 
+    def task_bpmn_error(self, task_id: str, code: str, *, message: str | None = None,
+                        data: Mapping[str, Any] | None = None, actor: str | None) -> dict:
+        """End a step with a business error an error boundary event catches (Camunda 7's handleBpmnError)."""
+        from engine.usecases import complete
+
+        return complete.task_bpmn_error(self.ctx, task_id, code, message=message, data=data, actor=actor)
+
     def fire_due_timers(self, *, batch: int = 200, limit: int | None = None) -> dict:
         """Fire every timer due at the engine clock. Touches only cases whose next timer is due (indexed)."""
         from engine.usecases import timers

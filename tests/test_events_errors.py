@@ -151,8 +151,8 @@ def test_an_error_end_event_at_the_top_level_ends_the_case_with_the_outcome_its_
 
 
 @pytest.mark.parametrize(("change", "words"), [
-    # an error boundary on a user task: nothing there can throw one
-    (('attachedToRef="check"', 'attachedToRef="compare"'), "quy trình con"),
+    # an error boundary on a gateway: nothing there can throw one (a user task can: `tthc error`)
+    (('attachedToRef="check"', 'attachedToRef="Gateway_match"'), "quy trình con"),
     (('errorRef="Error_registry" camunda:errorCodeVariable', 'errorRef="Error_missing" camunda:errorCodeVariable'),
      "Error_missing"),
     (('<bpmn:boundaryEvent id="Error_caught" name="Sai lệch"',

@@ -34,6 +34,7 @@ EVENT_LABELS = {
     EventType.SIGNAL_RECEIVED: "Nhận tín hiệu",
     EventType.SIGNAL_THROWN: "Phát tín hiệu",
     EventType.CONDITION_MET: "Điều kiện thỏa",
+    EventType.TASK_BPMN_ERROR: "Báo lỗi nghiệp vụ ở bước",
     EventType.ESCALATION_CAUGHT: "Bắt sự kiện leo thang",
 }
 

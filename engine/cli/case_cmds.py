@@ -154,6 +154,21 @@ def complete(
     emit(view, json_, _render_case)
 
 
+def error(
+    ctx: typer.Context,
+    task_id: str = typer.Argument(..., help="Mã bước (đủ 36 ký tự hoặc ít nhất 8 ký tự đầu)."),
+    code: str = typer.Option(..., "--code", help="Mã lỗi nghiệp vụ (errorCode) mà sự kiện lỗi biên bắt."),
+    message: Optional[str] = typer.Option(None, "--message", help="Thông báo lỗi."),
+    data: Optional[str] = typer.Option(None, "--data", help="Biến đặt vào hồ sơ: JSON hoặc @TỆP."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Kết thúc một bước bằng lỗi nghiệp vụ để sự kiện lỗi biên của sơ đồ bắt (handleBpmnError của Camunda 7)."""
+    app = _ctx(ctx)
+    values = read_data(data, app.settings.limits) or {}
+    view = app.service.task_bpmn_error(task_id, code, message=message, data=values, actor=app.actor)
+    emit(view, json_, _render_case)
+
+
 def form(
     ctx: typer.Context,
     task_id: str = typer.Argument(..., help="Mã bước."),
@@ -231,5 +246,5 @@ def note(
 
 def register(app: typer.Typer) -> None:
     for fn, name in ((start, "start"), (tasks, "tasks"), (claim, "claim"), (unclaim, "unclaim"), (complete, "complete"),
-                     (form, "form"), (show, "show"), (history, "history"), (withdraw, "withdraw"), (note, "note")):
+                     (error, "error"), (form, "form"), (show, "show"), (history, "history"), (withdraw, "withdraw"), (note, "note")):
         app.command(name)(fn)

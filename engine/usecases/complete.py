@@ -14,11 +14,13 @@ from typing import Any, Callable, Mapping
 
 from engine import assignment
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.history import plain
+from engine.history import EventType, plain
 from engine.runtime import Compiled
 from engine.store import Tx
 from engine.usecases import base
 from engine.usecases.read import case_view
+
+TASK_BPMN_ERROR = EventType.TASK_BPMN_ERROR.value
 
 
 def complete_task(ctx: base.Context, task_id: str, data: Mapping[str, Any] | None, *, actor: str | None) -> dict:
@@ -45,6 +47,45 @@ def complete_task(ctx: base.Context, task_id: str, data: Mapping[str, Any] | Non
         view = case_view(tx, case, now)
         view["events"] = plain(events)
         return view
+
+
+def task_bpmn_error(ctx: base.Context, task_id: str, code: str, *, message: str | None = None,
+                    data: Mapping[str, Any] | None = None, actor: str | None = None) -> dict:
+    """An officer ends a step with a business error instead of completing it (Camunda 7's
+    `TaskService.handleBpmnError`): the variables set, the error thrown from the step and caught by an error
+    boundary event on it or on a sub-process around it. The officer must be allowed to complete the step; when nothing
+    catches the code the command is refused and nothing changes (Camunda 7 would fail the same way)."""
+    user = ctx.user(actor)
+    code = base.nfc_text(code)
+    if not code:
+        raise InvalidInput("Cần mã lỗi nghiệp vụ (--code).")
+    values = base.nfc_data(dict(data or {}))
+    with ctx.store.transaction() as tx:
+        task_row, case = _locked_task(ctx, tx, task_id)
+        now = ctx.clock.now()
+        assignment.authorize(user, task_row)
+        definition = base.compiled(ctx, tx, case["definition_id"])
+        runtime = base.runtime_at(ctx, tx, now, definition)
+        workflow = base.workflow_of(ctx, tx, runtime, definition, case)
+        if runtime.error_catcher(workflow, task_row["id"], code) is None:
+            raise Conflict(f"Không có sự kiện lỗi biên (error boundary event) nào bắt lỗi nghiệp vụ '{code}' của bước "
+                           f"'{task_row['name']}'; hồ sơ không thay đổi.", task=task_row["id"], code=code)
+        derived = task_error_events(runtime, workflow, task_row, code, base.nfc_text(message) or None, values)
+        events = base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=definition)
+        base.commit(ctx, tx, runtime, workflow, case, events, definition=definition, actor=user.id, now=now,
+                    known_tasks={task_row["id"]: task_row})
+        base.keep(ctx, tx, case, workflow)
+        view = case_view(tx, case, now)
+        view["events"] = plain(events)
+        return view
+
+
+def task_error_events(runtime: Any, workflow: Any, task_row: Mapping[str, Any], code: str, message: str | None,
+                      values: Mapping[str, Any]) -> list[dict]:
+    """The officer's error (the command's first event), then what the workflow did (live and in replay)."""
+    answer = {"type": TASK_BPMN_ERROR, "element_id": task_row["element_id"], "task_id": task_row["id"],
+              "code": code, "message": message, "data": dict(values)}
+    return [answer, *runtime.throw_external_error(workflow, task_row["id"], code, message, values)]
 
 
 def _locked_task(ctx: base.Context, tx: Tx, task_id: str) -> tuple[dict, dict]:
