@@ -1,4 +1,5 @@
-"""Operators and integrations: GET /task (filters, sorting, paging), one task, its form, claim, unclaim, complete.
+"""Operators and integrations: GET /task (filters, sorting, paging), one task, its form, claim, unclaim, complete,
+bpmnError.
 
 The authenticated user is the actor of every command; the Service decides whether that user may act (the same
 check as `tthc complete --as USER`), and validates form data as the CLI does.
@@ -257,6 +258,22 @@ async def complete(request: Request) -> Response:
     return json_response({name: encode_variable(name, value) for name, value in values.items()})
 
 
+async def bpmn_error(request: Request) -> Response:
+    """Camunda 7's `POST /task/{id}/bpmnError`: end the step with a business error its error boundary event catches
+    (`tthc error`); a code nothing catches is refused (409) and nothing changes."""
+    task_id, actor = request.path_params["id"], user(request)
+    body = await json_body(request)
+    code = body.get("errorCode")
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidInput("Thiếu errorCode (mã lỗi nghiệp vụ).")
+    message = body.get("errorMessage")
+    if message is not None and not isinstance(message, str):
+        raise InvalidInput("errorMessage phải là chuỗi.")
+    data = decode_variables(body.get("variables"))
+    await act(request, lambda svc: svc.task_bpmn_error(task_id, code, message=message, data=data, actor=actor))
+    return Response(status_code=204)
+
+
 ROUTES = [
     Route("/task", task_list, methods=["GET"]),
     Route("/task/count", task_count, methods=["GET"]),
@@ -267,4 +284,5 @@ ROUTES = [
     Route("/task/{id}/claim", claim, methods=["POST"]),
     Route("/task/{id}/unclaim", unclaim, methods=["POST"]),
     Route("/task/{id}/complete", complete, methods=["POST"]),
+    Route("/task/{id}/bpmnError", bpmn_error, methods=["POST"]),
 ]
