@@ -46,6 +46,8 @@ ENDPOINTS = [
     ("post", "/task/{id}/unclaim", "Bỏ nhận bước.", 204, None),
     ("post", "/task/{id}/complete", "Hoàn thành bước với dữ liệu biểu mẫu (variables, withVariablesInReturn).", 204,
      "{VariableValueDto}"),
+    ("post", "/task/{id}/bpmnError", "Kết thúc bước bằng lỗi nghiệp vụ (errorCode, errorMessage, variables) mà sự kiện "
+                                     "lỗi biên bắt (= tthc error).", 204, None),
     ("get", "/process-instance", "Hồ sơ đang xử lý.", 200, "[ProcessInstanceDto]"),
     ("get", "/process-instance/count", "Số hồ sơ đang xử lý.", 200, "CountResultDto"),
     ("get", "/process-instance/{id}", "Một hồ sơ đang xử lý.", 200, "ProcessInstanceDto"),
