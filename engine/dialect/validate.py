@@ -42,6 +42,7 @@ ALLOWED = {
     "intermediateThrowEvent", "linkEventDefinition",  # engine/dialect/links.py
     "timeCycle",  # engine/dialect/cycles.py
     "errorEventDefinition",  # engine/dialect/error_events.py checks where
+    "callActivity",  # a child case (engine/dialect/call_activity.py checks its attributes and mappings)
     "subProcess",  # embedded sub-process (engine/dialect/structure.py checks what it may contain)
     "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition",  # on user tasks (structure.py)
 }
@@ -51,7 +52,6 @@ REFUSED = {
                    "camunda:type=\"external\" và camunda:topic cho nó",
     "sendTask": "tác vụ gửi (send task) chỉ chạy được khi là tác vụ ngoài (external task): hãy đặt "
                 "camunda:type=\"external\" và camunda:topic cho nó",
-    "callActivity": "gọi quy trình khác (call activity) chưa được hỗ trợ",
     "transaction": "quy trình con giao dịch (transaction) không được hỗ trợ vì hệ thống không có cơ chế bù trừ "
                    "(compensation) để hoàn tác; hãy vẽ một quy trình con thường (sub-process)",
     "adHocSubProcess": "quy trình con tùy biến chưa được hỗ trợ",
@@ -177,6 +177,10 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
             raise _fail(filename, node_id, "sự kiện ném trung gian (intermediate throw event) chỉ chạy khi là thông "
                         "điệp gửi qua tác vụ ngoài: camunda:type=\"external\" và camunda:topic trên "
                         "messageEventDefinition", node.sourceline)
+        elif local == "callActivity":
+            from engine.dialect.call_activity import check_call_activity
+
+            check_call_activity(node, filename)
         elif local in REFUSED:
             parent_id = node.getparent().get("id") if node.getparent() is not None else None
             # An event definition is named by its event: the shape a designer clicks on.

@@ -181,6 +181,9 @@ def write_external(tx: Tx, projected: Any) -> None:
         tx.update_external_task(task_id, values)
 
 
+CALL_EVENTS = frozenset({"call_activity_started", "call_activity_cancelled"})
+
+
 # --- committing --------------------------------------------------------------------------------------------------
 def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow, events: list[Event], *,
            definition: Compiled, actor: str | None, now: datetime,
@@ -206,5 +209,9 @@ def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow,
     values = {k: v for k, v in case.items() if k not in ("id", "version") and original.get(k, v) != v or k == "state"}
     case["version"] = tx.save_case(case["id"], before_version, values)
     tx.insert_events(rows)
+    if case.get("parent_case_id") or any(e["type"] in CALL_EVENTS for e in events):
+        from engine.usecases.call import after_commit  # child cases, in this transaction (engine/usecases/call.py)
+
+        after_commit(ctx, tx, case, events, workflow, definition, actor=actor, now=now)
 
 
