@@ -71,3 +71,151 @@ def test_a_call_activity_starts_a_child_case_with_the_in_variables_and_completes
     assert done[0]["payload"]["data"] == {"permit_valid": True, "check_note": "Còn hạn"}
     assert parent_view["children"][0]["status"] == "completed"
     _exact(deployed, parent["case_id"], child_id)
+
+
+def test_an_error_end_event_in_the_child_is_caught_by_the_error_boundary_on_the_call_activity(deployed):
+    parent = _start_permit(deployed)
+    child_id = parent["case_id"] + ".1"
+    child = _show(deployed, child_id)
+    view = _complete(deployed, child["tasks"][0], {"valid": False, "note": "Hết hạn"}, "mai", "2026-03-02T10:00")
+    assert view["status"] == "completed"
+    parent_view = _show(deployed, parent["case_id"])
+    assert [t["element_id"] for t in parent_view["tasks"]] == ["reject"]
+    done = _events(deployed, parent["case_id"], "call_activity_completed")[0]["payload"]
+    assert done["error_code"] == "PERMIT_INVALID" and done["data"] == {}
+    caught = _events(deployed, parent["case_id"], "error_caught")[0]["payload"]
+    assert caught["attached_to"] == "check_permit"
+    assert caught["variables"] == {"errorCode": "PERMIT_INVALID", "errorMessage": "Giấy phép đã hết hiệu lực"}
+    assert not _events(deployed, parent["case_id"], "call_activity_cancelled")
+    _exact(deployed, parent["case_id"], child_id)
+
+
+def test_a_boundary_timer_on_the_call_activity_interrupts_it_and_withdraws_the_child(deployed):
+    parent = _start_permit(deployed)
+    child_id = parent["case_id"] + ".1"
+    # P3D of working time from Monday 08:00: Thursday 08:00; the caller's clock runs while the child works.
+    assert deployed("tick", now="2026-03-05T09:00").code == 0
+    parent_view = _show(deployed, parent["case_id"], now="2026-03-05T09:00")
+    assert [t["element_id"] for t in parent_view["tasks"]] == ["escalate"]
+    assert _events(deployed, parent["case_id"], "call_activity_cancelled")
+    child = _show(deployed, child_id, now="2026-03-05T09:00")
+    assert child["status"] == "withdrawn" and child["tasks"] == []
+    assert _events(deployed, child_id, "case_withdrawn")[0]["actor"] == "engine"
+    _exact(deployed, parent["case_id"], child_id)
+
+
+def test_withdrawing_the_caller_withdraws_its_child_and_a_child_cannot_be_withdrawn_alone(deployed):
+    parent = _start_permit(deployed)
+    child_id = parent["case_id"] + ".1"
+    refused = deployed("withdraw", child_id, "--reason", "Rút riêng", now="2026-03-02T09:00", user="lan")
+    assert refused.code != 0 and parent["case_id"] in refused.err
+    assert _show(deployed, child_id)["status"] == "active"
+    _ok(deployed("withdraw", parent["case_id"], "--reason", "Người nộp rút hồ sơ", "--json", now="2026-03-02T09:00",
+                 user="lan"))
+    assert _show(deployed, child_id)["status"] == "withdrawn"
+    assert _show(deployed, parent["case_id"])["children"][0]["status"] == "withdrawn"
+    _exact(deployed, parent["case_id"], child_id)
+
+
+def test_a_multi_instance_call_activity_starts_one_child_per_item_and_waits_for_all(deployed):
+    units = ["so_tai_chinh", "so_xay_dung", "so_tu_phap"]
+    parent = _ok(deployed("start", "call_consult_parent", "--applicant", "Công ty TNHH Ánh Dương", "--data",
+                          json.dumps({"units": units}), "--json", now=START, user="lan"))
+    children = _show(deployed, parent["case_id"])["children"]
+    assert [c["id"] for c in children] == [f"{parent['case_id']}.{i}" for i in (1, 2, 3)]
+    for i, child in enumerate(children):
+        data = _events(deployed, child["id"], "case_started")[0]["payload"]["data"]
+        assert data == {"unit": units[i], "loopCounter": i}  # in source + variables="all" local="true"
+    for i, child in enumerate(children):
+        task = _show(deployed, child["id"])["tasks"][0]
+        view = _complete(deployed, task, {"opinion": f"Đồng ý {i}"}, "mai", f"2026-03-02T1{i}:00")
+        open_steps = [t["element_id"] for t in _show(deployed, parent["case_id"])["tasks"]]
+        assert open_steps == ([] if i < 2 else ["decide"])
+    done = _events(deployed, parent["case_id"], "call_activity_completed")
+    assert [e["payload"]["child_case_id"] for e in done] == [c["id"] for c in children]
+    _exact(deployed, parent["case_id"], *[c["id"] for c in children])
+
+
+def _variant(fixtures, tmp_path, name: str, binding: str) -> str:
+    """The all-variables caller as process `call_all_<name>` with the given binding attributes."""
+    text = (fixtures / "bpmn" / "call" / "all_parent.bpmn").read_text(encoding="utf-8")
+    text = text.replace("call_all_parent", f"call_all_{name}").replace(
+        'calledElement="${check_process}"', f'calledElement="${{check_process}}" {binding}')
+    path = tmp_path / f"all_{name}.bpmn"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def _version_2(fixtures, tmp_path) -> str:
+    text = (fixtures / "bpmn" / "call" / "permit_check.bpmn").read_text(encoding="utf-8")
+    text = text.replace('camunda:versionTag="v1"', 'camunda:versionTag="v2"').replace(
+        'name="Đối chiếu giấy phép"', 'name="Đối chiếu giấy phép (bản 2)"')
+    path = tmp_path / "permit_check_v2.bpmn"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_bindings_choose_the_called_version_and_all_variables_flow_both_ways(cli, fixtures, tmp_path):
+    assert cli("deploy", str(fixtures / "bpmn"), now="2026-03-01T08:00").code == 0
+    # One deploy is one deployment: this caller's deployment holds version 1 of the called process.
+    assert cli("deploy", _variant(fixtures, tmp_path, "deployment", 'camunda:calledElementBinding="deployment"'),
+               now="2026-03-01T09:00").code == 0
+    assert cli("deploy", _version_2(fixtures, tmp_path), now="2026-03-01T10:00").code == 0
+    variants = {
+        "latest": ("", 2),
+        "version": ('camunda:calledElementBinding="version" camunda:calledElementVersion="1"', 1),
+        "tag": ('camunda:calledElementBinding="versionTag" camunda:calledElementVersionTag="v1"', 1),
+    }
+    for name, (binding, _) in variants.items():
+        assert cli("deploy", _variant(fixtures, tmp_path, name, binding), now="2026-03-01T11:00").code == 0
+    variants["deployment"] = ("", 1)
+    for name, (_, version) in variants.items():
+        parent = _ok(cli("start", f"call_all_{name}", "--applicant", "Bà Nguyễn Thị Hoa", "--data",
+                         json.dumps({"check_process": "call_permit_check", "permit_no": "GP-9"}), "--json",
+                         now=START, user="lan"))
+        child_id = parent["case_id"] + ".1"
+        started = _events(cli, child_id, "case_started")[0]["payload"]
+        assert started["definition_version"] == version, name
+        assert started["data"] == {"check_process": "call_permit_check", "permit_no": "GP-9"}  # variables="all"
+        task = _show(cli, child_id)["tasks"][0]
+        _complete(cli, task, {"valid": True, "note": name}, "mai", "2026-03-02T10:00")
+        done = _events(cli, parent["case_id"], "call_activity_completed")[0]["payload"]["data"]
+        # out variables="all": the child's variables, never its own case number or limits
+        assert done == {"check_process": "call_permit_check", "permit_no": "GP-9", "valid": True, "note": name}
+        _exact(cli, parent["case_id"], child_id)
+
+
+def test_a_called_process_that_does_not_exist_is_a_run_time_error_and_nothing_changes(deployed):
+    result = deployed("start", "call_all_parent", "--applicant", "Bà Nguyễn Thị Hoa", "--data",
+                      json.dumps({"check_process": "khong_co_quy_trinh"}), "--json", now=START, user="lan")
+    assert result.code == 3, result.err
+    assert "khong_co_quy_trinh" in json.loads(result.err)["message"]
+    parent = _start_permit(deployed)
+    assert parent["case_id"].endswith("-0001")  # the refused start wrote nothing, not even a case number
+
+
+@pytest.mark.parametrize(("attributes", "words"), [
+    ('calledElement="call_permit_check" camunda:variableMappingClass="org.example.Mapping"', "mã lệnh"),
+    ('calledElement="call_permit_check" camunda:variableMappingDelegateExpression="${mapping}"', "mã lệnh"),
+    ('camunda:caseRef="permit_case"', "CMMN"),
+    ('calledElement="call_permit_check" camunda:calledElementBinding="version"', "calledElementVersion"),
+    ('calledElement="${check_process + 1}"', "calledElement"),
+])
+def test_call_activities_that_would_run_code_or_cannot_resolve_are_refused_at_deploy(cli, fixtures, tmp_path,
+                                                                                    attributes, words):
+    text = (fixtures / "bpmn" / "call" / "all_parent.bpmn").read_text(encoding="utf-8")
+    path = tmp_path / "refused.bpmn"
+    path.write_text(text.replace('calledElement="${check_process}"', attributes), encoding="utf-8")
+    result = cli("deploy", str(path), "--json")
+    assert result.code == 4, result.err
+    message = json.loads(result.err)["message"]
+    assert "check_all" in message and words in message, message
+
+
+def test_show_prints_the_link_between_caller_and_child(deployed):
+    parent = _start_permit(deployed)
+    child_id = parent["case_id"] + ".1"
+    shown = deployed("show", parent["case_id"], now="2026-03-02T09:00")
+    assert shown.code == 0 and f"Hồ sơ con: {child_id}" in shown.out
+    shown = deployed("show", child_id, now="2026-03-02T09:00")
+    assert shown.code == 0 and f"Hồ sơ con của hồ sơ {parent['case_id']}" in shown.out
