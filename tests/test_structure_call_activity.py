@@ -219,3 +219,26 @@ def test_show_prints_the_link_between_caller_and_child(deployed):
     assert shown.code == 0 and f"Hồ sơ con: {child_id}" in shown.out
     shown = deployed("show", child_id, now="2026-03-02T09:00")
     assert shown.code == 0 and f"Hồ sơ con của hồ sơ {parent['case_id']}" in shown.out
+
+
+def _flat(table: str) -> str:
+    """A rich table's text with its borders and wrapping removed (cells wrap at the terminal width)."""
+    import re
+
+    return "".join(re.sub(r"[│┃┏┓┗┛┡┩└┘├┤┬┴┼━─╇╈┳┻]", "", line).strip() for line in table.splitlines()).replace(" ", "")
+
+
+def test_history_and_the_control_slip_name_the_child_and_the_caller(deployed, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # the timeline's cells are not cut short
+    parent = _start_permit(deployed)
+    child_id = parent["case_id"] + ".1"
+    task = _show(deployed, child_id)["tasks"][0]
+    _complete(deployed, task, {"valid": True, "note": "Còn hạn"}, "mai", "2026-03-02T10:00")
+    timeline = deployed("history", parent["case_id"], now="2026-03-02T11:00")
+    assert timeline.code == 0 and f"hồsơcon{child_id}" in _flat(timeline.out) and "call_permit_check" in _flat(timeline.out)
+    timeline = deployed("history", child_id, now="2026-03-02T11:00")
+    assert timeline.code == 0 and f"hồsơconcủa{parent['case_id']}" in _flat(timeline.out)
+    slip = deployed("slip", parent["case_id"], now="2026-03-02T11:00")
+    assert slip.code == 0 and f"hồ sơ con {child_id} kết thúc" in slip.out
+    html = deployed("slip", child_id, "--format", "html", now="2026-03-02T11:00")
+    assert html.code == 0 and f"hồ sơ con của hồ sơ {parent['case_id']}" in html.out

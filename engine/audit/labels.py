@@ -31,6 +31,9 @@ EVENT_LABELS = {
     EventType.NOTE_ADDED: "Ghi chú",
     EventType.MESSAGE_CORRELATED: "Nhận thông điệp",
     EventType.SIGNAL_RECEIVED: "Nhận tín hiệu",
+    EventType.CALL_ACTIVITY_STARTED: "Gọi quy trình (mở hồ sơ con)",
+    EventType.CALL_ACTIVITY_COMPLETED: "Hồ sơ con kết thúc",
+    EventType.CALL_ACTIVITY_CANCELLED: "Hủy bước gọi quy trình (dừng hồ sơ con)",
 }
 
 OUTCOME_NOTES = {

@@ -199,15 +199,17 @@ def call_events(task: Any, old: int | None, completed: Mapping[str, Any]) -> lis
     completion is written by the use case that ends the child (engine.usecases.call)."""
     from SpiffWorkflow.util.task import TaskState
 
+    from engine.history import EventType
+
     spec, task_id = task.task_spec, str(task.id)
     base = {"element_id": spec.bpmn_id, "task_id": task_id}
     if task.state == TaskState.READY:
         call = spec.call
         variables, key = in_variables(call, task.data, _locals(task))
-        return [{"type": "call_activity_started", **base, "name": spec.bpmn_name or spec.bpmn_id,
+        return [{"type": EventType.CALL_ACTIVITY_STARTED.value, **base, "name": spec.bpmn_name or spec.bpmn_id,
                  "called_element": called_element(call, task.data), "binding": call["binding"],
                  "version": call.get("version"), "version_tag": call.get("version_tag"),
                  "variables": variables, "business_key": key}]
     if task.state == TaskState.CANCELLED and old == TaskState.READY and task_id not in completed:
-        return [{"type": "call_activity_cancelled", **base}]
+        return [{"type": EventType.CALL_ACTIVITY_CANCELLED.value, **base}]
     return []

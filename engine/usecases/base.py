@@ -18,6 +18,7 @@ from engine.calendar import BusinessCalendar, Clock, FixedClock
 from engine.config import Settings, User
 from engine.definitions import cached_model, load_dmn_cached, load_form_cached
 from engine.errors import InvalidInput, NotFound
+from engine.history import EventType
 from engine.origin import Origin
 from engine.projection import consequences, project, workflow_completed
 from engine.rows import CaseRow, Event, TaskRow
@@ -181,7 +182,7 @@ def write_external(tx: Tx, projected: Any) -> None:
         tx.update_external_task(task_id, values)
 
 
-CALL_EVENTS = frozenset({"call_activity_started", "call_activity_cancelled"})
+CALL_EVENTS = frozenset({EventType.CALL_ACTIVITY_STARTED.value, EventType.CALL_ACTIVITY_CANCELLED.value})
 
 
 # --- committing --------------------------------------------------------------------------------------------------
