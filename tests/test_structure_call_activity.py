@@ -242,3 +242,13 @@ def test_history_and_the_control_slip_name_the_child_and_the_caller(deployed, mo
     assert slip.code == 0 and f"hồ sơ con {child_id} kết thúc" in slip.out
     html = deployed("slip", child_id, "--format", "html", now="2026-03-02T11:00")
     assert html.code == 0 and f"hồ sơ con của hồ sơ {parent['case_id']}" in html.out
+
+
+def test_a_child_case_is_not_counted_as_a_dossier_in_the_report(deployed):
+    parent = _start_permit(deployed)
+    task = _show(deployed, parent["case_id"] + ".1")["tasks"][0]
+    _complete(deployed, task, {"valid": True, "note": "Còn hạn"}, "mai", "2026-03-02T10:00")
+    report = _ok(deployed("report", "--from", "2026-03-01", "--to", "2026-03-31", "--json", now="2026-03-03T10:00"))
+    text = json.dumps(report, ensure_ascii=False)
+    assert "call_parent" in text
+    assert "call_permit_check" not in text
