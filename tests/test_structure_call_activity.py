@@ -108,7 +108,7 @@ def test_withdrawing_the_caller_withdraws_its_child_and_a_child_cannot_be_withdr
     parent = _start_permit(deployed)
     child_id = parent["case_id"] + ".1"
     refused = deployed("withdraw", child_id, "--reason", "Rút riêng", now="2026-03-02T09:00", user="lan")
-    assert refused.code != 0 and parent["case_id"] in refused.err
+    assert refused.code == 5 and parent["case_id"] in refused.err
     assert _show(deployed, child_id)["status"] == "active"
     _ok(deployed("withdraw", parent["case_id"], "--reason", "Người nộp rút hồ sơ", "--json", now="2026-03-02T09:00",
                  user="lan"))
@@ -252,3 +252,33 @@ def test_a_child_case_is_not_counted_as_a_dossier_in_the_report(deployed):
     text = json.dumps(report, ensure_ascii=False)
     assert "call_parent" in text
     assert "call_permit_check" not in text
+
+
+def test_a_sequential_multi_instance_call_activity_starts_the_next_child_when_one_ends_and_a_limit_is_its_own(
+        cli, fixtures, tmp_path):
+    assert cli("deploy", str(fixtures / "bpmn")).code == 0
+    caller = (fixtures / "bpmn" / "call" / "consult_parent.bpmn").read_text(encoding="utf-8")
+    caller = caller.replace("call_consult_parent", "call_consult_seq").replace(
+        'camunda:elementVariable="unit" />', 'camunda:elementVariable="unit" isSequential="true" />')
+    called = (fixtures / "bpmn" / "call" / "consult.bpmn").read_text(encoding="utf-8")
+    # The called process declares a limit of its own (two working days) through its procedure properties.
+    called = called.replace("call_consult", "call_consult_limited").replace(
+        '<bpmn:startEvent id="StartEvent_consult"',
+        '<bpmn:extensionElements><camunda:properties><camunda:property name="total_working_days" value="2" />'
+        '</camunda:properties></bpmn:extensionElements>\n    <bpmn:startEvent id="StartEvent_consult"')
+    caller = caller.replace('calledElement="call_consult"', 'calledElement="call_consult_limited"')
+    (tmp_path / "seq.bpmn").write_text(caller, encoding="utf-8")
+    (tmp_path / "limited.bpmn").write_text(called, encoding="utf-8")
+    assert cli("deploy", str(tmp_path)).code == 0
+    parent = _ok(cli("start", "call_consult_seq", "--applicant", "Công ty TNHH Ánh Dương", "--data",
+                     json.dumps({"units": ["a", "b"]}), "--json", now=START, user="lan"))
+    children = _show(cli, parent["case_id"])["children"]
+    assert [c["id"] for c in children] == [parent["case_id"] + ".1"]
+    first = _show(cli, children[0]["id"])
+    assert first["due_at"].startswith("2026-03-04")  # two working days from Monday 08:00
+    _complete(cli, first["tasks"][0], {"opinion": "Đồng ý"}, "mai", "2026-03-02T10:00")
+    children = _show(cli, parent["case_id"])["children"]
+    assert [c["status"] for c in children] == ["completed", "active"]
+    _complete(cli, _show(cli, children[1]["id"])["tasks"][0], {"opinion": "Không"}, "mai", "2026-03-02T11:00")
+    assert [t["element_id"] for t in _show(cli, parent["case_id"])["tasks"]] == ["decide"]
+    _exact(cli, parent["case_id"], *[c["id"] for c in children])

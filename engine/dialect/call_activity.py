@@ -74,6 +74,11 @@ def _fail(filename: str, element: str | None, reason: str, line: int | None) -> 
     return InvalidInput(f"Tệp '{filename}', phần tử '{element}'{where}: {reason}.", file=filename, element=element)
 
 
+def check_call_activities(process: etree._Element, filename: str) -> None:
+    for node in process.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity"):
+        check_call_activity(node, filename)
+
+
 def check_call_activity(node: etree._Element, filename: str) -> None:
     """Deploy checks: what Camunda 7 would reject, and what would need code here (refused with the reason)."""
     eid, line = node.get("id"), node.sourceline

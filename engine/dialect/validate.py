@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.dialect.call_activity import check_call_activities
 from engine.dialect.decision_task import MAP_MODES
 from engine.dialect.expressions import is_expression, parse_expression
 from engine.dialect.extensions import Fate, verdicts
@@ -177,10 +178,6 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
             raise _fail(filename, node_id, "sự kiện ném trung gian (intermediate throw event) chỉ chạy khi là thông "
                         "điệp gửi qua tác vụ ngoài: camunda:type=\"external\" và camunda:topic trên "
                         "messageEventDefinition", node.sourceline)
-        elif local == "callActivity":
-            from engine.dialect.call_activity import check_call_activity
-
-            check_call_activity(node, filename)
         elif local in REFUSED:
             parent_id = node.getparent().get("id") if node.getparent() is not None else None
             # An event definition is named by its event: the shape a designer clicks on.
@@ -226,6 +223,7 @@ def check_bpmn(content: bytes, filename: str) -> BpmnInfo:
     _check_events(process, filename)
     check_structure(process, filename)
     check_multi_instance(process, filename)
+    check_call_activities(process, filename)
     return info
 
 
