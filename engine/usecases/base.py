@@ -216,3 +216,12 @@ def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow,
         after_commit(ctx, tx, case, events, workflow, definition, actor=actor, now=now)
 
 
+def after_start(ctx: Context, tx: Tx, case: CaseRow, events: list[Event], workflow: Any, definition: Compiled, *,
+                actor: str | None, now: datetime) -> None:
+    """A new case whose first step is a call activity starts its child now (engine/usecases/call.py)."""
+    if any(e["type"] in CALL_EVENTS for e in events):
+        from engine.usecases.call import after_commit
+
+        after_commit(ctx, tx, case, events, workflow, definition, actor=actor, now=now)
+
+

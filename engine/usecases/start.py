@@ -59,10 +59,7 @@ def start_case(ctx: base.Context, code: str, *, applicant: str, received_at: dat
             tx.insert_task(row)
         base.write_external(tx, projected)  # an external task right after the start event
         base.keep(ctx, tx, case, workflow)
-        if any(e["type"] in base.CALL_EVENTS for e in events):
-            from engine.usecases.call import after_commit  # a call activity right after the start event
-
-            after_commit(ctx, tx, case, events, workflow, compiled, actor=user.id, now=now)
+        base.after_start(ctx, tx, case, events, workflow, compiled, actor=user.id, now=now)
         view = case_view(tx, case, now)
         view["events"] = plain(events)
         return view
