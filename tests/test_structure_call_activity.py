@@ -282,3 +282,25 @@ def test_a_sequential_multi_instance_call_activity_starts_the_next_child_when_on
     _complete(cli, _show(cli, children[1]["id"])["tasks"][0], {"opinion": "Không"}, "mai", "2026-03-02T11:00")
     assert [t["element_id"] for t in _show(cli, parent["case_id"])["tasks"]] == ["decide"]
     _exact(cli, parent["case_id"], *[c["id"] for c in children])
+
+
+def test_a_child_that_ends_at_once_completes_the_call_activity_in_the_same_command(cli, fixtures, tmp_path):
+    assert cli("deploy", str(fixtures / "bpmn")).code == 0
+    called = (fixtures / "bpmn" / "call" / "consult.bpmn").read_text(encoding="utf-8")
+    # The called process without its step: start, then end.
+    called = called.replace("call_consult", "call_instant").replace(
+        'targetRef="give_opinion" />', 'targetRef="EndEvent_given" />')
+    start, end = called.index('    <bpmn:userTask id="give_opinion"'), called.index("</bpmn:userTask>") + 16
+    called = called[:start] + called[end:]
+    called = "\n".join(line for line in called.splitlines() if "give_opinion" not in line and "Flow_2" not in line)
+    (tmp_path / "instant.bpmn").write_text(called, encoding="utf-8")
+    assert cli("deploy", str(tmp_path)).code == 0, "instant"
+    parent = _ok(cli("start", "call_all_parent", "--applicant", "Bà Nguyễn Thị Hoa", "--data",
+                     json.dumps({"check_process": "call_instant", "permit_no": "GP-1"}), "--json", now=START,
+                     user="lan"))
+    view = _show(cli, parent["case_id"])
+    assert [t["element_id"] for t in view["tasks"]] == ["approve"]
+    assert view["children"][0]["status"] == "completed"
+    kinds = [e["type"] for e in _events(cli, parent["case_id"])]
+    assert kinds.index("call_activity_started") < kinds.index("call_activity_completed") < kinds.index("task_created")
+    _exact(cli, parent["case_id"], parent["case_id"] + ".1")
