@@ -304,3 +304,22 @@ def test_a_child_that_ends_at_once_completes_the_call_activity_in_the_same_comma
     kinds = [e["type"] for e in _events(cli, parent["case_id"])]
     assert kinds.index("call_activity_started") < kinds.index("call_activity_completed") < kinds.index("task_created")
     _exact(cli, parent["case_id"], parent["case_id"] + ".1")
+
+
+def test_each_chain_is_its_own_tampering_with_the_child_is_found_in_the_child(deployed):
+    from sqlalchemy import create_engine, text
+
+    parent = _start_permit(deployed)
+    child_id = parent["case_id"] + ".1"
+    _complete(deployed, _show(deployed, child_id)["tasks"][0], {"valid": True, "note": "Còn hạn"}, "mai",
+              "2026-03-02T10:00")
+    engine = create_engine(deployed.db_url)
+    with engine.begin() as conn:  # the child's recorded answer edited behind the engine's back
+        edited = ("CAST(REPLACE(CAST(payload AS TEXT), '\"note\"', '\"notes\"') AS JSON)"
+                  if engine.dialect.name == "postgresql" else "REPLACE(payload, '\"note\"', '\"notes\"')")
+        changed = conn.execute(text(f"UPDATE events SET payload = {edited} "
+                                    "WHERE case_id = :c AND type = 'task_completed'"), {"c": child_id})
+        assert changed.rowcount == 1
+    engine.dispose()
+    assert deployed("verify", child_id, now="2026-03-02T11:00").code == 7
+    assert deployed("verify", parent["case_id"], now="2026-03-02T11:00").code == 0
