@@ -360,10 +360,10 @@ class Runtime:
 
     # --- call activities (engine.usecases.call) ---------------------------------------------------------------
     def ready_call(self, workflow: BpmnWorkflow, task_id: str) -> Any:
-        """The call activity waiting for its child case, or None when it is no longer waiting."""
+        """The call activity waiting for its child case, or None when it is no longer waiting (or was dropped)."""
         try:
             task = workflow.get_task_from_id(UUID(task_id))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, SpiffWorkflowException):
             return None
         if task is None or not isinstance(task.task_spec, CallActivityTask) or task.state != TaskState.READY:
             return None

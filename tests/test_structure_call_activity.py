@@ -323,3 +323,28 @@ def test_each_chain_is_its_own_tampering_with_the_child_is_found_in_the_child(de
     engine.dispose()
     assert deployed("verify", child_id, now="2026-03-02T11:00").code == 7
     assert deployed("verify", parent["case_id"], now="2026-03-02T11:00").code == 0
+
+
+def test_an_error_from_one_child_of_a_multi_instance_call_activity_is_caught_on_the_body_and_withdraws_the_others(
+        cli, fixtures, tmp_path):
+    assert cli("deploy", str(fixtures / "bpmn")).code == 0
+    caller = (fixtures / "bpmn" / "call" / "permit_parent.bpmn").read_text(encoding="utf-8")
+    caller = caller.replace("call_parent", "call_parent_mi").replace(
+        '<camunda:in source="permit_no" target="permit_no" />', '<camunda:in source="permit" target="permit_no" />'
+    ).replace("    </bpmn:callActivity>", '      <bpmn:multiInstanceLoopCharacteristics camunda:collection="${permits}" '
+              'camunda:elementVariable="permit" />\n    </bpmn:callActivity>')
+    assert "multiInstanceLoopCharacteristics" in caller
+    (tmp_path / "mi.bpmn").write_text(caller, encoding="utf-8")
+    assert cli("deploy", str(tmp_path)).code == 0
+    parent = _ok(cli("start", "call_parent_mi", "--applicant", "Công ty TNHH Ánh Dương", "--data",
+                     json.dumps({"permits": ["GP-1", "GP-2", "GP-3"], "fee": 10}), "--json", now=START, user="lan"))
+    children = _show(cli, parent["case_id"])["children"]
+    assert len(children) == 3
+    assert [_events(cli, c["id"], "case_started")[0]["payload"]["data"]["permit_no"] for c in children] == \
+        ["GP-1", "GP-2", "GP-3"]
+    _complete(cli, _show(cli, children[1]["id"])["tasks"][0], {"valid": False, "note": "Hết hạn"}, "mai",
+              "2026-03-02T10:00")
+    view = _show(cli, parent["case_id"])
+    assert [t["element_id"] for t in view["tasks"]] == ["reject"]
+    assert [c["status"] for c in view["children"]] == ["withdrawn", "completed", "withdrawn"]
+    _exact(cli, parent["case_id"], *[c["id"] for c in children])

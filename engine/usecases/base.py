@@ -210,10 +210,16 @@ def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow,
     values = {k: v for k, v in case.items() if k not in ("id", "version") and original.get(k, v) != v or k == "state"}
     case["version"] = tx.save_case(case["id"], before_version, values)
     tx.insert_events(rows)
-    if case.get("parent_case_id") or any(e["type"] in CALL_EVENTS for e in events):
+    if case.get("parent_case_id") or any(e["type"] in CALL_EVENTS for e in events) or _calls(definition):
         from engine.usecases.call import after_commit  # child cases, in this transaction (engine/usecases/call.py)
 
         after_commit(ctx, tx, case, events, workflow, definition, actor=actor, now=now)
+
+
+def _calls(definition: Compiled) -> bool:
+    from engine.usecases.call import calls_anything
+
+    return calls_anything(definition)
 
 
 def after_start(ctx: Context, tx: Tx, case: CaseRow, events: list[Event], workflow: Any, definition: Compiled, *,

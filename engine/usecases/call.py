@@ -39,6 +39,33 @@ WORKFLOW_COMPLETED = EventType.WORKFLOW_COMPLETED.value
 CASE_WITHDRAWN = EventType.CASE_WITHDRAWN.value
 END_REACHED = EventType.END_REACHED.value
 PARENT_WITHDRAWN = "Bước gọi quy trình của hồ sơ cha đã bị hủy"
+INTERRUPTING = frozenset({EventType.ERROR_CAUGHT.value, EventType.TIMER_FIRED.value})
+_CALLS: dict[str, bool] = {}  # content hash -> whether the process has a call activity
+
+
+def calls_anything(definition: Any) -> bool:
+    """Whether a compiled process has a call activity anywhere (its commands then look after child cases)."""
+    found = _CALLS.get(definition.content_hash)
+    if found is None:
+        from engine.dialect.call_activity import CallActivityTask
+
+        found = _CALLS[definition.content_hash] = any(
+            isinstance(s, CallActivityTask) for spec in definition.all_specs() for s in spec.task_specs.values())
+    return found
+
+
+def _waiting(workflow: Any, task_id: str) -> bool:
+    """Whether the call activity task `task_id` still waits in the caller's workflow."""
+    from uuid import UUID
+
+    from SpiffWorkflow.exceptions import TaskNotFoundException
+    from SpiffWorkflow.util.task import TaskState
+
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException:  # dropped with its multi-instance body
+        return False
+    return task is not None and task.state == TaskState.READY
 
 
 def after_commit(ctx: base.Context, tx: Tx, case: dict, events: list[dict], workflow: Any, definition: Any, *,
@@ -49,6 +76,12 @@ def after_commit(ctx: base.Context, tx: Tx, case: dict, events: list[dict], work
             start_child(ctx, tx, case, event, actor=actor, now=now)
         elif event["type"] == CANCELLED:
             cancel_child(ctx, tx, case["id"], event["task_id"], actor=actor, now=now)
+    if any(e["type"] in INTERRUPTING for e in events):
+        # An error or timer boundary on a multi-instance call activity ends the body: the library drops its other
+        # instances without a state change to derive an event from, so their children are found by their links.
+        for child in tx.child_cases(case["id"]):
+            if child["status"] == "active" and not _waiting(workflow, child["parent_task_id"]):
+                cancel_child(ctx, tx, case["id"], child["parent_task_id"], actor=actor, now=now)
     if case.get("parent_case_id") and any(e["type"] == WORKFLOW_COMPLETED for e in events) \
             and not any(e["type"] == CASE_WITHDRAWN for e in events):
         finish_parent(ctx, tx, case, events, workflow, definition, actor=actor, now=now)
