@@ -60,6 +60,11 @@ class EventType(StrEnum):
     EXTERNAL_TASK_BPMN_ERROR = "external_task_bpmn_error"  # a worker's BPMN error that a boundary event caught
     INCIDENT_CREATED = "incident_created"
     INCIDENT_RESOLVED = "incident_resolved"
+    # Call activities (engine.usecases.call): the child case started, ended (its out variables, or its BPMN error
+    # thrown from the call activity), or cancelled with the call activity.
+    CALL_ACTIVITY_STARTED = "call_activity_started"
+    CALL_ACTIVITY_COMPLETED = "call_activity_completed"
+    CALL_ACTIVITY_CANCELLED = "call_activity_cancelled"
 
 
 def plain(value: Any) -> Any:

@@ -30,6 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import assignment
 from engine.dialect import conditional, messages, signals
 from engine.dialect.artifacts import strip_inert
+from engine.dialect.call_activity import CallActivityTask, call_events
 from engine.dialect.decision_task import DecisionTask
 from engine.dialect.error_events import CAUGHT, EngineErrorEventDefinition, raise_error
 from engine.dialect.external_task import ExternalTask
@@ -355,8 +356,11 @@ class Runtime:
         """The waiting error boundary event that would catch `code` thrown by the external or user task: on the task
         itself, else on the nearest enclosing sub-process (by code first, then catch-all, as Camunda 7 chooses); None
         if nothing catches it."""
-        scope = self._ready_step(workflow, task_id)
-        top = workflow
+        return self._catcher(self._ready_step(workflow, task_id), code)
+
+    @staticmethod
+    def _catcher(scope: Any, code: str) -> Any:
+        top = scope.workflow.top_workflow
         while scope is not None:
             waiting = [s for s in (scope.parent.children if scope.parent is not None else ())
                        if s is not scope and s.state == TaskState.WAITING
@@ -365,6 +369,9 @@ class Runtime:
                 found = next((s for s in waiting if s.task_spec.event_definition.code == wanted), None)
                 if found is not None:
                     return found
+            if scope.parent is not None and isinstance(scope.parent.task_spec, MultiInstanceTask):
+                scope = scope.parent  # an instance: the boundary belongs to the multi-instance body
+                continue
             parent_id = getattr(scope.workflow, "parent_task_id", None)
             scope = top.get_task_from_id(parent_id) if parent_id is not None else None
         return None
@@ -379,6 +386,40 @@ class Runtime:
         raise_error(task, code, message, task.task_spec.bpmn_id, dict(task.data))
         _run_engine(workflow.do_engine_steps)
         return self._derive(workflow, before)
+
+    # --- call activities (engine.usecases.call) ---------------------------------------------------------------
+    def ready_call(self, workflow: BpmnWorkflow, task_id: str) -> Any:
+        """The call activity waiting for its child case, or None when it is no longer waiting (or was dropped)."""
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError, SpiffWorkflowException):
+            return None
+        if task is None or not isinstance(task.task_spec, CallActivityTask) or task.state != TaskState.READY:
+            return None
+        return task
+
+    def complete_call(self, workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> list[dict]:
+        """The child case ended: its out variables set on the case, the call activity completed, the case run on."""
+        task = self.ready_call(workflow, task_id)
+        before = self._snapshot(workflow)
+        task.data.update(data)
+        _run_engine(task.run, task.task_spec.bpmn_id)
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before, completed={task_id: dict(data)})
+
+    def call_catches(self, workflow: BpmnWorkflow, task_id: str, code: str) -> bool:
+        """Whether an error boundary on the call activity (or an enclosing sub-process) catches `code`."""
+        task = self.ready_call(workflow, task_id)
+        return task is not None and self._catcher(task, code) is not None
+
+    def throw_call_error(self, workflow: BpmnWorkflow, task_id: str, code: str, message: str | None) -> list[dict]:
+        """The child case ended at an error end event: the error thrown from the call activity, caught by its
+        boundary (the caller checked `call_catches`), the case run on."""
+        task = self.ready_call(workflow, task_id)
+        before = self._snapshot(workflow)
+        raise_error(task, code, message, task.task_spec.bpmn_id, dict(task.data))
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before, completed={task_id: {}})
 
     def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict:
         """The variables a task sees (what a fetch hands the worker)."""
@@ -629,6 +670,8 @@ class Runtime:
             return self._user_task_events(task, old, completed)
         if isinstance(spec, ExternalTask):
             return self._external_task_events(task, old, completed)
+        if isinstance(spec, CallActivityTask):
+            return call_events(task, old, completed)
         if _is_timer(spec) and task.state == TaskState.COMPLETED and old is not None:
             return self._timer_events(task)
         if task.state == TaskState.WAITING and old != TaskState.WAITING and messages.awaits_applicant(spec):

@@ -111,6 +111,11 @@ cases = Table(
     Column("business_key", String(200)),
     Column("waiting_messages", Text),
     Column("waiting_signals", Text),  # the signal names it waits for (engine/usecases/signal.py)
+    # A child case started by a call activity (engine/usecases/call.py; revision 0007): its calling case and the
+    # call activity's task there (NULL for a dossier received at the desk).
+    Column("parent_case_id", String(40)),
+    Column("parent_task_id", String(36)),
+    Index("ix_cases_parent", "parent_case_id", "parent_task_id"),
     Index("ix_cases_business_key", "business_key"),
     Index("ix_cases_next_timer", "next_timer_at"),
     # Covering indexes of the reports (engine.reports.queries; revision 0002): a procedure's cases of a period by

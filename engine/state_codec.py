@@ -63,6 +63,9 @@ def full_config() -> dict:
     config[DecisionTask] = DecisionTaskConverter
     config[ExternalTask] = ExternalTaskConverter
     config[ExternalEndEvent] = ExternalTaskConverter
+    from engine.dialect.call_activity import CallActivityConverter, CallActivityTask
+
+    config[CallActivityTask] = CallActivityConverter
     config[WorkingDurationTimer] = TimerConditionalEventDefinitionConverter
     config[EngineTimeDateTimer] = TimerConditionalEventDefinitionConverter
     from engine.dialect.timers import WorkingCycleTimer

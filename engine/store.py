@@ -601,6 +601,17 @@ class Tx:
         return self._all(select(definitions).where(definitions.c.kind == kind, definitions.c.key == key)
                          .order_by(definitions.c.version))
 
+    def child_cases(self, case_id: str) -> list[dict]:
+        """The child cases a case's call activities started (engine/usecases/call.py), oldest first."""
+        return self._all(select(cases.c.id, cases.c.process_id, cases.c.status, cases.c.outcome, cases.c.parent_task_id,
+                                cases.c.received_at, cases.c.ended_at)
+                         .where(cases.c.parent_case_id == case_id).order_by(cases.c.received_at, cases.c.id))
+
+    def child_case_of_task(self, case_id: str, task_id: str) -> str | None:
+        """The child case the call activity task `task_id` of case `case_id` started, if any."""
+        return self.conn.execute(select(cases.c.id).where(cases.c.parent_case_id == case_id,
+                                                          cases.c.parent_task_id == task_id)).scalar()
+
     def case_ids_after(self, last: str, limit: int) -> list[str]:
         return list(self.conn.execute(
             select(cases.c.id).where(cases.c.id > last).order_by(cases.c.id).limit(limit)).scalars())

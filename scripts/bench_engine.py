@@ -97,6 +97,10 @@ def _variants(names: list[str], pg_url: str | None):
             from benchlib.multi_instance import ConsultationEngine
 
             made.append(ConsultationEngine.sqlite())
+        elif name == "engine_sqlite_call":
+            from benchlib.call_activity import CallActivityEngine
+
+            made.append(CallActivityEngine.sqlite())
     return made
 
 
@@ -166,6 +170,7 @@ def measure(args) -> dict:
     variants = ["floor", "naive", "naive_sqlite", "durable_minimum", "engine_sqlite", "engine_sqlite_cold"]
     variants += ["engine_pg"] if pg else []
     variants += ["engine_sqlite_consult10"]  # issue 14: multi-instance, 10 parallel consultees
+    variants += ["engine_sqlite_call"]  # issue 14: a call activity (a child case)
     say(f"[1–3] một hồ sơ đầy đủ: {', '.join(variants)} — {args.rounds} vòng xen kẽ …")
     results["cases"] = run_child({"part": "cases", "variants": variants, "rounds": args.rounds, "pg_url": pg})
     results["memory"] = {}

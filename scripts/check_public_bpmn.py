@@ -10,8 +10,6 @@ from the element the engine names and from the document:
 
 - code: a script task, a Java delegate or expression, a listener, a connector, a script in a mapping — things a
   diagram can only do by running code, which the engine never does (the issue allows these refusals);
-- pending: a construct other helpers of issue 14 are adding right now (call activities, event sub-processes,
-  escalation); the file is expected to deploy, or to be refused for something else, once they land;
 - unsupported: any other construct or attribute the engine refuses (`construct` names it);
 - camunda8: a Camunda 8 (Zeebe) diagram, not a Camunda 7 one;
 - not_executable: no process marked isExecutable="true" (a drawing, not a program);
@@ -39,7 +37,7 @@ if str(ROOT) not in sys.path:  # run from a checkout: `python3 scripts/check_pub
     sys.path.insert(0, str(ROOT))
 
 from engine.cli.context import AppContext  # noqa: E402 - after the path set-up above
-from engine.dialect.extensions import CALL_ACTIVITY, NO_CODE  # noqa: E402
+from engine.dialect.extensions import NO_CODE  # noqa: E402
 from engine.dialect.validate import REFUSED  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
 
@@ -48,16 +46,11 @@ CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 DROPPED = ("executionListener", "taskListener", "connector", "field")
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 MODELER = "http://camunda.org/schema/modeler/1.0"
-CLASSES = ("deployed", "code", "pending", "unsupported", "camunda8", "not_executable", "other")
+CLASSES = ("deployed", "code", "unsupported", "camunda8", "not_executable", "other")
 # The engine's own sentences for refusals that are about code (engine/dialect/extensions.py, validate.py, io_mapping).
 # A method or function call inside `${...}` (`${bean.method(x)}`) calls Java code in Camunda 7 (expressions.py).
 CODE_MARKERS = (NO_CODE, REFUSED["scriptTask"], "camunda:script", "chạy mã", "gọi phương thức", "gọi hàm")
 CODE_ELEMENTS = {"scriptTask"}
-PENDING = {
-    "callActivity": "call activity (h14call)",
-    "eventSubProcess": "event sub-process (h14evt)",
-    "escalationEventDefinition": "escalation event (h14evt)",
-}
 
 
 def deploy(path: Path, *, without_code: bool = False) -> dict:
@@ -145,18 +138,6 @@ def _element(root, element_id: str | None):
     return next((n for n in root.iter() if isinstance(n.tag, str) and n.get("id") == element_id), None)
 
 
-def _pending(node, reason: str) -> str | None:
-    """The construct another helper is adding, if the refused element is (or holds) one."""
-    if _local(node) == "callActivity" or CALL_ACTIVITY in reason:
-        return PENDING["callActivity"]
-    scopes = [node, *node.iterancestors()]
-    if any(_local(n) == "subProcess" and n.get("triggeredByEvent") == "true" for n in scopes):
-        return PENDING["eventSubProcess"]
-    if any(_local(child) == "escalationEventDefinition" for child in node) or "leo thang" in reason:
-        return PENDING["escalationEventDefinition"]
-    return None
-
-
 def _construct(node) -> str:
     """What a designer would call the refused thing: the element type, with its event kind for an event."""
     local = _local(node)
@@ -165,7 +146,7 @@ def _construct(node) -> str:
 
 
 def classify(path: Path, outcome: dict) -> tuple[str, str | None]:
-    """(class, construct) for one deploy outcome; the construct names what an `unsupported`/`pending` refusal is."""
+    """(class, construct) for one deploy outcome; the construct names what an `unsupported` refusal is."""
     if outcome["result"] == "deployed":
         return "deployed", None
     root = _document(path)
@@ -181,9 +162,6 @@ def classify(path: Path, outcome: dict) -> tuple[str, str | None]:
         return "code", _construct(node) if node is not None else None
     if node is None:
         return "other", None
-    pending = _pending(node, reason)
-    if pending:
-        return "pending", pending
     if _local(node) == "sequenceFlow":
         # A condition the `${...}` grammar cannot read (Python, XPath, `#{...}`); any other flow problem is a broken
         # diagram (a flow that points nowhere), which Camunda 7 refuses too.

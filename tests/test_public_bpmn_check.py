@@ -24,6 +24,7 @@ FOLDER = ROOT / "tests" / "fixtures" / "public_check"
 EXPECTED = {
     "activiti_embedded_forms.bpmn": ("deployed", None),
     "pass_through_tasks.bpmn": ("deployed", None),
+    "event_subprocess.bpmn": ("deployed", None),
     "code_java_delegate.bpmn": ("code", "serviceTask"),
     "code_script_task.bpmn": ("code", "scriptTask"),
     "code_then_compensation.bpmn": ("code", "scriptTask"),
@@ -32,7 +33,6 @@ EXPECTED = {
     "not_executable_pool.bpmn": ("not_executable", None),
     "other_not_a_diagram.bpmn": ("other", None),
 }
-PENDING = "pending_event_subprocess.bpmn"  # event sub-processes: h14evt is adding them
 
 
 def _script():
@@ -51,7 +51,7 @@ def report(capsys, tmp_path, monkeypatch):
 
 def test_each_of_our_fixtures_is_deployed_or_refused_with_its_class(report):
     rows = {row["file"]: row for row in report["files"]}
-    assert sorted(rows) == sorted([*EXPECTED, PENDING])
+    assert sorted(rows) == sorted(EXPECTED)
     for name, (kind, construct) in EXPECTED.items():
         assert (rows[name]["class"], rows[name]["construct"]) == (kind, construct), rows[name]
         assert (rows[name]["result"] == "deployed") == (kind == "deployed"), rows[name]
@@ -71,19 +71,10 @@ def test_a_file_refused_for_code_is_deployed_again_without_it_to_show_what_else_
     assert all("without_code" not in row for row in rows.values() if row["class"] != "code")
 
 
-def test_a_construct_another_helper_is_adding_is_pending_until_it_deploys(report):
-    row = next(row for row in report["files"] if row["file"] == PENDING)
-    # Once event sub-processes land, this fixture deploys; until then its refusal must be classed as pending.
-    if row["result"] == "refused":
-        assert (row["class"], row["construct"]) == ("pending", "event sub-process (h14evt)"), row
-    else:
-        assert row["class"] == "deployed", row
-
-
 def test_the_totals_count_every_class(report):
-    assert report["count"] == len(EXPECTED) + 1
+    assert report["count"] == len(EXPECTED)
     assert sum(report["totals"].values()) == report["count"]
-    assert report["totals"]["code"] == 3 and report["totals"]["camunda8"] == 1
+    assert report["totals"]["code"] == 3 and report["totals"]["camunda8"] == 1 and report["totals"]["deployed"] == 3
 
 
 def test_the_reason_is_the_one_tthc_deploy_gives(cli, report):
@@ -100,7 +91,7 @@ def test_the_text_report_ends_with_the_totals(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert _script().main([str(FOLDER)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[-1].startswith(f"{len(EXPECTED) + 1} files: deployed ")
+    assert lines[-1].startswith(f"{len(EXPECTED)} files: deployed ")
     assert any(line.startswith("code_script_task.bpmn: code [scriptTask]: ") for line in lines)
     assert "    without code: unsupported [boundaryEvent (compensateEventDefinition)]: " in "\n".join(lines)
 

@@ -54,7 +54,10 @@ def _detail(e: Mapping[str, Any]) -> str | None:
     if kind == EventType.APOLOGY_ISSUED:
         return f"hẹn lại {short_time(p.get('new_due_at'))}"
     if kind == EventType.CASE_STARTED:
-        return f"hẹn trả {short_time(p.get('due_at'))}"
+        parent = f"hồ sơ con của {p['parent_case_id']}; " if p.get("parent_case_id") else ""
+        return f"{parent}hẹn trả {short_time(p.get('due_at'))}"
+    if kind in (EventType.CALL_ACTIVITY_STARTED, EventType.CALL_ACTIVITY_COMPLETED):
+        return _call_detail(p)
     if kind == EventType.TASK_CLAIMED:
         return f"người giữ: {p.get('assignee')}"
     if kind == EventType.TASK_UNCLAIMED:
@@ -77,6 +80,14 @@ def _detail(e: Mapping[str, Any]) -> str | None:
     if kind == EventType.MESSAGE_CORRELATED:
         return f"thông điệp {p.get('message')}" + (f" (khóa {p['business_key']})" if p.get("business_key") else "")
     return None
+
+
+def _call_detail(p: Mapping[str, Any]) -> str:
+    """A call activity: the process it called, or the child case that ended and how (engine/usecases/call.py)."""
+    if p.get("child_case_id") is None:
+        return f"quy trình {p.get('called_element')}"
+    error = f", lỗi {p['error_code']}" if p.get("error_code") else ""
+    return f"hồ sơ con {p['child_case_id']}{error}"
 
 
 def _who(row: Mapping[str, Any]) -> str:

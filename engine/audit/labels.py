@@ -36,6 +36,9 @@ EVENT_LABELS = {
     EventType.CONDITION_MET: "Điều kiện thỏa",
     EventType.TASK_BPMN_ERROR: "Báo lỗi nghiệp vụ ở bước",
     EventType.ESCALATION_CAUGHT: "Bắt sự kiện leo thang",
+    EventType.CALL_ACTIVITY_STARTED: "Gọi quy trình (mở hồ sơ con)",
+    EventType.CALL_ACTIVITY_COMPLETED: "Hồ sơ con kết thúc",
+    EventType.CALL_ACTIVITY_CANCELLED: "Hủy bước gọi quy trình (dừng hồ sơ con)",
 }
 
 OUTCOME_NOTES = {

@@ -54,7 +54,10 @@ EXTERNAL_COMMANDS = (EventType.EXTERNAL_TASK_LOCKED, EventType.EXTERNAL_TASK_LOC
                      EventType.EXTERNAL_TASK_UNLOCKED, EventType.EXTERNAL_TASK_COMPLETED,
                      EventType.EXTERNAL_TASK_FAILED, EventType.EXTERNAL_TASK_RETRIES_SET,
                      EventType.EXTERNAL_TASK_BPMN_ERROR)
-COMMAND_TYPES = COMMAND_TYPES + EXTERNAL_COMMANDS
+COMMAND_TYPES = COMMAND_TYPES + EXTERNAL_COMMANDS + (EventType.CALL_ACTIVITY_COMPLETED,)  # a child case ended
+# Events that create a task id replay maps to the stored one (a call activity's task id names its child case).
+CREATING = (EventType.TASK_CREATED, EventType.EXTERNAL_TASK_CREATED, EventType.CALL_ACTIVITY_STARTED)
+PARENT_LINK = ("parent_case_id", "parent_task_id", "parent_element_id")
 # Columns compared are those both the stored row and the replayed one have, minus bookkeeping that differs by
 # construction (versions, wall-clock `updated_at`, the serialized state compared separately, the chain pointer).
 CASE_SKIP = frozenset({"id", "state", "version", "created_at", "updated_at", "event_seq", "event_hash", "policy"})
@@ -244,7 +247,26 @@ class _Replay:
             return self._task_error(event, actor)
         if kind in EXTERNAL_COMMANDS:
             return self._external(event, actor)
+        if kind == EventType.CALL_ACTIVITY_COMPLETED:
+            return self._call_completed(event, actor)
         return self._note(event)
+
+    def _call_completed(self, event: dict, actor: str) -> list[dict]:
+        """A child case ended: its recorded out variables (or error) applied to the call activity, as live."""
+        from engine.usecases.call import apply_completion, completed_event
+
+        p = event["payload"]
+        task_id = self.to_replayed.get(p.get("task_id"))
+        if task_id is None or self.runtime.ready_call(self.workflow, task_id) is None:
+            self._differ("event", "task_id", p.get("task_id"), None,
+                         f"Sự kiện số {event['seq']} kết thúc bước gọi quy trình '{p.get('task_id')}' mà phát lại "
+                         "không có bước đó đang chờ.", event["seq"])
+            self.result.stopped_at = event["seq"]
+            raise _Stop
+        error = (p["error_code"], p.get("error_message")) if p.get("error_code") is not None else None
+        made = completed_event(event["element_id"], task_id, p.get("child_case_id"), p.get("data") or {}, error)
+        derived = apply_completion(self.runtime, self.workflow, made)
+        return self._commit([made] + self._follow(derived, self.clock.now()), actor, self.clock.now())
 
     # --- the commands, as the service runs them --------------------------------------------------------------
     def _start(self, event: dict) -> list[dict]:
@@ -276,6 +298,9 @@ class _Replay:
                 f"Lịch làm việc hiện tại (dấu {policy.get('fingerprint')}) khác lịch đã áp dụng khi tiếp nhận hồ sơ "
                 f"(dấu {recorded.get('fingerprint')}); phát lại dùng lịch hiện tại và so sánh các thời hạn tính ra.")
         events = [started_event(self.case, self.definition, policy, extra)]
+        # A child case (engine/usecases/call.py) names its calling case: recorded, checked against the stored row.
+        events[0].update({k: p[k] for k in PARENT_LINK if k in p})
+        self.case.update({k: p[k] for k in PARENT_LINK[:2] if k in p})
         if message is not None:
             p2 = message["payload"]
             events.append(correlated_event(p2.get("message"), message["element_id"], p2.get("data") or {},
@@ -474,8 +499,7 @@ class _Replay:
                          f"lại sinh ra {made['type']} ({made.get('element_id') or '—'}).", stored["seq"])
             return
         payload = plain({k: v for k, v in made.items() if k not in ("type", "element_id", "at")})
-        if made["type"] in (EventType.TASK_CREATED, EventType.EXTERNAL_TASK_CREATED) \
-                and payload.get("task_id") not in self.to_stored:
+        if made["type"] in CREATING and payload.get("task_id") not in self.to_stored:
             stored_id = stored["payload"].get("task_id")
             self.to_stored[payload["task_id"]] = stored_id
             self.to_replayed[stored_id] = payload["task_id"]

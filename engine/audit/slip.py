@@ -158,7 +158,24 @@ def _case_notes(record: CaseRecord, names: Mapping[str, str]) -> list[str]:
         elif e["type"] == EventType.NOTE_ADDED:
             who = names.get(e["actor"], e["actor"]) if e["actor"] else "hệ thống"
             notes.append(f"{short_time(e['at'])}, {who}: {p.get('text')}")
+        elif _call_note(e) is not None:
+            notes.append(_call_note(e))
     return notes
+
+
+def _call_note(e: Mapping[str, Any]) -> str | None:
+    """The links between a calling case and its child cases (engine/usecases/call.py), for the slip's notes."""
+    p, at = e["payload"], short_time(e["at"])
+    if e["type"] == EventType.CASE_STARTED and p.get("parent_case_id"):
+        return f"{at}: hồ sơ con của hồ sơ {p['parent_case_id']} (bước gọi quy trình {p.get('parent_element_id')})."
+    if e["type"] == EventType.CALL_ACTIVITY_STARTED:
+        return f"{at}: bước {p.get('name')} gọi quy trình {p.get('called_element')} (mở hồ sơ con)."
+    if e["type"] == EventType.CALL_ACTIVITY_COMPLETED:
+        error = f" với lỗi {p['error_code']}" if p.get("error_code") else ""
+        return f"{at}: hồ sơ con {p.get('child_case_id')} kết thúc{error}."
+    if e["type"] == EventType.CALL_ACTIVITY_CANCELLED:
+        return f"{at}: bước gọi quy trình bị hủy, hồ sơ con dừng giải quyết."
+    return None
 
 
 def slip_text(slip: Mapping[str, Any]) -> str:

@@ -56,9 +56,19 @@ def _render_case(console, view: dict) -> None:
                                         f"{line}: {item.get('error_message') or ''}"))
         else:
             console.print(line + (f", đang do {item['worker_id']} xử lý" if item["locked"] else ", chờ hệ thống bên ngoài"))
+    _render_links(console, view)
     if view.get("overdue_steps"):
         steps = "; ".join(f"{t['name']} (hạn {when(t['due_at'])})" for t in view["overdue_steps"])
         console.print(Text.assemble(Text(f"{LATE_SYMBOL} Bước quá hạn: ", style="bold red"), steps))
+
+
+def _render_links(console, view: dict) -> None:
+    """Call activities: the calling case of a child case, the child cases of a caller (engine/usecases/call.py)."""
+    if view.get("parent_case_id"):
+        console.print(f"Hồ sơ con của hồ sơ {view['parent_case_id']} (bước gọi quy trình).")
+    for child in view.get("children") or ():
+        label = STATUS_LABELS.get(child["status"], child["status"])
+        console.print(f"Hồ sơ con: {child['id']} — quy trình {child['process_id']} — {label}")
 
 
 def start(

@@ -75,7 +75,8 @@ ELEMENTS: dict[str, Row] = {
     "SendTask": _runs("an external task, as a service task"),
     "ReceiveTask": _runs("waits for its message (`tthc correlate`)"),
     "ScriptTask": _refused(NO_CODE),
-    "CallActivity": _refused("not yet: draw the called steps inside the process (issue 14)"),
+    "CallActivity": _runs("the called process runs as a child case (`calledElement`, bindings latest / deployment / "
+                          "version / versionTag, `camunda:in`/`out`, business key), multi-instance too"),
     # --- sub-processes and loops -------------------------------------------------------------------------------
     "SubProcess": _runs("an embedded sub-process with its own boundary events; an event sub-process "
                         "(`triggeredByEvent=\"true\"`) with a timer, message, signal, error or escalation start, "

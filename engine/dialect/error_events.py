@@ -65,10 +65,11 @@ def check_error_events(root: etree._Element, process: etree._Element, filename: 
             raise _fail(filename, owner_id, "sự kiện biên lỗi luôn ngắt bước nó gắn vào (BPMN không cho phép "
                         "cancelActivity=\"false\")", owner.sourceline)
         attached = by_id.get(owner.get("attachedToRef"))
-        if attached is None or not (_local(attached.tag) in ("subProcess", "userTask") or is_external(attached)):
-            raise _fail(filename, owner_id, "sự kiện biên lỗi chỉ gắn được vào quy trình con (sub-process), tác vụ người "
-                        "dùng (cán bộ báo lỗi bằng `tthc error`) hoặc tác vụ ngoài (camunda:type=\"external\"): chỉ ở "
-                        "đó mới có lỗi được ném ra", owner.sourceline)
+        if attached is None or not (_local(attached.tag) in ("subProcess", "userTask", "callActivity")
+                                    or is_external(attached)):
+            raise _fail(filename, owner_id, "sự kiện biên lỗi chỉ gắn được vào quy trình con (sub-process), bước gọi "
+                        "quy trình (call activity), tác vụ người dùng (cán bộ báo lỗi bằng `tthc error`) hoặc tác vụ "
+                        "ngoài (camunda:type=\"external\"): chỉ ở đó mới có lỗi được ném ra", owner.sourceline)
 
 
 # --- run time ----------------------------------------------------------------------------------------------------

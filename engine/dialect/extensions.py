@@ -49,7 +49,7 @@ NO_CODE = (
     "cho một hệ thống bên ngoài qua tác vụ ngoài (external task) hoặc cho cán bộ bằng một tác vụ người dùng (user task)"
 )
 NO_JOBS = "mỗi lệnh của hệ thống đã là một giao dịch riêng, không có hàng đợi công việc (job) nào để tách hay ưu tiên"
-CALL_ACTIVITY = "chỉ dùng cho gọi quy trình khác (call activity), chưa được hỗ trợ; hãy vẽ các bước ngay trong quy trình"
+CMMN = "gọi một hồ sơ CMMN (case), mà hệ thống chỉ chạy quy trình BPMN; hãy gọi một quy trình bằng calledElement"
 NO_ISSUE_14 = "chưa được hỗ trợ (issue 14)"
 # Camunda 7 runs a process whatever its form keys say: an embedded, external or app form (and any start form) is
 # shown by the web application, never checked by the engine. Here too the step runs, as a step without a form.
@@ -138,12 +138,20 @@ ATTRIBUTES: dict[str, Rule] = {
                           "ConditionalEventDefinitionExtension.variableName", hosts={"conditionalEventDefinition"}),
     "variableEvents": _runs("chỉ đánh giá lại điều kiện khi biến được tạo (create) hoặc cập nhật (update)",
                             "ConditionalEventDefinitionExtension.variableEvents", hosts={"conditionalEventDefinition"}),
+    # Call activities (engine/dialect/call_activity.py): the called process runs as a child case.
+    "calledElementBinding": _runs("phiên bản quy trình được gọi: latest (mới nhất), deployment (bản đang hiệu lực khi "
+                                  "quy trình gọi được triển khai), version, versionTag", "CallActivity.calledElementBinding",
+                                  hosts={"callActivity"}, when=("latest", "deployment", "version", "versionTag")),
+    "calledElementVersion": _runs("số phiên bản quy trình được gọi (binding version)",
+                                  "CallActivity.calledElementVersion", hosts={"callActivity"}),
+    "calledElementVersionTag": _runs("nhãn phiên bản (camunda:versionTag) của quy trình được gọi (binding versionTag)",
+                                     "CallActivity.calledElementVersionTag", hosts={"callActivity"}),
+    "calledElementTenantId": _no_effect("hệ thống không chia người thuê (tenant)", "CallActivity.calledElementTenantId"),
     **{
-        name: _refused(CALL_ACTIVITY, f"CallActivity.{name}")
-        for name in ("calledElementBinding", "calledElementVersion", "calledElementVersionTag", "calledElementTenantId",
-                     "caseRef", "caseBinding", "caseVersion", "caseTenantId", "variableMappingClass",
-                     "variableMappingDelegateExpression")
+        name: _refused(CMMN, f"CallActivity.{name}") for name in ("caseRef", "caseBinding", "caseVersion", "caseTenantId")
     },
+    "variableMappingClass": _refused(NO_CODE, "CallActivity.variableMappingClass"),
+    "variableMappingDelegateExpression": _refused(NO_CODE, "CallActivity.variableMappingDelegateExpression"),
     "async": _no_effect(NO_JOBS, "AsyncCapable.async", "SignalEventDefinitionExtension.async"),
     "asyncBefore": _no_effect(NO_JOBS, "AsyncCapable.asyncBefore"),
     "asyncAfter": _no_effect(NO_JOBS, "AsyncCapable.asyncAfter"),
@@ -155,7 +163,8 @@ ATTRIBUTES: dict[str, Rule] = {
     "historyTimeToLive": _no_effect(
         "lịch sử hồ sơ được giữ vĩnh viễn trong chuỗi sự kiện chỉ ghi thêm, không bị xóa sau thời hạn",
         "Process.historyTimeToLive"),
-    "versionTag": _no_effect("phiên bản được đánh theo nội dung tệp (mã băm), không theo nhãn", "Process.versionTag"),
+    "versionTag": _runs("nhãn phiên bản của quy trình, để bước gọi quy trình chọn theo camunda:calledElementVersionTag",
+                        "Process.versionTag", hosts={"process"}),
     "isStartableInTasklist": _no_effect("hồ sơ được bắt đầu bằng lệnh `tthc start`, không qua Tasklist",
                                         "Process.isStartableInTasklist"),
     "modelerTemplate": _no_effect("chỉ là thông tin của Camunda Modeler", "TemplateSupported.modelerTemplate"),
@@ -201,9 +210,10 @@ ELEMENTS: dict[str, Rule] = {
     "inputOutput": _runs(
         "ánh xạ biến vào/ra của bước (tham số ${...}, danh sách, bảng) theo phạm vi của Camunda 7; chỉ trên tác vụ "
         "người dùng và tác vụ ngoài", *_IO),
-    "in": _runs("biến mà sự kiện phát tín hiệu gửi kèm (source/sourceExpression → target, hoặc variables=\"all\")",
-                *_IN_OUT, hosts={"signalEventDefinition"}),
-    "out": _refused(CALL_ACTIVITY, "Out"),
+    "in": _runs("biến (source, sourceExpression, variables=\"all\", local) và mã hồ sơ (businessKey) chuyển vào hồ sơ "
+                "con khi bước gọi quy trình bắt đầu; trên sự kiện phát tín hiệu: biến mà tín hiệu gửi kèm", *_IN_OUT,
+                hosts={"callActivity", "signalEventDefinition"}),
+    "out": _runs("biến của hồ sơ con chuyển về hồ sơ gọi khi hồ sơ con kết thúc", "Out", hosts={"callActivity"}),
     "formData": _runs("biểu mẫu sinh tự động của Camunda 7 (kiểu string, long, boolean, date, enum; ràng buộc required, "
                       "minlength, maxlength, min, max, readonly), kiểm tra như Camunda Form", *_FORM_DATA),
     "formProperty": _refused(GENERATED_FORMS, *_FORM_PROPERTY),

@@ -144,6 +144,18 @@ class TthcSubWorkflowParser(_MultiInstanceMixin, SubWorkflowParser):
     """Embedded sub-processes, multi-instance ones too (each instance runs its own sub-workflow)."""
 
 
+class CallActivityParser(_MultiInstanceMixin, _LaneMixin, CamundaTaskParser):
+    """Call activities (engine/dialect/call_activity.py): a waiting step whose called process runs as a child case."""
+
+    def create_task(self) -> TaskSpec:
+        from engine.dialect.call_activity import CallActivityTask, parse_call
+
+        return CallActivityTask(self.spec, self.bpmn_id, call=parse_call(self.node), **self.bpmn_attributes)
+
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
+        return {"properties": CamundaTaskParser.parse_extensions(self, node), "lane_id": self.lane_id()}
+
+
 class DecisionTaskParser(_LaneMixin, CamundaTaskParser):
     @staticmethod
     def get_decision_ref(node: etree._Element) -> str | None:
@@ -323,6 +335,7 @@ class TthcParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (TthcMultiInstanceUserTaskParser, UserTask),
         full_tag("subProcess"): (TthcSubWorkflowParser, CallActivity),
+        full_tag("callActivity"): (CallActivityParser, CallActivity),
         full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
         full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
         full_tag("sendTask"): (ExternalTaskParser, ExternalTask),

@@ -57,7 +57,7 @@ def check_multi_instance(process: etree._Element, filename: str) -> None:
     for loop in process.iter(f"{{{_BPMN}}}multiInstanceLoopCharacteristics"):
         owner = loop.getparent()
         oid, line = owner.get("id"), loop.sourceline
-        if owner.tag not in (f"{{{_BPMN}}}userTask", f"{{{_BPMN}}}subProcess"):
+        if owner.tag not in (f"{{{_BPMN}}}userTask", f"{{{_BPMN}}}subProcess", f"{{{_BPMN}}}callActivity"):
             kind = owner.tag.split("}", 1)[-1]
             raise _fail(filename, oid, f"nhiều phiên bản (multi-instance) mới chạy trên tác vụ người dùng (user task) và "
                         "quy trình con (sub-process), "

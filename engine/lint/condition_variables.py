@@ -72,11 +72,14 @@ def _catches_messages(root, ns: dict) -> bool:
 
 
 def _declared_by_extensions(root, ns: dict) -> set[str]:
-    """Variables a diagram declares itself: multi-instance element variables and counters, input/output parameters."""
+    """Variables a diagram declares itself: multi-instance element variables and counters, input/output parameters,
+    generated form fields, call activities' `camunda:out` targets."""
     camunda = f"{{{ns['camunda']}}}"
     names = {mi.get(f"{camunda}elementVariable") for mi in root.iter(f"{{{ns['bpmn']}}}multiInstanceLoopCharacteristics")}
     if next(root.iter(f"{{{ns['bpmn']}}}multiInstanceLoopCharacteristics"), None) is not None:
         names |= {"loopCounter", "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances"}
     for kind in ("inputParameter", "outputParameter"):
         names |= {p.get("name") for p in root.iter(f"{camunda}{kind}")}
+    names |= {f.get("id") for f in root.iter(f"{camunda}formField")}  # generated forms' fields (camunda:formData)
+    names |= {m.get("target") for m in root.iter(f"{camunda}out")}  # a call activity's out variables
     return names - {None}

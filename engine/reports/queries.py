@@ -95,8 +95,16 @@ def _grouped(conn: Connection, inner, dims: Sequence[str], measures: Sequence[tu
 # --- the flow cube (per procedure code) ------------------------------------------------------------------------------
 
 def procedure_codes(conn: Connection, scope: Scope) -> list[str]:
-    """The procedure codes cases were received under (or the one of the scope)."""
-    return [scope.procedure] if scope.procedure else distinct_keys(conn, cases.c.procedure_code)
+    """The procedure codes cases were received under (or the one of the scope). A child case a call activity
+    started (engine/usecases/call.py) is no dossier: a process only ever called has no row of its own."""
+    if scope.procedure:
+        return [scope.procedure]
+    codes = distinct_keys(conn, cases.c.procedure_code)
+    called = set(conn.execute(select(cases.c.procedure_code).where(cases.c.parent_case_id.is_not(None))
+                              .distinct()).scalars())
+    received = {code for code in called if conn.execute(
+        select(cases.c.id).where(cases.c.procedure_code == code, cases.c.parent_case_id.is_(None)).limit(1)).first()}
+    return [code for code in codes if code not in called or code in received]
 
 
 def _ranges(bounds: Sequence[datetime]):

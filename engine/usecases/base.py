@@ -184,6 +184,9 @@ def write_external(tx: Tx, projected: Any) -> None:
         tx.update_external_task(task_id, values)
 
 
+CALL_EVENTS = frozenset({EventType.CALL_ACTIVITY_STARTED.value, EventType.CALL_ACTIVITY_CANCELLED.value})
+
+
 # --- committing --------------------------------------------------------------------------------------------------
 def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow, events: list[Event], *,
            definition: Compiled, actor: str | None, now: datetime,
@@ -209,6 +212,10 @@ def commit(ctx: Context, tx: Tx, runtime: Runtime, workflow: Any, case: CaseRow,
     values = {k: v for k, v in case.items() if k not in ("id", "version") and original.get(k, v) != v or k == "state"}
     case["version"] = tx.save_case(case["id"], before_version, values)
     tx.insert_events(rows)
+    if case.get("parent_case_id") or any(e["type"] in CALL_EVENTS for e in events) or _calls(definition):
+        from engine.usecases.call import after_commit  # child cases, in this transaction (engine/usecases/call.py)
+
+        after_commit(ctx, tx, case, events, workflow, definition, actor=actor, now=now)
     broadcast_thrown(ctx, tx, case["id"], events, actor=actor, now=now)
 
 
@@ -220,5 +227,20 @@ def broadcast_thrown(ctx: Context, tx: Tx, case_id: str, events: list[Event], *,
         from engine.usecases.signal import deliver_thrown
 
         deliver_thrown(ctx, tx, case_id, events, actor=actor, now=now)
+
+
+def _calls(definition: Compiled) -> bool:
+    from engine.usecases.call import calls_anything
+
+    return calls_anything(definition)
+
+
+def after_start(ctx: Context, tx: Tx, case: CaseRow, events: list[Event], workflow: Any, definition: Compiled, *,
+                actor: str | None, now: datetime) -> None:
+    """A new case whose first step is a call activity starts its child now (engine/usecases/call.py)."""
+    if any(e["type"] in CALL_EVENTS for e in events):
+        from engine.usecases.call import after_commit
+
+        after_commit(ctx, tx, case, events, workflow, definition, actor=actor, now=now)
 
 

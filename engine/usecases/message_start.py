@@ -64,6 +64,7 @@ def start_by_message(ctx: base.Context, tx: Tx, definition: dict, compiled: Comp
         tx.insert_task(row)
     base.write_external(tx, projected)  # an external task right after the start event
     base.keep(ctx, tx, case, workflow)
+    base.after_start(ctx, tx, case, events, workflow, compiled, actor=user.id, now=now)
     base.broadcast_thrown(ctx, tx, case["id"], events, actor=user.id, now=now)
     view = case_view(tx, case, now)
     view["events"] = plain(events)

@@ -64,6 +64,10 @@ def show_case(ctx: base.Context, case_id: str) -> dict:
         from engine.usecases.external import case_external_views
 
         view["external_tasks"] = case_external_views(tx, case_id, now)  # open ones, each with its incident if any
+        # Call activities (engine/usecases/call.py): the calling case, and the child cases this one started.
+        view["parent_case_id"] = case.get("parent_case_id")
+        view["children"] = [{"id": c["id"], "process_id": c["process_id"], "status": c["status"],
+                             "outcome": c["outcome"], "task_id": c["parent_task_id"]} for c in tx.child_cases(case_id)]
         return view
 
 

@@ -67,6 +67,7 @@ def start_in(ctx: base.Context, tx: Tx, found: tuple, code: str, *, applicant: s
         tx.insert_task(row)
     base.write_external(tx, projected)  # an external task right after the start event
     base.keep(ctx, tx, case, workflow)
+    base.after_start(ctx, tx, case, events, workflow, compiled, actor=actor, now=now)
     base.broadcast_thrown(ctx, tx, case["id"], events, actor=actor, now=now)
     view = case_view(tx, case, now)
     view["events"] = plain(events)

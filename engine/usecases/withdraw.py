@@ -26,6 +26,9 @@ def withdraw(ctx: base.Context, case_id: str, reason: str, *, actor: str | None)
         case = tx.case(case_id, lock=True)
         if case["status"] != "active":
             raise Conflict(f"Hồ sơ '{case_id}' đã kết thúc ({case['status']}); không rút được.", case=case_id)
+        if case.get("parent_case_id"):  # a child case (engine/usecases/call.py) ends with its caller's call activity
+            raise Conflict(f"Hồ sơ '{case_id}' là hồ sơ con của hồ sơ '{case['parent_case_id']}' (bước gọi quy trình); "
+                           "hãy rút hồ sơ cha.", case=case_id, parent_case_id=case["parent_case_id"])
         if case["result_at"] is not None:
             raise Conflict(
                 f"Hồ sơ '{case_id}' đã có kết quả giải quyết nên không thể rút (theo Điều 21 Nghị định 118/2025).",
