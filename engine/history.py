@@ -43,6 +43,7 @@ class EventType(StrEnum):
     # A message catch event that voids the limit (`restart_deadline`, the applicant's supplement) started waiting.
     MESSAGE_AWAITED = "message_awaited"
     SIGNAL_RECEIVED = "signal_received"
+    TASK_ESCALATED = "task_escalated"  # an officer raised an escalation on a step (Camunda 7 handleEscalation)
     TASK_BPMN_ERROR = "task_bpmn_error"  # an officer ended a step with a business error (Camunda 7 handleBpmnError)
     CONDITION_MET = "condition_met"  # a conditional event's condition held (engine.dialect.conditional)
     SIGNAL_THROWN = "signal_thrown"  # a signal throw/end event of this case broadcast a signal (engine.usecases.signal)

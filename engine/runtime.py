@@ -376,6 +376,21 @@ class Runtime:
             scope = top.get_task_from_id(parent_id) if parent_id is not None else None
         return None
 
+    def escalation_catcher(self, workflow: BpmnWorkflow, task_id: str, code: str) -> Any:
+        """The escalation boundary event that would catch `code` raised on the user task, or None."""
+        return escalation.catcher_on_step(self.ready_user_task(workflow, task_id), code)
+
+    def escalate(self, workflow: BpmnWorkflow, task_id: str, code: str, data: Mapping[str, Any]) -> list[dict]:
+        """An officer's escalation on a step (the caller checked a boundary catches it): `data` set on the step, the
+        catching boundary fired (an interrupting one cancels what it is attached to), the workflow run on."""
+        task = self.ready_user_task(workflow, task_id)
+        before = self._snapshot(workflow)
+        task.data.update(data)
+        _run_engine(lambda: escalation.escalate_step(task, escalation.catcher_on_step(task, code), code),
+                    task.task_spec.bpmn_id)
+        _run_engine(workflow.do_engine_steps)
+        return self._derive(workflow, before)
+
     def throw_external_error(self, workflow: BpmnWorkflow, task_id: str, code: str, message: str | None,
                              data: Mapping[str, Any]) -> list[dict]:
         """A worker's (or, on a user task, an officer's) BPMN error: `data` set on the task, the error thrown from it

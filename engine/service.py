@@ -96,6 +96,13 @@ class Service:
 
         return complete.task_bpmn_error(self.ctx, task_id, code, message=message, data=data, actor=actor)
 
+    def task_escalation(self, task_id: str, code: str, *, data: Mapping[str, Any] | None = None,
+                        actor: str | None) -> dict:
+        """Raise an escalation on a step that an escalation boundary event catches (Camunda 7's handleEscalation)."""
+        from engine.usecases import complete
+
+        return complete.task_escalation(self.ctx, task_id, code, data=data, actor=actor)
+
     def fire_due_timers(self, *, batch: int = 200, limit: int | None = None) -> dict:
         """Fire every timer due at the engine clock. Touches only cases whose next timer is due (indexed)."""
         from engine.usecases import timers

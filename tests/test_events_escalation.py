@@ -86,8 +86,8 @@ def _variant(tmp_path, fixtures, old, new):
     # A thrown escalation needs a code to be caught by.
     ('escalationRef="Escalation_late" />', "/>", "escalationCode"),
     ('escalationRef="Escalation_late" />', 'escalationRef="Escalation_nowhere" />', "Escalation_nowhere"),
-    # An escalation boundary event belongs on a sub-process (nothing else throws one).
-    ('attachedToRef="consult"', 'attachedToRef="approve"', "quy trình con"),
+    # An escalation boundary event belongs on a sub-process or a user task (nothing else throws one).
+    ('attachedToRef="consult"', 'attachedToRef="Gateway_late"', "quy trình con"),
     ('escalationCode="LATE"', 'escalationCode="${code}"', "biểu thức"),
 ])
 def test_an_escalation_the_engine_cannot_run_is_refused_at_deploy(cli, fixtures, tmp_path, old, new, needle):

@@ -29,3 +29,20 @@ def test_an_officer_ends_a_step_with_a_bpmn_error_over_http(server_for):
     assert [t["taskDefinitionKey"] for t in open_tasks(server, case["id"], user="son")] == ["ut_report"]
     status, _, verified = server.call("GET", f"/tthc/cases/{case['id']}/verify", user="son")
     assert status == 200, verified
+
+
+def test_an_officer_raises_an_escalation_over_http(server_for):
+    server = server_for()
+    body = (BPMN / "errors" / "user_task_escalation.bpmn").read_bytes()
+    assert _deploy_files(server, {"user_task_escalation.bpmn": body})[0] == 200
+    status, _, case = server.call("POST", "/process-definition/key/esc_user_task/start", user="lan", json_body={
+        "variables": {"applicant_name": {"value": "Nguyễn Văn An", "type": "String"}}})
+    assert status == 200, case
+    [task] = open_tasks(server, case["id"], user="mai")
+    assert server.call("POST", f"/task/{task['id']}/bpmnEscalation", user="mai", json_body={})[0] == 400
+    assert server.call("POST", f"/task/{task['id']}/bpmnEscalation", user="mai",
+                       json_body={"escalationCode": "KHAC"})[0] == 409
+    assert server.call("POST", f"/task/{task['id']}/bpmnEscalation", user="mai",
+                       json_body={"escalationCode": "KHAN"})[0] == 204
+    assert sorted(t["taskDefinitionKey"] for t in open_tasks(server, case["id"], user="son")) == ["ut_check",
+                                                                                                 "ut_report"]

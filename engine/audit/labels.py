@@ -35,6 +35,7 @@ EVENT_LABELS = {
     EventType.SIGNAL_THROWN: "Phát tín hiệu",
     EventType.CONDITION_MET: "Điều kiện thỏa",
     EventType.TASK_BPMN_ERROR: "Báo lỗi nghiệp vụ ở bước",
+    EventType.TASK_ESCALATED: "Báo leo thang ở bước",
     EventType.ESCALATION_CAUGHT: "Bắt sự kiện leo thang",
     EventType.CALL_ACTIVITY_STARTED: "Gọi quy trình (mở hồ sơ con)",
     EventType.CALL_ACTIVITY_COMPLETED: "Hồ sơ con kết thúc",

@@ -40,7 +40,7 @@ from engine.projection import project, withdrawal_events
 from engine.runtime import Runtime, compile_bpmn
 from engine.store import Tx
 from engine.usecases.base import decider, follow
-from engine.usecases.complete import task_error_events, validate_form
+from engine.usecases.complete import task_error_events, task_escalation_events, validate_form
 from engine.usecases.correlate import correlated_event
 from engine.usecases.signal import received_event
 from engine.usecases.start import case_row, started_event, workflow_start_data
@@ -48,7 +48,7 @@ from engine.calendar import BusinessCalendar
 
 COMMAND_TYPES = (EventType.CASE_STARTED, EventType.TASK_COMPLETED, EventType.TASK_CLAIMED, EventType.TASK_UNCLAIMED,
                  EventType.CASE_WITHDRAWN, EventType.NOTE_ADDED, EventType.MESSAGE_CORRELATED,
-                 EventType.SIGNAL_RECEIVED, EventType.TASK_BPMN_ERROR)
+                 EventType.SIGNAL_RECEIVED, EventType.TASK_BPMN_ERROR, EventType.TASK_ESCALATED)
 # External tasks (engine.usecases.external): each of these events marks one command.
 EXTERNAL_COMMANDS = (EventType.EXTERNAL_TASK_LOCKED, EventType.EXTERNAL_TASK_LOCK_EXTENDED,
                      EventType.EXTERNAL_TASK_UNLOCKED, EventType.EXTERNAL_TASK_COMPLETED,
@@ -243,7 +243,7 @@ class _Replay:
             return self._correlate(event, actor)
         if kind == EventType.SIGNAL_RECEIVED:
             return self._signal(event, actor)
-        if kind == EventType.TASK_BPMN_ERROR:
+        if kind in (EventType.TASK_BPMN_ERROR, EventType.TASK_ESCALATED):
             return self._task_error(event, actor)
         if kind in EXTERNAL_COMMANDS:
             return self._external(event, actor)
@@ -359,7 +359,7 @@ class _Replay:
         return self._commit(self._follow(derived, now), actor, now)
 
     def _task_error(self, event: dict, actor: str) -> list[dict]:
-        """An officer's business error on a step, with the code, message and variables the history recorded."""
+        """An officer's business error or escalation on a step, with what the history recorded."""
         p = event["payload"]
         task_id = self.to_replayed.get(p.get("task_id"))
         if task_id is None:
@@ -368,8 +368,12 @@ class _Replay:
                          event["seq"])
             self.result.stopped_at = event["seq"]
             raise _Stop
-        derived = task_error_events(self.runtime, self.workflow, self.tasks[task_id], p.get("code"), p.get("message"),
-                                    dict(p.get("data") or {}))
+        data = dict(p.get("data") or {})
+        if event["type"] == EventType.TASK_ESCALATED:
+            derived = task_escalation_events(self.runtime, self.workflow, self.tasks[task_id], p.get("code"), data)
+        else:
+            derived = task_error_events(self.runtime, self.workflow, self.tasks[task_id], p.get("code"),
+                                        p.get("message"), data)
         return self._commit(self._follow(derived, self.clock.now()), actor, self.clock.now())
 
     def _tick(self) -> list[dict]:

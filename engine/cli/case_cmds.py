@@ -179,6 +179,19 @@ def error(
     emit(view, json_, _render_case)
 
 
+def escalate(
+    ctx: typer.Context,
+    task_id: str = typer.Argument(..., help="Mã bước (đủ 36 ký tự hoặc ít nhất 8 ký tự đầu)."),
+    code: str = typer.Option(..., "--code", help="Mã leo thang (escalationCode) mà sự kiện biên leo thang bắt."),
+    data: Optional[str] = typer.Option(None, "--data", help="Biến đặt vào hồ sơ: JSON hoặc @TỆP."),
+    json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
+) -> None:
+    """Báo leo thang ở một bước để sự kiện biên leo thang của sơ đồ bắt (handleEscalation của Camunda 7)."""
+    app = _ctx(ctx)
+    values = read_data(data, app.settings.limits) or {}
+    emit(app.service.task_escalation(task_id, code, data=values, actor=app.actor), json_, _render_case)
+
+
 def form(
     ctx: typer.Context,
     task_id: str = typer.Argument(..., help="Mã bước."),
@@ -256,5 +269,5 @@ def note(
 
 def register(app: typer.Typer) -> None:
     for fn, name in ((start, "start"), (tasks, "tasks"), (claim, "claim"), (unclaim, "unclaim"), (complete, "complete"),
-                     (error, "error"), (form, "form"), (show, "show"), (history, "history"), (withdraw, "withdraw"), (note, "note")):
+                     (error, "error"), (escalate, "escalate"), (form, "form"), (show, "show"), (history, "history"), (withdraw, "withdraw"), (note, "note")):
         app.command(name)(fn)

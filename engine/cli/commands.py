@@ -18,6 +18,7 @@ COMMANDS = {
     "form": "engine.cli.case_cmds", "show": "engine.cli.case_cmds", "history": "engine.cli.case_cmds",
     "withdraw": "engine.cli.case_cmds", "note": "engine.cli.case_cmds", "claim": "engine.cli.case_cmds",
     "unclaim": "engine.cli.case_cmds", "error": "engine.cli.case_cmds",
+    "escalate": "engine.cli.case_cmds",
     "import-procedures": "engine.cli.import_cmd", "lint": "engine.cli.lint_cmd", "worker": "engine.cli.worker_cmd",
     "demo": "engine.cli.demo_cmd", "decide": "engine.cli.rules_cmd",
     "report": "engine.cli.report_cmds", "overdue": "engine.cli.report_cmds",

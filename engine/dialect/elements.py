@@ -66,7 +66,8 @@ ELEMENTS: dict[str, Row] = {
     "Expression": _runs("as FormalExpression"),
     # --- tasks -------------------------------------------------------------------------------------------------
     "UserTask": _runs("an officer's step: Camunda Form, `camunda:formData` or no form; candidate groups/users, "
-                      "assignee; due and follow-up dates; multi-instance"),
+                      "assignee; due and follow-up dates; multi-instance; ended by a BPMN error (`tthc error`) or an "
+                      "escalation (`tthc escalate`) its boundary events catch"),
     "Task": _runs("an undefined task passes through, as in Camunda 7"),
     "ManualTask": _runs("passes through, as in Camunda 7"),
     "BusinessRuleTask": _runs("a DMN decision (`camunda:decisionRef`), or an external task"),

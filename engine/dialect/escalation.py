@@ -68,9 +68,10 @@ def check_escalations(root: etree._Element, process: etree._Element, filename: s
             continue
         if kind == "boundaryEvent":
             attached = by_id.get(owner.get("attachedToRef"))
-            if attached is None or _local(attached.tag) != "subProcess":
-                raise _fail(filename, owner_id, "sự kiện biên leo thang chỉ gắn được vào quy trình con (sub-process): "
-                            "chỉ từ bên trong một phạm vi mới có leo thang được ném ra", owner.sourceline)
+            if attached is None or _local(attached.tag) not in ("subProcess", "userTask"):
+                raise _fail(filename, owner_id, "sự kiện biên leo thang chỉ gắn được vào quy trình con (sub-process) "
+                            "hoặc tác vụ người dùng (cán bộ báo leo thang bằng `tthc escalate`): chỉ ở đó mới có "
+                            "leo thang được ném ra", owner.sourceline)
             continue
         parent = owner.getparent()
         if kind == "startEvent" and parent is not None and parent.get("triggeredByEvent") == "true":
@@ -144,6 +145,29 @@ def interrupt_between(thrower: Task, catcher: Any) -> None:
         for instance in list(attached.children):
             if not instance.has_state(TaskState.FINISHED_MASK):
                 instance.cancel()
+
+
+def catcher_on_step(task: Task, code: str) -> Any:
+    """The escalation boundary event catching `code` raised by an officer on a user task: one on the step itself (by
+    code, else catch-all), else the nearest enclosing scope's (Camunda 7's `TaskService.handleEscalation`)."""
+    waiting = [s for s in (task.parent.children if task.parent is not None else ())
+               if s is not task and s.state == TaskState.WAITING
+               and isinstance(getattr(s.task_spec, "event_definition", None), EngineEscalationEventDefinition)]
+    for wanted in (code, None):
+        found = next((s for s in waiting if s.task_spec.event_definition.code == wanted), None)
+        if found is not None:
+            return found
+    return find_catcher(task, code)
+
+
+def escalate_step(task: Task, catcher: Any, code: str) -> None:
+    """Deliver an officer's escalation from `task` to `catcher` (found by `catcher_on_step`), as a thrown one."""
+    event = BpmnEvent(EngineEscalationEventDefinition(code, code), payload=deepcopy(task.data))
+    event.thrown_by = task.task_spec.bpmn_id
+    catcher.task_spec.catch(catcher, event)
+    if getattr(catcher.task_spec, "cancel_activity", True):
+        interrupt_between(task, catcher)
+    catcher.task_spec._update(catcher)
 
 
 def find_catcher(thrower: Task, code: str | None) -> Any:

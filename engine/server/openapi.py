@@ -48,6 +48,8 @@ ENDPOINTS = [
      "{VariableValueDto}"),
     ("post", "/task/{id}/bpmnError", "Kết thúc bước bằng lỗi nghiệp vụ (errorCode, errorMessage, variables) mà sự kiện "
                                      "lỗi biên bắt (= tthc error).", 204, None),
+    ("post", "/task/{id}/bpmnEscalation", "Báo leo thang ở bước (escalationCode, variables) mà sự kiện biên leo thang "
+                                          "bắt (= tthc escalate).", 204, None),
     ("get", "/process-instance", "Hồ sơ đang xử lý.", 200, "[ProcessInstanceDto]"),
     ("get", "/process-instance/count", "Số hồ sơ đang xử lý.", 200, "CountResultDto"),
     ("get", "/process-instance/{id}", "Một hồ sơ đang xử lý.", 200, "ProcessInstanceDto"),

@@ -274,6 +274,19 @@ async def bpmn_error(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def bpmn_escalation(request: Request) -> Response:
+    """Camunda 7's `POST /task/{id}/bpmnEscalation`: raise an escalation an escalation boundary event catches
+    (`tthc escalate`); a code nothing catches is refused (409) and nothing changes."""
+    task_id, actor = request.path_params["id"], user(request)
+    body = await json_body(request)
+    code = body.get("escalationCode")
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidInput("Thiếu escalationCode (mã leo thang).")
+    data = decode_variables(body.get("variables"))
+    await act(request, lambda svc: svc.task_escalation(task_id, code, data=data, actor=actor))
+    return Response(status_code=204)
+
+
 ROUTES = [
     Route("/task", task_list, methods=["GET"]),
     Route("/task/count", task_count, methods=["GET"]),
@@ -285,4 +298,5 @@ ROUTES = [
     Route("/task/{id}/unclaim", unclaim, methods=["POST"]),
     Route("/task/{id}/complete", complete, methods=["POST"]),
     Route("/task/{id}/bpmnError", bpmn_error, methods=["POST"]),
+    Route("/task/{id}/bpmnEscalation", bpmn_escalation, methods=["POST"]),
 ]

@@ -21,6 +21,7 @@ from engine.usecases import base
 from engine.usecases.read import case_view
 
 TASK_BPMN_ERROR = EventType.TASK_BPMN_ERROR.value
+TASK_ESCALATED = EventType.TASK_ESCALATED.value
 
 
 def complete_task(ctx: base.Context, task_id: str, data: Mapping[str, Any] | None, *, actor: str | None) -> dict:
@@ -78,6 +79,45 @@ def task_bpmn_error(ctx: base.Context, task_id: str, code: str, *, message: str 
         view = case_view(tx, case, now)
         view["events"] = plain(events)
         return view
+
+
+def task_escalation(ctx: base.Context, task_id: str, code: str, *,
+                    data: Mapping[str, Any] | None = None, actor: str | None = None) -> dict:
+    """An officer raises an escalation on a step (Camunda 7's `TaskService.handleEscalation`): the variables set, the
+    escalation caught by an escalation boundary event on the step or on a sub-process around it — an interrupting one
+    ends the step, a non-interrupting one runs its path beside it. The officer must be allowed to complete the step;
+    when nothing catches the code the command is refused and nothing changes."""
+    user = ctx.user(actor)
+    code = base.nfc_text(code)
+    if not code:
+        raise InvalidInput("Cần mã leo thang (--code).")
+    values = base.nfc_data(dict(data or {}))
+    with ctx.store.transaction() as tx:
+        task_row, case = _locked_task(ctx, tx, task_id)
+        now = ctx.clock.now()
+        assignment.authorize(user, task_row)
+        definition = base.compiled(ctx, tx, case["definition_id"])
+        runtime = base.runtime_at(ctx, tx, now, definition)
+        workflow = base.workflow_of(ctx, tx, runtime, definition, case)
+        if runtime.escalation_catcher(workflow, task_row["id"], code) is None:
+            raise Conflict(f"Không có sự kiện biên leo thang (escalation boundary event) nào bắt mã '{code}' của bước "
+                           f"'{task_row['name']}'; hồ sơ không thay đổi.", task=task_row["id"], code=code)
+        derived = task_escalation_events(runtime, workflow, task_row, code, values)
+        events = base.follow(runtime, workflow, case, derived, now=now, calendar=ctx.calendar, definition=definition)
+        base.commit(ctx, tx, runtime, workflow, case, events, definition=definition, actor=user.id, now=now,
+                    known_tasks={task_row["id"]: task_row})
+        base.keep(ctx, tx, case, workflow)
+        view = case_view(tx, case, now)
+        view["events"] = plain(events)
+        return view
+
+
+def task_escalation_events(runtime: Any, workflow: Any, task_row: Mapping[str, Any], code: str,
+                           values: Mapping[str, Any]) -> list[dict]:
+    """The officer's escalation (the command's first event), then what the workflow did (live and in replay)."""
+    raised = {"type": TASK_ESCALATED, "element_id": task_row["element_id"], "task_id": task_row["id"], "code": code,
+              "data": dict(values)}
+    return [raised, *runtime.escalate(workflow, task_row["id"], code, values)]
 
 
 def task_error_events(runtime: Any, workflow: Any, task_row: Mapping[str, Any], code: str, message: str | None,
