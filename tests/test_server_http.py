@@ -412,9 +412,8 @@ def test_unknown_ids_unimplemented_resources_and_bad_requests_get_camunda_shaped
     status, _, body = server.call("POST", "/task/no-such-task/complete", user="lan", json_body={})
     assert status == 404 and body["type"] == "InvalidRequestException"
 
-    # Issue #14's resources are named as not implemented yet (501); anything else Camunda has is a 404.
-    for method, path in (("POST", "/external-task/fetchAndLock"), ("POST", "/message"), ("POST", "/signal"),
-                         ("GET", "/incident"), ("POST", "/external-task/x/complete")):
+    # Resources with nothing behind them here are named (501); anything else Camunda has is a 404.
+    for method, path in (("POST", "/condition"), ("GET", "/event-subscription")):
         status, _, body = server.call(method, path, user="lan", json_body={})
         assert status == 501 and body["type"] == "RestException" and path.split("/")[1] in body["message"], path
     status, _, body = server.call("GET", "/job", user="lan")

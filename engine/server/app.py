@@ -16,15 +16,16 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from engine.errors import EngineError
-from engine.server import routes_repository, routes_runtime, routes_tasks, routes_tthc
+from engine.server import routes_repository, routes_runtime, routes_tasks, routes_tthc, routes_workers
 from engine.server.camunda import engine_error_response, error_response, json_response
 from engine.server.context import ServerContext, ServerOptions
 from engine.server.security import BodyTooLarge, Security
 
 log = logging.getLogger("tthc.server")
 
-# Resources of Camunda 7 that wait for the engine's external tasks and messages (issue #14): answered 501, named.
-PENDING = ("external-task", "message", "signal", "incident", "condition", "event-subscription")
+# Resources of Camunda 7 the engine has nothing behind: conditional start events are refused at deploy (a case needs an
+# applicant), and subscriptions are the cases' `waiting_messages`/`waiting_signals` (tthc show). Answered 501, named.
+PENDING = ("condition", "event-subscription")
 
 
 async def not_implemented(request: Request) -> Response:
@@ -32,8 +33,8 @@ async def not_implemented(request: Request) -> Response:
     first = path.strip("/").split("/", 1)[0]
     if first in PENDING:
         return error_response(501, "RestException",
-                              f"Tài nguyên Camunda '/{first}' chưa được máy chủ tthc hỗ trợ (cần tác vụ ngoài và "
-                              "thông điệp của động cơ, sẽ có ở phiên bản sau).")
+                              f"Tài nguyên Camunda '/{first}' không được máy chủ tthc hỗ trợ: không có sự kiện bắt "
+                              "đầu theo điều kiện; các thông điệp và tín hiệu một hồ sơ đang chờ xem bằng tthc show.")
     return error_response(404, "RestException",
                           f"Máy chủ tthc không cài đặt '{request.method} /engine-rest/{path}' của Camunda 7; "
                           "xem /engine-rest/openapi.json để biết các tài nguyên được hỗ trợ.")
@@ -74,6 +75,7 @@ def create_app(options: ServerOptions | None = None) -> Starlette:
     _log_to_stderr()
     ctx = ServerContext(options)
     api = (routes_repository.ROUTES + routes_tasks.ROUTES + routes_runtime.ROUTES + routes_tthc.ROUTES
+           + routes_workers.ROUTES
            + [Route("/openapi.json", openapi, methods=["GET"]),
               Route("/{path:path}", not_implemented, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])])
     middleware = []

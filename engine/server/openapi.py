@@ -50,6 +50,25 @@ ENDPOINTS = [
                                      "lỗi biên bắt (= tthc error).", 204, None),
     ("post", "/task/{id}/bpmnEscalation", "Báo leo thang ở bước (escalationCode, variables) mà sự kiện biên leo thang "
                                           "bắt (= tthc escalate).", 204, None),
+    ("post", "/external-task/fetchAndLock", "Lấy và khóa tác vụ ngoài theo chủ đề (workerId, maxTasks, topics[] với "
+                                            "topicName, lockDuration, variables; asyncResponseTimeout: chờ dài).",
+     200, None),
+    ("get", "/external-task", "Tác vụ ngoài đang mở (topicName, workerId, processInstanceId, activityId, locked, "
+                              "notLocked, withRetriesLeft, noRetriesLeft).", 200, None),
+    ("get", "/external-task/count", "Số tác vụ ngoài đang mở.", 200, "CountResultDto"),
+    ("get", "/external-task/{id}", "Một tác vụ ngoài đang mở.", 200, None),
+    ("post", "/external-task/{id}/complete", "Hoàn thành (workerId, variables, localVariables).", 204, None),
+    ("post", "/external-task/{id}/failure", "Báo lỗi kỹ thuật (workerId, errorMessage, errorDetails, retries, "
+                                            "retryTimeout); hết lượt thử thì thành sự cố.", 204, None),
+    ("post", "/external-task/{id}/bpmnError", "Báo lỗi nghiệp vụ cho sự kiện lỗi biên (workerId, errorCode, "
+                                              "errorMessage, variables).", 204, None),
+    ("post", "/external-task/{id}/extendLock", "Gia hạn khóa (workerId, newDuration).", 204, None),
+    ("post", "/external-task/{id}/unlock", "Mở khóa (cán bộ vận hành).", 204, None),
+    ("put", "/external-task/{id}/retries", "Đặt số lượt thử lại; lớn hơn 0 thì giải quyết sự cố.", 204, None),
+    ("post", "/message", "Gửi thông điệp tới đúng một hồ sơ đang chờ, hoặc mở hồ sơ (= tthc correlate).", 200, None),
+    ("post", "/signal", "Phát tín hiệu tới mọi hồ sơ đang chờ (= tthc signal).", 204, None),
+    ("get", "/incident", "Sự cố: tác vụ ngoài hết lượt thử (incidentType failedExternalTask).", 200, None),
+    ("get", "/incident/count", "Số sự cố.", 200, "CountResultDto"),
     ("get", "/process-instance", "Hồ sơ đang xử lý.", 200, "[ProcessInstanceDto]"),
     ("get", "/process-instance/count", "Số hồ sơ đang xử lý.", 200, "CountResultDto"),
     ("get", "/process-instance/{id}", "Một hồ sơ đang xử lý.", 200, "ProcessInstanceDto"),
@@ -111,8 +130,8 @@ def document() -> dict:
     return {
         "openapi": "3.0.2",
         "info": {"title": "tthc — Camunda 7 REST API (phần được hỗ trợ)", "version": ENGINE_VERSION,
-                 "description": "Các tài nguyên khác dưới /engine-rest trả lời 404 (hoặc 501 với tác vụ ngoài, "
-                                "thông điệp, tín hiệu, sự cố) theo định dạng lỗi của Camunda."},
+                 "description": "Các tài nguyên khác dưới /engine-rest trả lời 404 (hoặc 501 với /condition, "
+                                "/event-subscription) theo định dạng lỗi của Camunda."},
         "servers": [{"url": "/engine-rest"}],
         "paths": paths,
         "components": {"schemas": camunda_schemas(),
