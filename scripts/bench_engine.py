@@ -200,8 +200,40 @@ def measure(args) -> dict:
         results["ticks"].append({"backend": backend, **built, **ticked})
     say(f"[5] phát lại + kiểm chứng: {args.audit_cases} hồ sơ …")
     results["audit"] = run_child({"part": "audit", "cases": args.audit_cases})
+    say("[6] HTTP: tthc serve (1 và 2 tiến trình) so với Service trong tiến trình; complete dưới tải đồng thời …")
+    results["http"] = measure_http(quick=args.quick, pg=pg)
     results["seconds"] = time.perf_counter() - started
     return results
+
+
+def measure_http(*, quick: bool, pg: str | None) -> list[dict]:
+    """scripts/bench_http.py in a process of its own (it starts `tthc serve` processes): its rows as JSON."""
+    argv = [sys.executable, str(HERE / "bench_http.py"), "--json"] + (["--quick"] if quick else [])
+    argv += ["--pg", pg] if pg else []
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench_http.py failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def http_report(rows: list[dict], checks: list[list[str]]) -> list[str]:
+    """Section 6: full cases through `tthc serve` next to the in-process Service, and `complete` under load."""
+    out = ["### 6. HTTP: `tthc serve` so với Service trong tiến trình", ""]
+    table = []
+    for r in rows:
+        table.append([r["database"], r["path"], str(r["workers"]), _ms(1000 * r["s_per_case"]),
+                      f"{1 / r['s_per_case']:.1f}", f"{r['vs_in_process']:.2f}×" if "vs_in_process" in r else "—",
+                      _ms(r.get("complete_p50_ms")), _ms(r.get("complete_p99_ms"))])
+    out += _table(["CSDL", "Đường đi", "Tiến trình", "ms / hồ sơ", "hồ sơ / giây", "× trong tiến trình",
+                   "complete p50 ms", "complete p99 ms"], table) + [""]
+    for r in rows:
+        if "vs_in_process" in r:
+            checks.append([f"HTTP thêm ≤ 30% thời gian mỗi lệnh ({r['database']}, {r['workers']} tiến trình)",
+                           f"{r['vs_in_process']:.2f}×", _verdict(r["vs_in_process"] <= 1.3)])
+        if "complete_p99_ms" in r:
+            checks.append([f"p99 của complete ≤ 100 ms dưới tải đồng thời ({r['database']}, {r['workers']} tiến trình)",
+                           f"{r['complete_p99_ms']:.0f} ms", _verdict(r["complete_p99_ms"] <= 100)])
+    return out
 
 
 # --- the report ---------------------------------------------------------------------------------------------------
@@ -333,6 +365,7 @@ def report(results: dict) -> str:
         out += ["", f"{audit['cases']} hồ sơ đã hoàn thành; heap đỉnh của một lần kiểm chứng "
                     f"{_mib(audit['verify_heap'])}; RSS đỉnh của tiến trình {_mib(audit['peak_rss'])}.", ""]
 
+    out += http_report(results.get("http") or [], checks)
     out += ["### Mục tiêu", ""] + _table(["Mục tiêu", "Đo được", "Kết quả"], checks) + [""]
     return "\n".join(out)
 

@@ -104,3 +104,18 @@ def test_the_consultation_benchmark_case_completes_ten_parallel_instances_each_b
     assert len(consulted) == len(UNITS) == 10
     created = [e for e in events if e["type"] == "task_created" and e["element_id"] == "consult"]
     assert len({e["payload"]["task_id"] for e in created}) == 10
+
+
+def test_the_http_row_runs_real_servers_and_reports_both_targets():
+    """scripts/bench's section 6 (issue 15): bench_http.py --quick in a process of its own, 1 and 2 server workers."""
+    import bench_engine
+
+    rows = bench_engine.measure_http(quick=True, pg=None)
+    assert [(r["path"], r["workers"]) for r in rows] == [("in-process Service", "-"), ("tthc serve (HTTP)", 1),
+                                                         ("tthc serve (HTTP)", 2)]
+    assert all(r["s_per_case"] > 0 for r in rows)
+    checks: list = []
+    text = "\n".join(bench_engine.http_report(rows, checks))
+    assert "### 6. HTTP" in text and "tthc serve (HTTP)" in text
+    assert [c[0].split(" (")[0] for c in checks] == ["HTTP thêm ≤ 30% thời gian mỗi lệnh",
+                                                     "p99 của complete ≤ 100 ms dưới tải đồng thời"] * 2
