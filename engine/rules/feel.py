@@ -441,6 +441,15 @@ class EqualsName(UnaryTest):
         other, other_kind = self.name.evaluate(env)
         if value is None or other is None:
             return value is None and other is None
+        if other_kind == "list" and kind != "list":
+            # DMN 1.2+ (§10.3.2.9): a unary test whose expression is a list holds when the input is in the list.
+            return any(self._equal(value, kind, item, kind_of(item)) for item in other)
+        return self._equal(value, kind, other, other_kind)
+
+    @staticmethod
+    def _equal(value: Any, kind: str, other: Any, other_kind: str) -> bool:
+        if value is None or other is None:
+            return value is None and other is None
         if other_kind != kind:
             other, other_kind = _align(other, other_kind, kind)
         if other_kind != kind:
