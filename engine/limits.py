@@ -140,7 +140,13 @@ def check_xml_shape(content: bytes, filename: str, limits: Limits = DEFAULT) -> 
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del element.getparent()[0]
-    except etree.XMLSyntaxError:
+    except etree.XMLSyntaxError as exc:
+        # libxml2 2.14+ stops at 256 levels by itself, possibly while reading ahead of the events counted above: that
+        # is deeper than any limit allowed here, so it is the same refusal, not a syntax error.
+        if "Excessive depth" in str(exc) and limits.max_depth < 256:
+            raise InvalidInput(
+                f"{subject} lồng phần tử quá sâu (hơn 256 cấp, tối đa {limits.max_depth} cấp); giới hạn này đổi được "
+                f"bằng 'max_depth' trong {_SETTING}.", limit="max_depth", file=filename, line=exc.lineno) from None
         return
 
 
