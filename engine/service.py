@@ -229,10 +229,12 @@ class Service:
         return read.show_case(self.ctx, case_id)
 
     def list_tasks(self, *, case_id: str | None = None, lane: str | None = None, mine: bool = False,
-                   actor: str | None = None) -> list[dict]:
+                   actor: str | None = None, with_definitions: bool = False) -> list[dict]:
+        """Open steps, soonest due first; `with_definitions` adds each step's `definition` (key, version)."""
         from engine.usecases import read
 
-        return read.list_tasks(self.ctx, case_id=case_id, lane=lane, mine=mine, actor=actor)
+        return read.list_tasks(self.ctx, case_id=case_id, lane=lane, mine=mine, actor=actor,
+                               with_definitions=with_definitions)
 
     def history(self, case_id: str) -> list[dict]:
         from engine.usecases import read
@@ -244,6 +246,12 @@ class Service:
         from engine.usecases import read
 
         return read.definitions(self.ctx, kind, key)
+
+    def start_choices(self, key: str) -> tuple[list[dict], list[str]]:
+        """Process `key`'s stored versions (`latest` marked) and the codes of the procedures executed on it."""
+        from engine.usecases import read
+
+        return read.start_choices(self.ctx, key)
 
     def definition_source(self, kind: str, key: str, version: int) -> bytes | None:
         from engine.usecases import read

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +18,6 @@ from typing import Any, Iterable, Iterator, Mapping
 from sqlalchemy import and_, bindparam, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ArgumentError, NoSuchModuleError
-from sqlalchemy.pool import NullPool
 
 from engine import db_url
 from engine.driver_sql import Prepared, run
@@ -28,6 +27,7 @@ from engine.reports.daily import (
     STEP_COUNTERS, STEP_KEYS, UNIT_COUNTERS, UNIT_KEYS, step_rows, unit_score_rows,
 )
 from engine.rows import CaseRow, EventRow, TaskRow
+from engine.writer_lock import WriterLock
 from engine.schema import (
     api_tokens, cases, counters, definitions, events, external_tasks, procedures, step_days, tasks, timer_starts,
     unit_score_days, user_passwords,
@@ -59,6 +59,10 @@ _CONTENT = select(definitions.c.content).where(definitions.c.id == bindparam("de
 _VIEW_TASKS = select(tasks).where(tasks.c.case_id == bindparam("case_id"),
                                   or_(tasks.c.status == "open", tasks.c.overdue.is_(True)))
 _PROCEDURE = select(procedures).where(procedures.c.code == bindparam("code"))
+_OPEN_TASKS_OF_CASE = (select(tasks).where(tasks.c.status == "open", tasks.c.case_id == bindparam("case_id"))
+                       .order_by(tasks.c.due_at.is_(None), tasks.c.due_at, tasks.c.created_at))
+_DEFINITION_REF = (select(definitions.c.key, definitions.c.version)
+                   .join(cases, cases.c.definition_id == definitions.c.id).where(cases.c.id == bindparam("case_id")))
 _INSERT_CASE = insert(cases)
 _INSERT_TASK = insert(tasks)
 _INSERT_EVENTS = insert(events)
@@ -138,6 +142,9 @@ class Store:
         self.prepared: dict[tuple, Prepared] = {}  # (statement, inserted columns) -> compiled for this database
         self._reader: Engine | None = None  # SQLite: the read-only engine of `read_snapshot`, made when first needed
         self._reader_lock = threading.Lock()  # a server's threads may ask for it at once
+        path = db_url.sqlite_path(url) if self.is_sqlite else None
+        # SQLite writers queue for their turn instead of polling (engine.writer_lock); PostgreSQL has row locks.
+        self._writer = WriterLock.for_database(path) if path is not None else None
 
     # --- opening ---------------------------------------------------------------------------------------------
     @classmethod
@@ -161,12 +168,12 @@ class Store:
     @staticmethod
     def _create_engine(url: str, *, read_only: bool = False) -> Engine:
         """The one engine factory, with its PRAGMAs. Writers (`transaction`) begin IMMEDIATE; a reader
-        (`read_snapshot`) begins DEFERRED on an unpooled, query-only connection."""
+        (`read_snapshot`) begins DEFERRED on a query-only connection."""
         if url.startswith("sqlite"):
-            # Pooled: opening a SQLite connection (and closing the last one, which checkpoints the WAL with an fsync)
-            # cost more than the rest of a command together. A reader is rare and long: not pooled.
-            options: dict[str, Any] = {"poolclass": NullPool} if read_only else {}
-            engine = create_engine(url, connect_args={"timeout": 30}, **options)
+            # Pooled, the reader too: opening a SQLite connection (and closing the last one, which checkpoints the WAL
+            # with an fsync) cost more than the rest of a command together, and a server reads a credential through
+            # the reader on every request.
+            engine = create_engine(url, connect_args={"timeout": 30})
             pragmas = (("busy_timeout=30000", "query_only=ON") if read_only else
                        ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"))
 
@@ -222,9 +229,10 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator["Tx"]:
         try:
-            with self.engine.begin() as conn:
-                tx = Tx(conn, self)
-                yield tx
+            with self._writer.held() if self._writer is not None else nullcontext():
+                with self.engine.begin() as conn:
+                    tx = Tx(conn, self)
+                    yield tx
         except IntegrityError as exc:
             # Two writers raced past the version check (e.g. both numbered the same event): the loser's transaction is
             # rolled back whole, and the operator is told to look again.
@@ -414,6 +422,13 @@ class Tx:
             raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
         return row
 
+    def case_definition_ref(self, case_id: str) -> tuple[str, int]:
+        """(key, version) of the case's definition; NotFound as `case` (a cheap check that a case exists)."""
+        row = self._first(_DEFINITION_REF, {"case_id": case_id})
+        if row is None:
+            raise NotFound(f"Không có hồ sơ '{case_id}'.", case=case_id)
+        return row["key"], row["version"]
+
     def case_state(self, case_id: str) -> str:
         """The stored workflow state of a case read without it (`case(..., with_head=True)`)."""
         row = self._first(_CASE_STATE, {"case_id": case_id})
@@ -502,16 +517,23 @@ class Tx:
 
     def open_tasks(self, *, case_id: str | None = None, lane: str | None = None, groups: Iterable[str] | None = None,
                    limit: int | None = None) -> list[dict]:
+        if case_id and not lane and limit is None:  # a case's open steps: the REST clients' usual question
+            rows = self.execute_fixed(_OPEN_TASKS_OF_CASE, {"case_id": case_id})[0]
+            return self._in_groups(rows, groups)
         stmt = select(tasks).where(tasks.c.status == "open")
         if case_id:
             stmt = stmt.where(tasks.c.case_id == case_id)
         if lane:
             stmt = stmt.where((tasks.c.lane_id == lane) | (tasks.c.lane == lane) | (tasks.c.groups == lane))
         rows = self._all(stmt.order_by(tasks.c.due_at.is_(None), tasks.c.due_at, tasks.c.created_at).limit(limit))
-        if groups is not None:
-            wanted = set(groups)
-            rows = [r for r in rows if wanted & set(filter(None, r["groups"].split(",")))]
-        return rows
+        return self._in_groups(rows, groups)
+
+    @staticmethod
+    def _in_groups(rows: list[dict], groups: Iterable[str] | None) -> list[dict]:
+        if groups is None:
+            return rows
+        wanted = set(groups)
+        return [r for r in rows if wanted & set(filter(None, r["groups"].split(",")))]
 
     def case_tasks(self, case_id: str) -> list[TaskRow]:
         return self._all(select(tasks).where(tasks.c.case_id == case_id).order_by(tasks.c.created_at, tasks.c.step))
@@ -662,6 +684,15 @@ class Tx:
     def definition_content_at(self, kind: str, key: str, version: int) -> bytes | None:
         d = definitions.c
         return self.conn.execute(select(d.content).where(d.kind == kind, d.key == key, d.version == version)).scalar()
+
+    def definition_refs(self, case_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """case id -> (its definition's key, version), for the cases given."""
+        wanted = sorted(set(case_ids))
+        if not wanted:
+            return {}
+        stmt = (select(cases.c.id, definitions.c.key, definitions.c.version)
+                .join(definitions, definitions.c.id == cases.c.definition_id).where(cases.c.id.in_(wanted)))
+        return {row.id: (row.key, row.version) for row in self.conn.execute(stmt)}
 
     def case_list(self, *, ids: list[str] | None = None, process_key: str | None = None,
                   active: bool | None = None) -> list[dict]:

@@ -72,16 +72,21 @@ def show_case(ctx: base.Context, case_id: str) -> dict:
 
 
 def list_tasks(ctx: base.Context, *, case_id: str | None = None, lane: str | None = None, mine: bool = False,
-               actor: str | None = None) -> list[dict]:
+               actor: str | None = None, with_definitions: bool = False) -> list[dict]:
+    """Open steps; `with_definitions` adds each one's `definition` (key, version) from the same transaction."""
     user = ctx.user(actor) if mine else None
     now = ctx.clock.now()
     with ctx.store.transaction() as tx:
-        if case_id:
-            tx.case(case_id)
+        ref = tx.case_definition_ref(case_id) if case_id else None  # NotFound for an unknown case
         rows = tx.open_tasks(case_id=case_id, lane=lane)
         if user is not None:
             rows = [r for r in rows if assignment.is_mine(user, r)]
-        return [task_view(r, now) for r in rows]
+        views = [task_view(r, now) for r in rows]
+        if with_definitions:
+            refs = {case_id: ref} if case_id else tx.definition_refs(v["case_id"] for v in views)
+            for view in views:
+                view["definition"] = refs.get(view["case_id"])
+        return views
 
 
 def history(ctx: base.Context, case_id: str) -> list[dict]:
@@ -135,6 +140,10 @@ def definitions(ctx: base.Context, kind: str | None = None, key: str | None = No
     """Every stored version, each marked `latest` or not and named by its deployment."""
     with ctx.store.transaction() as tx:
         rows = tx.definition_list(kind, key)
+    return _mark_latest(rows)
+
+
+def _mark_latest(rows: list[dict]) -> list[dict]:
     latest: dict[tuple[str, str], int] = {}
     for row in rows:
         latest[(row["kind"], row["key"])] = max(latest.get((row["kind"], row["key"]), 0), row["version"])
@@ -142,6 +151,16 @@ def definitions(ctx: base.Context, kind: str | None = None, key: str | None = No
         row["latest"] = latest[(row["kind"], row["key"])] == row["version"]
         row["deployment_id"] = deployment_id(row["deployed_at"])
     return rows
+
+
+def start_choices(ctx: base.Context, key: str) -> tuple[list[dict], list[str]]:
+    """What starting process `key` needs, read together: its stored versions (as `definitions`) and the codes of the
+    procedures executed on it."""
+    with ctx.store.transaction() as tx:
+        rows = tx.definition_list("bpmn", key)
+        codes = [p["code"] for p in tx.procedures() if p["process_id"] == key]
+    _mark_latest(rows)
+    return rows, codes
 
 
 def definition_source(ctx: base.Context, kind: str, key: str, version: int) -> bytes | None:

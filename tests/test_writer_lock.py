@@ -1,0 +1,111 @@
+"""SQLite writers queue before BEGIN IMMEDIATE (engine.writer_lock): first come, first served within a process, one at a
+time across processes, bounded waits, and the store takes the queue for every transaction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.errors import StoreUnavailable
+from engine.writer_lock import WriterLock
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_one_lock_per_database_file_per_process(tmp_path):
+    a = WriterLock.for_database(tmp_path / "x.db")
+    assert WriterLock.for_database(tmp_path / "sub" / ".." / "x.db") is a
+    assert WriterLock.for_database(tmp_path / "y.db") is not a
+    assert a.file == (tmp_path / "x.db.writer-lock").resolve()
+
+
+def test_threads_get_the_lock_in_the_order_they_asked(tmp_path):
+    lock = WriterLock(tmp_path / "order.db")
+    order: list[int] = []
+    started: list[threading.Thread] = []
+
+    def writer(n: int) -> None:
+        with lock.held():
+            order.append(n)
+
+    with lock.held():  # every writer below queues behind this one, in the order it arrives
+        for n in range(12):
+            thread = threading.Thread(target=writer, args=(n,))
+            thread.start()
+            started.append(thread)
+            deadline = time.monotonic() + 5
+            while len(lock._threads._waiters) < n + 1 and time.monotonic() < deadline:
+                time.sleep(0.001)
+    for thread in started:
+        thread.join(timeout=10)
+    assert order == list(range(12))
+
+
+def test_a_waiter_gives_up_after_the_timeout_and_the_queue_goes_on(tmp_path):
+    lock = WriterLock(tmp_path / "t.db", timeout=0.2)
+    errors: list[Exception] = []
+
+    def impatient() -> None:
+        try:
+            with lock.held():
+                pass
+        except StoreUnavailable as exc:
+            errors.append(exc)
+
+    with lock.held():
+        thread = threading.Thread(target=impatient)
+        thread.start()
+        thread.join(timeout=5)
+    assert len(errors) == 1 and "bận" in str(errors[0])
+    assert len(lock._threads._waiters) == 0
+    with lock.held():  # the one that gave up left no turn behind
+        pass
+
+
+def test_a_nested_transaction_of_the_same_thread_goes_through(tmp_path):
+    lock = WriterLock(tmp_path / "n.db", timeout=0.5)
+    with lock.held():
+        with lock.held():
+            pass
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_another_process_waits_for_the_file_lock_and_times_out(tmp_path):
+    database = tmp_path / "p.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from engine.writer_lock import WriterLock\n"
+         f"lock = WriterLock.for_database(Path({str(database)!r}))\n"
+         "with lock.held():\n    print('held', flush=True); time.sleep(3)\n"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        lock = WriterLock(database.resolve(), timeout=0.3)
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            with lock.held():
+                pass
+        assert time.monotonic() - began >= 0.3
+        holder.wait(timeout=10)
+        with lock.held():  # released when the other process let go
+            pass
+    finally:
+        holder.kill()
+
+
+def test_every_sqlite_transaction_of_the_store_holds_the_writer_lock(tmp_path):
+    from engine.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        lock = WriterLock.for_database(tmp_path / "s.db")
+        with store.transaction():
+            assert lock._owner == threading.get_ident()
+        assert lock._owner is None
+    finally:
+        store.dispose()
