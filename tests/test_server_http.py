@@ -358,7 +358,7 @@ def test_two_clients_completing_the_same_task_at_once_one_succeeds_the_other_get
 # --- security ------------------------------------------------------------------------------------------------------
 def test_every_resource_but_version_needs_credentials_and_failed_logins_are_logged_without_the_password(
         server_for, cli, monkeypatch):
-    server = server_for()
+    server = server_for(options=("--credential-ttl", "0"))  # every request checks the database
     for path in ("/task", "/deployment", "/openapi.json", "/process-definition", "/history/process-instance",
                  "/tthc/reports", "/no-such-resource"):
         status, headers, body = server.call("GET", path)
@@ -384,6 +384,37 @@ def test_every_resource_but_version_needs_credentials_and_failed_logins_are_logg
     log = server.stop()
     assert "Đăng nhập thất bại" in log and "'lan'" in log and "'ghost'" in log
     assert "sai-mat-khau-9" not in log and "whatever-123" not in log and created["token"] not in log
+    assert '"GET /engine-rest/task HTTP/1.1" 200' not in log  # no access log unless asked for
+
+
+def test_access_log_is_written_only_when_asked_for(server_for):
+    server = server_for(options=("--access-log",))
+    assert server.call("GET", "/task", user="lan")[0] == 200
+    log = server.stop()
+    assert '"GET /engine-rest/task HTTP/1.1" 200' in log
+
+
+def test_a_checked_credential_is_trusted_for_credential_ttl_seconds_then_checked_again(server_for, cli, monkeypatch):
+    server = server_for(options=("--credential-ttl", "2"))
+    created = json.loads(cli("token", "create", "--user", "mai", "--json").out)
+    assert server.call("GET", "/task", token=created["token"])[0] == 200
+    assert server.call("GET", "/task", user="lan")[0] == 200
+    revoked_at = time.monotonic()
+    assert cli("token", "revoke", created["id"]).code == 0
+    set_password(cli, "lan", "mat-khau-moi-02", monkeypatch)
+    if time.monotonic() - revoked_at < 1.5:  # within the TTL the server has not read the database again
+        assert server.call("GET", "/task", token=created["token"])[0] == 200
+    time.sleep(max(0.0, 2.3 - (time.monotonic() - revoked_at)))
+    assert server.call("GET", "/task", token=created["token"])[0] == 401
+    assert server.call("GET", "/task", user="lan")[0] == 401
+    assert server.call("GET", "/task", user="lan", password="mat-khau-moi-02")[0] == 200
+    # A new password is never trusted before it was checked: a wrong one is refused however recent the last check.
+    assert server.call("GET", "/task", user="lan", password="sai-mat-khau-9")[0] == 401
+
+
+def test_serve_refuses_a_credential_ttl_out_of_range(cli):
+    result = cli("serve", "--credential-ttl", "7200")
+    assert result.code == 2 and "--credential-ttl" in result.out + result.err
 
 
 def test_failed_logins_are_slowed_down_and_a_client_that_keeps_failing_waits_longer(server_for):

@@ -20,6 +20,13 @@ def serve(
                                                     help="Cho phép trang web ở nguồn này gọi API (lặp lại được); "
                                                          "mặc định tắt CORS."),
     max_upload_mb: int = typer.Option(10, "--max-upload-mb", help="Giới hạn một lần triển khai (MB, 1–200)."),
+    credential_ttl: int = typer.Option(5, "--credential-ttl",
+                                       help="Số giây tin một thông tin đăng nhập vừa kiểm tra mà không đọc lại cơ sở "
+                                            "dữ liệu (0–3600; 0: kiểm tra mọi yêu cầu). Đổi mật khẩu, thu hồi mã "
+                                            "có hiệu lực trong thời gian này."),
+    access_log: bool = typer.Option(False, "--access-log",
+                                    help="Ghi mỗi yêu cầu (địa chỉ, phương thức, đường dẫn, mã trả lời) ra stderr; "
+                                         "mặc định tắt như Camunda Run, nhật ký truy cập là việc của proxy."),
 ) -> None:
     """Chạy máy chủ REST tương thích Camunda 7 tại http://HOST:PORT/engine-rest."""
     # Ranges checked here, not with typer's min/max: the CLI's plain option converter (engine.cli.lazy) has no ranges.
@@ -27,6 +34,8 @@ def serve(
         raise typer.BadParameter(f"cần từ 1 đến 64, không phải {workers}.", param_hint="--workers")
     if not 1 <= max_upload_mb <= 200:
         raise typer.BadParameter(f"cần từ 1 đến 200, không phải {max_upload_mb}.", param_hint="--max-upload-mb")
+    if not 0 <= credential_ttl <= 3600:
+        raise typer.BadParameter(f"cần từ 0 đến 3600, không phải {credential_ttl}.", param_hint="--credential-ttl")
     import uvicorn
 
     app = ctx.obj
@@ -40,6 +49,7 @@ def serve(
     if cors_origin:
         env["TTHC_SERVER_CORS_ORIGINS"] = ",".join(cors_origin)
     env["TTHC_SERVER_MAX_UPLOAD_BYTES"] = str(max_upload_mb * 1024 * 1024)
+    env["TTHC_SERVER_CREDENTIAL_TTL"] = str(credential_ttl)
     app.service.close()
     os.environ.update(env)
     typer.echo(f"tthc: API Camunda 7 tại http://{host}:{port}/engine-rest ({workers} tiến trình); Ctrl+C để dừng.",
@@ -47,7 +57,8 @@ def serve(
     # Graceful shutdown: on SIGTERM/SIGINT uvicorn stops accepting, lets requests in flight finish (up to 30 s),
     # then runs the application's shutdown (closing database connections).
     uvicorn.run("engine.server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                timeout_graceful_shutdown=30, log_level="info", proxy_headers=False, server_header=False)
+                timeout_graceful_shutdown=30, log_level="info", access_log=access_log, proxy_headers=False,
+                server_header=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,6 +24,7 @@ class ServerOptions:
     max_upload_bytes: int = 10 * MIB  # a deployment: the diagram with its forms and decision tables
     pool_size: int = 8
     failed_login_delay: float = 1.0  # seconds, before a 401 for credentials that did not match
+    credential_ttl: float = 5.0  # seconds a checked header is trusted without the database (0: every request)
 
     @classmethod
     def from_env(cls) -> "ServerOptions":
@@ -36,6 +37,7 @@ class ServerOptions:
             max_upload_bytes=int(env.get("TTHC_SERVER_MAX_UPLOAD_BYTES", 10 * MIB)),
             pool_size=int(env.get("TTHC_SERVER_POOL", 8)),
             failed_login_delay=float(env.get("TTHC_SERVER_FAILED_LOGIN_DELAY", 1.0)),
+            credential_ttl=float(env.get("TTHC_SERVER_CREDENTIAL_TTL", 5.0)),
         )
 
 
@@ -50,7 +52,7 @@ class ServerContext:
         self.settings = self._app.settings
         self.clock = self._app.clock
         self.calendar = self._app.calendar
-        self.authenticator = Authenticator(self.settings)
+        self.authenticator = Authenticator(self.settings, ttl=options.credential_ttl)
         self.pool = ServicePool(self._new_service, options.pool_size)
 
     def _new_service(self):

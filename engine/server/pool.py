@@ -29,14 +29,20 @@ class ServicePool:
             self._made += 1  # under the limiter: at most `size` are ever made
             return self._factory()
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """fn(service, *args) on a worker thread; the Service is returned to the pool afterwards."""
+    async def run(self, fn: Callable[..., Any], *args: Any, origin: Any = None) -> Any:
+        """fn(service, *args) on a worker thread; the Service is returned to the pool afterwards.
+
+        `origin` (engine.origin.Origin) is where a command comes from: the lent Service records it on the events it
+        writes during this call only. The Service is lent to one thread at a time, so setting it is safe, and the
+        Service keeps what it caches between commands (the newest forms and decision tables)."""
 
         def call():
             service = self._borrow()
+            service.ctx.origin = origin
             try:
                 return fn(service, *args)
             finally:
+                service.ctx.origin = None
                 self._idle.put(service)
 
         return await anyio.to_thread.run_sync(call, limiter=self._limiter)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any, Callable
 
@@ -32,18 +31,10 @@ async def run(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
 async def act(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
     """A command: fn(service, *args) with a Service that records where the command came from (the authenticated user
     and the client address, channel "http") where the engine records an origin on its events (engine.origin)."""
-    actor = user(request)
-    client = request.client.host if request.client else None
+    from engine.origin import Origin
 
-    def call(svc, *rest):
-        if "origin" in inspect.signature(type(svc)).parameters:
-            from engine.origin import Origin
-
-            origin = Origin(channel="http", account=actor, host=client)
-            svc = type(svc)(svc.store, svc.settings, svc.clock, svc.calendar, origin)  # shares the pooled store
-        return fn(svc, *rest)
-
-    return await ctx(request).pool.run(call, *args)
+    origin = Origin(channel="http", account=user(request), host=request.client.host if request.client else None)
+    return await ctx(request).pool.run(fn, *args, origin=origin)
 
 
 async def json_body(request: Request) -> dict:

@@ -147,12 +147,16 @@ async def definition_count(request: Request) -> Response:
     return json_response({"count": len(_select_definitions(request, rows))})
 
 
-def _definition_row(svc, *, key: str | None = None, def_id: str | None = None) -> dict:
+def _definition_row(svc, *, key: str | None = None, def_id: str | None = None,
+                    rows: list[dict] | None = None) -> dict:
+    """The version a path names: `key` (the latest) or `def_id` (`key:version`); `rows`, if given, are the stored
+    versions of that key already read."""
     if def_id is not None:
         key, _, version_text = def_id.rpartition(":")
         if not key or not version_text.isdigit():
             raise NotFound(f"Không có định nghĩa quy trình '{def_id}'.", definition=def_id)
-    rows = svc.definitions("bpmn", key)
+    if rows is None:
+        rows = svc.definitions("bpmn", key)
     if def_id is not None:
         rows = [r for r in rows if str(r["version"]) == version_text]
     else:
@@ -161,6 +165,10 @@ def _definition_row(svc, *, key: str | None = None, def_id: str | None = None) -
         what = def_id or key
         raise NotFound(f"Không có định nghĩa quy trình '{what}' đã triển khai.", definition=what)
     return rows[0]
+
+
+def _key_of(which: dict) -> str:
+    return which["key"] if "key" in which else which["def_id"].rpartition(":")[0]
 
 
 async def definition_get(request: Request) -> Response:
@@ -211,12 +219,13 @@ async def definition_start(request: Request) -> Response:
     which = _which(request)
 
     def start(svc):
-        row = _definition_row(svc, **which)
+        rows, codes = svc.start_choices(_key_of(which))
+        row = _definition_row(svc, **which, rows=rows)
         if not row["latest"]:
             raise InvalidInput(
                 f"Chỉ khởi tạo được phiên bản mới nhất của quy trình '{row['key']}'; phiên bản {row['version']} "
                 "đã có bản mới hơn.", definition=row["key"])
-        chosen = _procedure_for(svc, row["key"], code)
+        chosen = _procedure_for(codes, row["key"], code)
         view = svc.start_case(chosen, applicant=applicant, received_at=received_at, data=variables, actor=actor)
         values = _variables(svc.history(view["case_id"])) if with_variables else None
         return row, view, values
@@ -226,14 +235,14 @@ async def definition_start(request: Request) -> Response:
                                                  ended=view["status"] != "active", variables=values))
 
 
-def _procedure_for(svc, process_key: str, code: str | None) -> str:
-    procedures = [p for p in svc.procedures() if p["process_id"] == process_key]
+def _procedure_for(codes: list[str], process_key: str, code: str | None) -> str:
+    """`codes`: the procedures executed on the process."""
     if code is not None:
-        if code not in {p["code"] for p in procedures}:
+        if code not in codes:
             raise InvalidInput(f"Thủ tục '{code}' không dùng quy trình '{process_key}'.", procedure=code)
         return code
     # One procedure on this diagram: that one; none or several: the diagram itself, as `tthc start PROCESS_ID`.
-    return procedures[0]["code"] if len(procedures) == 1 else process_key
+    return codes[0] if len(codes) == 1 else process_key
 
 
 def _variables(events: list[dict]) -> dict:

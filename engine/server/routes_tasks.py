@@ -7,7 +7,6 @@ check as `tthc complete --as USER`), and validates form data as the CLI does.
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime
 
 from starlette.requests import Request
@@ -79,7 +78,7 @@ def _query(request: Request, svc) -> list[dict]:
     case_id = request.query_params.get("processInstanceId") or None
     before, after = _due_window(request)
     try:
-        views = svc.list_tasks(case_id=case_id)
+        views = svc.list_tasks(case_id=case_id, with_definitions=True)
     except NotFound:
         if case_id is None:
             raise
@@ -95,12 +94,11 @@ def _query(request: Request, svc) -> list[dict]:
     if after is not None:
         views = [v for v in views if v.get("due_at") is not None and _instant(v["due_at"]) > after]
     key = request.query_params.get("processDefinitionKey")
-    defs = _definitions_of(svc, {v["case_id"] for v in views})
     if key:
-        views = [v for v in views if defs.get(v["case_id"], (None,))[0] == key]
+        views = [v for v in views if (v["definition"] or (None,))[0] == key]
     docs = []
     for v in views:
-        doc = shapes.task(v, _definition(defs, v["case_id"]))
+        doc = shapes.task(v, shapes.definition_id(*v["definition"]) if v["definition"] else None)
         doc["_created"], doc["_due"] = _instant(v.get("started_at")), _instant(v.get("due_at"))
         docs.append(doc)
     return docs
@@ -129,15 +127,8 @@ async def task_count(request: Request) -> Response:
     return json_response({"count": len(docs)})
 
 
-def _task_form(svc, task_id: str, actor: str):
-    """Service.task_form, passing the actor where the Service checks who may read a step's form."""
-    if "actor" in inspect.signature(svc.task_form).parameters:
-        return svc.task_form(task_id, actor=actor)
-    return svc.task_form(task_id)
-
-
 def _open_task(svc, task_id: str, actor: str):
-    row, form = _task_form(svc, task_id, actor)
+    row, form = svc.task_form(task_id, actor=actor)  # only for who may work on the step
     if row["status"] != "open":
         # Camunda's /task is the runtime: a finished step is found under /history/task.
         raise NotFound(f"Không có bước đang chờ xử lý với mã '{task_id}' (bước đã kết thúc).", task=task_id)

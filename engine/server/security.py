@@ -1,7 +1,7 @@
 """Authentication, body limits and the slowing down of failed logins, as one ASGI middleware.
 
 Every path but GET /engine-rest/version needs credentials (HTTP Basic with a configured user's password, or a Bearer
-API token). A request without credentials is answered at once (clients such as Camunda Modeler first try without);
+API token), checked against the database at most every `credential_ttl` seconds per header (engine.auth.authenticate). A request without credentials is answered at once (clients such as Camunda Modeler first try without);
 credentials that do not match are logged (the claimed user name and the client address, never the password) and
 answered only after a delay that grows with the client's recent failures, so guessing passwords is slow.
 """
@@ -42,10 +42,12 @@ class Security:
         if not header:
             return await self._deny(scope, send, "Cần đăng nhập: gửi HTTP Basic (người dùng, mật khẩu) hoặc "
                                                  "Bearer (mã truy cập).")
-        try:
-            user, claimed = await self.ctx.pool.run(lambda svc: self.ctx.authenticator.user_for(svc.store, header))
-        except EngineError as err:  # the database is unreachable: say so, as for any other request
-            return await engine_error_response(err)(scope, _no_body, send)
+        user, claimed = self.ctx.authenticator.recent(header), None  # checked a moment ago: no thread, no query
+        if user is None:
+            try:
+                user, claimed = await self.ctx.pool.run(lambda svc: self.ctx.authenticator.user_for(svc.store, header))
+            except EngineError as err:  # the database is unreachable: say so, as for any other request
+                return await engine_error_response(err)(scope, _no_body, send)
         client = (scope.get("client") or ("?", 0))[0]
         if user is None:
             count = self._failed(client)
