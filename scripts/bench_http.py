@@ -10,8 +10,11 @@ same run).
 A full case is the review diagram of the test fixtures: start, then complete its three steps (reception, appraisal
 with a form, the director's approval), each command by the right user, each step found by listing the case's open
 steps: 7 calls. The in-process row calls the Service exactly as a server's request thread does; the HTTP rows send
-the same calls as Camunda 7 requests over one keep-alive connection (with HTTP Basic on every request). The concurrency row first starts one case per completion, then lets CLIENTS threads complete the
-reception steps at once and reports p50/p99 of those requests.
+the same calls as Camunda 7 requests over one keep-alive connection (with HTTP Basic on every request). The two are
+measured in alternating rounds on the same database with both warm (one Service kept across rounds, the server after
+two warm-up cases), and the ratio is the median of the rounds' ratios: on a shared machine the load drifts between
+rounds, and a ratio of two runs minutes apart measured the drift. The concurrency row first starts one case per
+completion, then lets CLIENTS threads complete the reception steps at once and reports p50/p99 of those requests.
 """
 
 from __future__ import annotations
@@ -62,14 +65,17 @@ def _prepare(db_url: str) -> None:
     service.store.dispose()
 
 
-def in_process(db_url: str, cases: int) -> float:
-    """Seconds per full case, calling the Service directly."""
+def open_service(db_url: str):
     from engine.calendar import BusinessCalendar, FixedClock, parse_instant
     from engine.config import load_settings
     from engine.service import Service
 
-    service = Service.open(load_settings(None, db_url), clock=FixedClock(parse_instant(NOW)),
-                           calendar=BusinessCalendar.default())
+    return Service.open(load_settings(None, db_url), clock=FixedClock(parse_instant(NOW)),
+                        calendar=BusinessCalendar.default())
+
+
+def in_process(service, cases: int) -> float:
+    """Seconds per full case, calling the Service directly."""
     began = time.perf_counter()
     for _ in range(cases):
         view = service.start_case("review_fixture", applicant="Công ty A", received_at=None, data={}, actor="lan")
@@ -77,9 +83,7 @@ def in_process(db_url: str, cases: int) -> float:
             # As a Camunda client does over HTTP: ask for the case's open step, then complete it.
             [task] = service.list_tasks(case_id=view["case_id"])
             view = service.complete_task(task["task_id"], data, actor=user)
-    elapsed = time.perf_counter() - began
-    service.store.dispose()
-    return elapsed / cases
+    return (time.perf_counter() - began) / cases
 
 
 class Client:
@@ -119,6 +123,16 @@ def over_http(port: int, cases: int) -> float:
             [task] = client.call("GET", f"/task?processInstanceId={case_id}", user)
             client.call("POST", f"/task/{task['id']}/complete", user, {"variables": _typed(data)})
     return (time.perf_counter() - began) / cases
+
+
+def warm(port: int, workers: int) -> None:
+    """Every server process warm (imports, compiled definitions, authentication memory): a keep-alive connection
+    stays with the process that accepted it, so several connections at once, until each process has served some."""
+    threads = [threading.Thread(target=over_http, args=(port, 2)) for _ in range(4 * workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
 
 
 def concurrent_completes(port: int, clients: int, each: int) -> list[float]:
@@ -196,16 +210,21 @@ def _pg_database(admin_url: str):
 
 def bench(label: str, db_url: str, args, folder: Path) -> list[dict]:
     _prepare(db_url)
-    rows = []
-    per_case = statistics.median(in_process(db_url, args.cases) for _ in range(args.rounds))
-    rows.append({"database": label, "path": "in-process Service", "workers": "-", "s_per_case": per_case})
+    service = open_service(db_url)
+    in_process(service, 2)  # warm: compiled definitions, statements, kept workflows
+    rows = [{"database": label, "path": "in-process Service", "workers": "-"}]
+    alone: list[float] = []
     for workers in args.workers:
         server = Serve(db_url, workers, folder / f"serve-{label}-{workers}.log")
         try:
-            over_http(server.port, 2)  # warm: imports, compiled definitions, authentication memory
-            http_case = statistics.median(over_http(server.port, args.cases) for _ in range(args.rounds))
-            row = {"database": label, "path": "tthc serve (HTTP)", "workers": workers, "s_per_case": http_case,
-                   "vs_in_process": http_case / per_case}
+            warm(server.port, workers)
+            pairs = []
+            for _ in range(args.rounds):  # alternating, so both see the same load
+                pairs.append((in_process(service, args.cases), over_http(server.port, args.cases)))
+            alone += [a for a, _ in pairs]
+            row = {"database": label, "path": "tthc serve (HTTP)", "workers": workers,
+                   "s_per_case": statistics.median(h for _, h in pairs),
+                   "vs_in_process": statistics.median(h / a for a, h in pairs)}
             latencies = sorted(concurrent_completes(server.port, args.clients, args.each))
             row["complete_p50_ms"] = 1000 * latencies[len(latencies) // 2]
             row["complete_p99_ms"] = 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -213,6 +232,8 @@ def bench(label: str, db_url: str, args, folder: Path) -> list[dict]:
             rows.append(row)
         finally:
             server.stop()
+    service.store.dispose()
+    rows[0]["s_per_case"] = statistics.median(alone)
     return rows
 
 
@@ -222,7 +243,7 @@ def main() -> int:
     parser.add_argument("--pg", help="PostgreSQL admin URL: also run on a temporary database there")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
-    args.cases, args.rounds, args.clients, args.each = (3, 1, 10, 1) if args.quick else (20, 3, 50, 4)
+    args.cases, args.rounds, args.clients, args.each = (3, 2, 10, 1) if args.quick else (10, 7, 50, 4)
     args.workers = (1, 2)
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="tthc-bench-http-") as tmp:
