@@ -44,7 +44,8 @@ def set_password(
     app.settings.user(name)  # an unknown user is refused before the password is asked for
     _may_manage(app, name)
     app.service.set_password(name, _read_password())
-    sys.stdout.write(f"Đã đặt mật khẩu cho '{name}'.\n")
+    sys.stdout.write(f"Đã đặt mật khẩu cho '{name}'; mật khẩu mới dùng được ngay, máy chủ đang chạy từ chối mật khẩu "
+                     "cũ chậm nhất sau --credential-ttl giây (mặc định 5).\n")
 
 
 @token_app.command("create")
@@ -85,13 +86,15 @@ def token_revoke(
     token_id: str = typer.Argument(..., help="Mã số của token (cột đầu của `tthc token list`)."),
     json_: bool = typer.Option(False, "--json", help="In một tài liệu JSON."),
 ) -> None:
-    """Thu hồi một mã truy cập; các yêu cầu dùng nó bị từ chối ngay."""
+    """Thu hồi một mã truy cập; máy chủ đang chạy từ chối nó chậm nhất sau --credential-ttl giây (mặc định 5)."""
     app = ctx.obj
     owner = next((t["user"] for t in app.service.list_tokens() if t["id"] == token_id), None)
     if owner is not None and owner in app.settings.users:
         _may_manage(app, owner)
     doc = app.service.revoke_token(token_id)
-    emit(doc, json_, lambda c, d: c.print(f"Đã thu hồi mã truy cập {d['id']} của '{d['user']}'.", markup=False))
+    emit(doc, json_, lambda c, d: c.print(f"Đã thu hồi mã truy cập {d['id']} của '{d['user']}'; máy chủ đang chạy "
+                                          "từ chối nó chậm nhất sau --credential-ttl giây (mặc định 5).",
+                                          markup=False))
 
 
 def register(app: typer.Typer) -> None:
