@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, Numeric, String, Table,
-    Text, UniqueConstraint,
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, Numeric, SmallInteger,
+    String, Table, Text, UniqueConstraint,
 )
 from sqlalchemy.sql.expression import false
 from sqlalchemy.engine import Dialect
@@ -158,13 +158,16 @@ tasks = Table(
 
 # Daily sums the reports read instead of millions of rows (engine.reports.scores; revision 0002), written when the
 # figures become final: a step's when it is completed, a case's TT 01/2018 indicator 2 when it is resolved. `day` is
-# the local date; a report period is made of whole local days.
+# the local date; a report period is made of whole local days. Each sum is spread over `shard` rows (revision 0009,
+# engine.reports.daily.SHARDS, chosen by the case): one row per day, lane, officer and procedure made every completion
+# by the same officer (an integration's token, say) wait for the one before it to commit; readers add the shards up.
 step_days = Table(
     "step_days", metadata,
     Column("day", Date, primary_key=True),
     Column("lane_id", String(200), primary_key=True),  # '' for a step outside any lane
     Column("officer", String(100), primary_key=True),  # the user who completed the steps
     Column("procedure_code", String(40), primary_key=True),
+    Column("shard", SmallInteger, primary_key=True, server_default="0"),
     Column("lane", Text),  # the lane's name
     Column("steps", Integer, nullable=False),  # steps with a time limit (judged)
     Column("early", Integer, nullable=False),
@@ -182,6 +185,7 @@ unit_score_days = Table(
     Column("kind", String(8), primary_key=True),  # lane | officer
     Column("key", String(200), primary_key=True),  # lane id or user id
     Column("procedure_code", String(40), primary_key=True),
+    Column("shard", SmallInteger, primary_key=True, server_default="0"),
     Column("label", Text),  # the lane's name
     Column("pairs", Integer, nullable=False),  # (case, unit) pairs scored
     Column("scored_2", Integer, nullable=False),
