@@ -171,8 +171,8 @@ class Store:
         (`read_snapshot`) begins DEFERRED on a query-only connection."""
         if url.startswith("sqlite"):
             # Pooled, the reader too: opening a SQLite connection (and closing the last one, which checkpoints the WAL
-            # with an fsync) cost more than the rest of a command together, and a server reads a credential through
-            # the reader on every request.
+            # with an fsync) cost more than the rest of a command together, and a server reads credentials through
+            # the reader.
             engine = create_engine(url, connect_args={"timeout": 30})
             pragmas = (("busy_timeout=30000", "query_only=ON") if read_only else
                        ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"))

@@ -6,8 +6,10 @@ that had already waited kept sleeping while newcomers took the lock: at 50 concu
 2 ms command took over a second. Writers therefore queue here first: the threads of one process on a lock, the
 processes on an advisory lock (`flock`) on a file beside the database (`<database>.writer-lock`), tried every
 millisecond or so. The threads queue first come, first served (a plain lock lets a thread that just arrived overtake
-one that has waited, which at 50 clients left a few requests waiting several times longer than the rest). SQLite's own lock still guards the data; this only decides who asks for it next. Where `fcntl` or
-the file is not available (Windows, a read-only directory) only the threads of a process queue.
+one that has waited, which at 50 clients left a few requests waiting several times longer than the rest). SQLite's
+own lock still guards the data; this only decides who asks for it next. Where `fcntl` or the file is not available
+(Windows, a directory the account cannot write) only the threads of a process queue. The file gets the database's
+permission bits, so every account that may write the database (officers' accounts running the CLI) shares the queue.
 
 A waiter gives up after `timeout` seconds (SQLite's busy timeout, 30 s) with the same refusal as SQLite's "database
 is locked", so a stuck writer elsewhere never hangs a command for ever.
@@ -41,11 +43,13 @@ class WriterLock:
     _registry = threading.Lock()
 
     def __init__(self, database: Path, timeout: float = TIMEOUT) -> None:
+        self.database = database
         self.file = database.with_name(database.name + ".writer-lock")
         self.timeout = timeout
         self._threads = _FairLock()
         self._owner: int | None = None
-        self._fd: int | None = None  # opened on first use, kept for the life of the process
+        self._fd: int | None = None  # opened on first use, kept for the life of the process (reopened after a fork:
+        self._fd_pid = 0  # a forked child shares the parent's open file, and with it the parent's flock)
         self._file_failed = fcntl is None
 
     @classmethod
@@ -96,11 +100,18 @@ class WriterLock:
                 pause = min(_POLL_MAX, pause * 2)
 
     def _open(self) -> int | None:
-        if self._fd is None and not self._file_failed:
+        if self._file_failed:
+            return None
+        if self._fd is None or self._fd_pid != os.getpid():
             try:
-                self._fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o600)
+                mode = os.stat(self.database).st_mode & 0o666
+            except OSError:
+                mode = 0o644
+            try:
+                self._fd, self._fd_pid = os.open(self.file, os.O_RDWR | os.O_CREAT, mode), os.getpid()
             except OSError:
                 self._file_failed = True  # e.g. a read-only directory: SQLite's own waiting remains
+                return None
         return self._fd
 
 

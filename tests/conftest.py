@@ -111,6 +111,26 @@ def db_url(tmp_path):
         yield f"sqlite:///{tmp_path / 'tthc.db'}"
 
 
+@pytest.fixture
+def empty_db_url(tmp_path):
+    """A database with no tables at all (for migration tests): a SQLite file, or with TTHC_TEST_PG a PostgreSQL
+    database of its own, dropped afterwards."""
+    if not PG_ADMIN:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    from sqlalchemy import text
+
+    name = f"tthc_empty_{uuid.uuid4().hex[:12]}"
+    admin = _admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    try:
+        yield _url_for(name)
+    finally:
+        _drop_pg(name)
+
+
 @dataclass
 class Result:
     code: int

@@ -5,7 +5,6 @@ shards up."""
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import date, datetime, timezone
 
 import pytest
@@ -79,31 +78,10 @@ def test_one_officers_completions_in_different_cases_do_not_wait_for_each_other(
         store.dispose()
 
 
-def _fresh_database(tmp_path, kind: str):
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}", lambda: None
-    from sqlalchemy.engine import make_url
-
-    name = f"tthc_shards_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), drop
-
-
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_ADMIN, reason="TTHC_TEST_PG not set"))])
-def test_migration_0009_keeps_every_sum_and_its_downgrade_merges_the_shards(tmp_path, kind):
+def test_migration_0009_keeps_every_sum_and_its_downgrade_merges_the_shards(empty_db_url):
     from alembic import command
 
-    url, drop = _fresh_database(tmp_path, kind)
-    engine = create_engine(url)
+    engine = create_engine(empty_db_url)
     try:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), "0008")
@@ -130,4 +108,3 @@ def test_migration_0009_keeps_every_sum_and_its_downgrade_merges_the_shards(tmp_
             assert conn.execute(text("SELECT pairs FROM unit_score_days")).all() == [(2,)]
     finally:
         engine.dispose()
-        drop()

@@ -109,3 +109,20 @@ def test_every_sqlite_transaction_of_the_store_holds_the_writer_lock(tmp_path):
         assert lock._owner is None
     finally:
         store.dispose()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_the_lock_file_takes_the_database_files_permissions(tmp_path):
+    import os
+    import stat
+
+    database = tmp_path / "shared.db"
+    database.write_bytes(b"")
+    database.chmod(0o664)
+    old = os.umask(0o002)
+    try:
+        with WriterLock(database.resolve()).held():
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "shared.db.writer-lock").stat().st_mode) == 0o664

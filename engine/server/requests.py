@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from engine.errors import InvalidInput
+from engine.origin import Origin
 
 if TYPE_CHECKING:
     from engine.server.context import ServerContext
@@ -31,8 +32,6 @@ async def run(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
 async def act(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
     """A command: fn(service, *args) with a Service that records where the command came from (the authenticated user
     and the client address, channel "http") where the engine records an origin on its events (engine.origin)."""
-    from engine.origin import Origin
-
     origin = Origin(channel="http", account=user(request), host=request.client.host if request.client else None)
     return await ctx(request).pool.run(fn, *args, origin=origin)
 

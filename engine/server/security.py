@@ -1,8 +1,9 @@
 """Authentication, body limits and the slowing down of failed logins, as one ASGI middleware.
 
 Every path but GET /engine-rest/version needs credentials (HTTP Basic with a configured user's password, or a Bearer
-API token), checked against the database at most every `credential_ttl` seconds per header (engine.auth.authenticate). A request without credentials is answered at once (clients such as Camunda Modeler first try without);
-credentials that do not match are logged (the claimed user name and the client address, never the password) and
+API token), checked against the database at most every `credential_ttl` seconds per header (engine.auth.authenticate).
+A request without credentials is answered at once (clients such as Camunda Modeler first try without); credentials
+that do not match are logged (the claimed user name and the client address, never the password) and
 answered only after a delay that grows with the client's recent failures, so guessing passwords is slow.
 """
 
