@@ -227,6 +227,16 @@ class Store:
 
     # --- transactions ----------------------------------------------------------------------------------------
     @contextmanager
+    def writer_turn_if_free(self) -> Iterator[bool]:
+        """SQLite: the writers' turn taken now if nobody holds or waits for it (True), else nothing (False), without
+        waiting; the thread's transactions inside then go straight in. PostgreSQL has no such turn: always False."""
+        if self._writer is None:
+            yield False
+            return
+        with self._writer.held_if_free() as taken:
+            yield taken
+
+    @contextmanager
     def transaction(self) -> Iterator["Tx"]:
         try:
             with self._writer.held() if self._writer is not None else nullcontext():

@@ -84,20 +84,44 @@ class WriterLock:
             self._owner = None
             self._threads.release()
 
+    @contextmanager
+    def held_if_free(self) -> Iterator[bool]:
+        """The turn at once, or not at all: yields True holding it, or False (holding nothing) if a writer of this
+        process holds it or waits for it, or another process holds the file's lock. Never waits, so an event loop
+        may ask (engine.server.pool runs a one-case command there instead of handing it to a thread)."""
+        me = threading.get_ident()
+        if self._owner == me:
+            yield True
+            return
+        if not self._threads.try_acquire():
+            yield False
+            return
+        try:
+            fd = self._open()
+            if fd is not None and not _try_flock(fd):
+                yield False
+                return
+            self._owner = me
+            try:
+                yield True
+            finally:
+                self._owner = None
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
     def _lock_file(self, deadline: float) -> int | None:
         fd = self._open()
         if fd is None:
             return None
         pause = _POLL_MIN
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise _busy() from None
-                time.sleep(pause)  # wall-clock pacing of a retry, not engine time
-                pause = min(_POLL_MAX, pause * 2)
+        while not _try_flock(fd):
+            if time.monotonic() > deadline:
+                raise _busy()
+            time.sleep(pause)  # wall-clock pacing of a retry, not engine time
+            pause = min(_POLL_MAX, pause * 2)
+        return fd
 
     def _open(self) -> int | None:
         if self._file_failed:
@@ -141,12 +165,28 @@ class _FairLock:
         turn.acquire()
         return True
 
+    def try_acquire(self) -> bool:
+        """Taken only if free and nobody waits (never ahead of a waiter)."""
+        with self._mutex:
+            if self._taken:
+                return False
+            self._taken = True
+            return True
+
     def release(self) -> None:
         with self._mutex:
             if self._waiters:
                 self._waiters.popleft().release()
             else:
                 self._taken = False
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def _busy() -> StoreUnavailable:

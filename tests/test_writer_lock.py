@@ -126,3 +126,74 @@ def test_the_lock_file_takes_the_database_files_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "shared.db.writer-lock").stat().st_mode) == 0o664
+
+
+# --- the turn without waiting (a server's event loop asks for it: engine.server.pool) -----------------------------
+def test_the_turn_is_taken_at_once_when_free_and_the_threads_transactions_go_straight_in(tmp_path):
+    lock = WriterLock(tmp_path / "f.db")
+    with lock.held_if_free() as taken:
+        assert taken is True and lock._owner == threading.get_ident()
+        with lock.held():  # the command's own transaction: no second wait
+            pass
+        assert lock._owner == threading.get_ident()
+    assert lock._owner is None and lock._threads._taken is False
+    with lock.held():  # and it was given back
+        pass
+
+
+def test_the_turn_is_not_taken_while_another_thread_holds_it_or_waits_for_it(tmp_path):
+    lock = WriterLock(tmp_path / "w.db")
+    holding, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def holder() -> None:
+        with lock.held():
+            holding.set()
+            release.wait(10)
+
+    def waiter() -> None:
+        with lock.held():
+            order.append("waiter")
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert holding.wait(5)
+    with lock.held_if_free() as taken:
+        assert taken is False and lock._owner != threading.get_ident()
+    second = threading.Thread(target=waiter)
+    second.start()
+    deadline = time.monotonic() + 5
+    while not lock._threads._waiters and time.monotonic() < deadline:
+        time.sleep(0.001)
+    release.set()
+    first.join(10)
+    # Released by the holder, but a thread waits: it goes first, nobody overtakes it.
+    second.join(10)
+    assert order == ["waiter"]
+    with lock.held_if_free() as taken:
+        assert taken is True
+
+
+def test_the_turn_is_not_taken_while_another_process_holds_the_file_lock(tmp_path):
+    database = tmp_path / "q.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from pathlib import Path; from engine.writer_lock import WriterLock\n"
+         f"lock = WriterLock.for_database(Path({str(database)!r}))\n"
+         "with lock.held():\n    print('held', flush=True); sys.stdin.readline()\n"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        lock = WriterLock(database.resolve())
+        began = time.monotonic()
+        with lock.held_if_free() as taken:
+            assert taken is False
+        assert time.monotonic() - began < 1.0  # never waits
+        assert lock._threads._taken is False  # and left nothing held in this process
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+        with lock.held_if_free() as taken:
+            assert taken is True
+    finally:
+        holder.kill()

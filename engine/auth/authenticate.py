@@ -9,7 +9,10 @@ Reading the stored hash (or the token's row) still costs a database query and a 
 request. `recent` answers without either for a header that was checked against the database less than `ttl` seconds
 ago (keyed by a digest of the whole header, so neither password nor token is kept): a changed password, a revoked
 token or a removed password takes effect in every server process within `ttl` seconds, as Camunda 7's web
-applications keep a login for five minutes. `ttl=0` checks the database on every request.
+applications keep a login for five minutes. `ttl=0` checks the database on every request. Past half the `ttl`,
+`recent` also says the header is due for a check, which the server runs in the background while it keeps answering
+from memory (engine.server.security): a busy client's header is then never found expired, and its requests never
+wait for the database. A check that no longer finds the user forgets the header at once.
 """
 
 from __future__ import annotations
@@ -40,29 +43,38 @@ class Authenticator:
         self._recent: dict[bytes, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def recent(self, header: str) -> str | None:
-        """The user of a header checked against the database less than `ttl` seconds ago; None otherwise (then
-        `user_for` must check it). No I/O: safe on the event loop. Wall-clock pacing, not engine time."""
+    def recent(self, header: str) -> tuple[str, bool] | None:
+        """(user, due) for a header checked against the database less than `ttl` seconds ago, `due` once half of
+        that has passed (check it again now, in the background); None otherwise (then `user_for` must check it
+        before the request goes on). No I/O: safe on the event loop. Wall-clock pacing, not engine time."""
         if self.ttl <= 0:
             return None
         with self._lock:
-            entry = self._recent.get(self._header_key(header))
-        if entry is None or time.monotonic() - entry[1] > self.ttl:
+            entry = self._recent.get(self.header_key(header))
+        if entry is None:
             return None
-        return entry[0]
+        age = time.monotonic() - entry[1]
+        if age > self.ttl:
+            return None
+        return entry[0], age > self.ttl / 2
 
-    def _header_key(self, header: str) -> bytes:
+    def header_key(self, header: str) -> bytes:
+        """A keyed digest of the whole header: what this process remembers instead of a password or token."""
         return hmac.new(self._key, header.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
 
     def user_for(self, store: Store, header: str | None) -> tuple[str | None, str | None]:
         """(user id or None, the user name the client claimed, for the log; never the password)."""
+        began = time.monotonic()  # the memory counts from the read, so a change just after it is seen within `ttl`
         user, claimed = self._check(store, header)
-        if user is not None and self.ttl > 0:
-            key = self._header_key(header)
+        if self.ttl > 0 and header:
+            key = self.header_key(header)
             with self._lock:
-                if len(self._recent) >= _MEMORY_LIMIT:
-                    self._recent.clear()
-                self._recent[key] = (user, time.monotonic())
+                if user is None:
+                    self._recent.pop(key, None)
+                else:
+                    if len(self._recent) >= _MEMORY_LIMIT:
+                        self._recent.clear()
+                    self._recent[key] = (user, began)
         return user, claimed
 
     def _check(self, store: Store, header: str | None) -> tuple[str | None, str | None]:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from engine.errors import EngineError
-from engine.server import routes_repository, routes_runtime, routes_tasks, routes_tthc, routes_workers
+from engine.server import heap, routes_repository, routes_runtime, routes_tasks, routes_tthc, routes_workers
 from engine.server.camunda import engine_error_response, error_response, json_response
 from engine.server.context import ServerContext, ServerOptions
 from engine.server.security import BodyTooLarge, Security
@@ -71,11 +71,13 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(options: ServerOptions | None = None) -> Starlette:
+    serving = options is None  # built by uvicorn in a server process (tests pass their own options)
     options = options or ServerOptions.from_env()
     _log_to_stderr()
     ctx = ServerContext(options)
-    api = (routes_repository.ROUTES + routes_tasks.ROUTES + routes_runtime.ROUTES + routes_tthc.ROUTES
-           + routes_workers.ROUTES
+    # Starlette tries routes in order: the ones every client calls all day (tasks, instances, external tasks) first.
+    api = (routes_tasks.ROUTES + routes_runtime.ROUTES + routes_workers.ROUTES + routes_repository.ROUTES
+           + routes_tthc.ROUTES
            + [Route("/openapi.json", openapi, methods=["GET"]),
               Route("/{path:path}", not_implemented, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])])
     middleware = []
@@ -89,6 +91,8 @@ def create_app(options: ServerOptions | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        if serving:
+            heap.settle()  # the process's heap, so not in a test's process
         yield
         ctx.close()
 

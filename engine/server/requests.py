@@ -24,16 +24,16 @@ def user(request: Request) -> str:
     return request.scope["state"]["user"]
 
 
-async def run(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
-    """fn(service, *args) on a pooled Service, off the event loop."""
-    return await ctx(request).pool.run(fn, *args)
+async def run(request: Request, fn: Callable[..., Any], *args: Any, brief: bool = False) -> Any:
+    """fn(service, *args) on a pooled Service, off the event loop (`brief`: see engine.server.pool)."""
+    return await ctx(request).pool.run(fn, *args, brief=brief)
 
 
-async def act(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+async def act(request: Request, fn: Callable[..., Any], *args: Any, brief: bool = False) -> Any:
     """A command: fn(service, *args) with a Service that records where the command came from (the authenticated user
     and the client address, channel "http") where the engine records an origin on its events (engine.origin)."""
     origin = Origin(channel="http", account=user(request), host=request.client.host if request.client else None)
-    return await ctx(request).pool.run(fn, *args, origin=origin)
+    return await ctx(request).pool.run(fn, *args, origin=origin, brief=brief)
 
 
 async def json_body(request: Request) -> dict:

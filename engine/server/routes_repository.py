@@ -230,7 +230,7 @@ async def definition_start(request: Request) -> Response:
         values = _variables(svc.history(view["case_id"])) if with_variables else None
         return row, view, values
 
-    row, view, values = await act(request, start)
+    row, view, values = await act(request, start, brief=True)
     return json_response(shapes.process_instance(view["case_id"], shapes.definition_id(row["key"], row["version"]),
                                                  ended=view["status"] != "active", variables=values))
 

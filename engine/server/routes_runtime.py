@@ -87,7 +87,7 @@ def _active_case(svc, case_id: str) -> dict:
 
 async def instance_get(request: Request) -> Response:
     case_id = request.path_params["id"]
-    row = await run(request, lambda svc: _active_case(svc, case_id))
+    row = await run(request, lambda svc: _active_case(svc, case_id), brief=True)
     return json_response(shapes.process_instance(row["id"], shapes.definition_id(row["definition_key"],
                                                                                row["definition_version"])))
 
@@ -99,7 +99,7 @@ async def instance_variables(request: Request) -> Response:
         _active_case(svc, case_id)
         return case_variables(svc.history(case_id))
 
-    values = await run(request, read)
+    values = await run(request, read, brief=True)
     return json_response({name: encode_variable(name, value) for name, value in values.items()})
 
 

@@ -118,7 +118,9 @@ def _clean(docs: list[dict]) -> list[dict]:
 
 
 async def task_list(request: Request) -> Response:
-    docs = await run(request, lambda svc: _query(request, svc))
+    # One case's steps are a brief command; all the open steps are not (engine.server.pool).
+    brief = bool(request.query_params.get("processInstanceId"))
+    docs = await run(request, lambda svc: _query(request, svc), brief=brief)
     return json_response(_clean(page(request, sort(request, docs, _SORT))))
 
 
@@ -142,7 +144,7 @@ async def task_get(request: Request) -> Response:
         row, _ = _open_task(svc, task_id, actor)
         return row, _definitions_of(svc, {row["case_id"]})
 
-    row, defs = await run(request, read)
+    row, defs = await run(request, read, brief=True)
     return json_response(shapes.task(shapes.task_view_from_row(row), _definition(defs, row["case_id"])))
 
 
@@ -158,7 +160,7 @@ async def form_variables(request: Request) -> Response:
         row, form = _open_task(svc, task_id, actor)
         return form, case_variables(svc.history(row["case_id"]))
 
-    form, values = await run(request, read)
+    form, values = await run(request, read, brief=True)
     out: dict[str, dict] = {}
     for field in (form.describe()["fields"] if form is not None else []):
         key = field["key"]
@@ -182,7 +184,7 @@ async def task_variables(request: Request) -> Response:
         row, _ = _open_task(svc, task_id, actor)
         return case_variables(svc.history(row["case_id"]))
 
-    values = await run(request, read)
+    values = await run(request, read, brief=True)
     return json_response({name: encode_variable(name, value) for name, value in values.items()})
 
 
@@ -200,7 +202,7 @@ async def deployed_form(request: Request) -> Response:
         rows = [r for r in svc.definitions("form", form.id) if r["latest"]]
         return svc.definition_source("form", form.id, rows[0]["version"])
 
-    content = await run(request, read)
+    content = await run(request, read, brief=True)
     return Response(content, media_type="application/json")
 
 
@@ -220,11 +222,11 @@ async def _assign(request: Request, method: str) -> Response:
         if wanted not in (None, "", actor):
             raise InvalidInput(f"Chỉ nhận bước cho chính mình ('{actor}'), không nhận thay '{wanted}'.",
                                user=actor)
-    available = await run(request, lambda svc: hasattr(svc, method))
+    available = await run(request, lambda svc: hasattr(svc, method), brief=True)
     if not available:
         return error_response(501, "RestException",
                               "Nhận/bỏ nhận bước (claim/unclaim) chưa có trong phiên bản máy chủ này.")
-    await act(request, lambda svc: getattr(svc, method)(task_id, actor=actor))
+    await act(request, lambda svc: getattr(svc, method)(task_id, actor=actor), brief=True)
     return Response(status_code=204)
 
 
@@ -243,7 +245,7 @@ async def complete(request: Request) -> Response:
         view = svc.complete_task(task_id, data, actor=actor)
         return case_variables(svc.history(view["case_id"])) if with_variables else None
 
-    values = await act(request, complete_it)
+    values = await act(request, complete_it, brief=True)
     if not with_variables:
         return Response(status_code=204)
     return json_response({name: encode_variable(name, value) for name, value in values.items()})
@@ -261,7 +263,8 @@ async def bpmn_error(request: Request) -> Response:
     if message is not None and not isinstance(message, str):
         raise InvalidInput("errorMessage phải là chuỗi.")
     data = decode_variables(body.get("variables"))
-    await act(request, lambda svc: svc.task_bpmn_error(task_id, code, message=message, data=data, actor=actor))
+    await act(request, lambda svc: svc.task_bpmn_error(task_id, code, message=message, data=data, actor=actor),
+              brief=True)
     return Response(status_code=204)
 
 
@@ -274,7 +277,7 @@ async def bpmn_escalation(request: Request) -> Response:
     if not isinstance(code, str) or not code.strip():
         raise InvalidInput("Thiếu escalationCode (mã leo thang).")
     data = decode_variables(body.get("variables"))
-    await act(request, lambda svc: svc.task_escalation(task_id, code, data=data, actor=actor))
+    await act(request, lambda svc: svc.task_escalation(task_id, code, data=data, actor=actor), brief=True)
     return Response(status_code=204)
 
 

@@ -107,7 +107,7 @@ async def complete(request: Request) -> Response:
     task_id, body = request.path_params["id"], await json_body(request)
     worker = _text(body, "workerId")
     values = {**decode_variables(body.get("variables")), **decode_variables(body.get("localVariables"))}
-    await act(request, lambda svc: svc.complete_external_task(task_id, worker, values))
+    await act(request, lambda svc: svc.complete_external_task(task_id, worker, values), brief=True)
     return Response(status_code=204)
 
 
@@ -124,7 +124,7 @@ async def failure(request: Request) -> Response:
     timeout = body.get("retryTimeout")
     retry_timeout = _millis(timeout, "retryTimeout", allow_zero=True) if timeout is not None else None
     await act(request, lambda svc: svc.handle_failure(task_id, worker, message, error_details=details,
-                                                      retries=retries, retry_timeout=retry_timeout))
+                                                      retries=retries, retry_timeout=retry_timeout), brief=True)
     return Response(status_code=204)
 
 
@@ -134,7 +134,7 @@ async def bpmn_error(request: Request) -> Response:
     message = body.get("errorMessage") if isinstance(body.get("errorMessage"), str) else None
     values = decode_variables(body.get("variables"))
     await act(request, lambda svc: svc.handle_bpmn_error(task_id, worker, code, error_message=message,
-                                                         variables=values))
+                                                         variables=values), brief=True)
     return Response(status_code=204)
 
 
@@ -142,13 +142,13 @@ async def extend_lock(request: Request) -> Response:
     task_id, body = request.path_params["id"], await json_body(request)
     worker = _text(body, "workerId")
     duration = _millis(body.get("newDuration"), "newDuration")
-    await act(request, lambda svc: svc.extend_lock(task_id, worker, duration))
+    await act(request, lambda svc: svc.extend_lock(task_id, worker, duration), brief=True)
     return Response(status_code=204)
 
 
 async def unlock(request: Request) -> Response:
     task_id, actor = request.path_params["id"], user(request)
-    await act(request, lambda svc: svc.unlock(task_id, actor=actor))
+    await act(request, lambda svc: svc.unlock(task_id, actor=actor), brief=True)
     return Response(status_code=204)
 
 
@@ -157,7 +157,7 @@ async def set_retries(request: Request) -> Response:
     retries = body.get("retries")
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise InvalidInput("retries phải là số nguyên không âm.")
-    await act(request, lambda svc: svc.set_external_task_retries(task_id, retries, actor=actor))
+    await act(request, lambda svc: svc.set_external_task_retries(task_id, retries, actor=actor), brief=True)
     return Response(status_code=204)
 
 

@@ -9,6 +9,7 @@ answered only after a delay that grows with the client's recent failures, so gue
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -31,6 +32,7 @@ class Security:
         self.ctx = ctx
         # Wall-clock pacing of login attempts, not engine time: monotonic seconds, never stored or shown.
         self._failures: dict[str, tuple[int, float]] = {}
+        self._checks: dict[bytes, asyncio.Future] = {}  # header digest -> its check against the database, running
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -38,15 +40,18 @@ class Security:
         method, path = scope["method"], scope["path"]
         if method == "OPTIONS" or (method, path.rstrip("/")) in PUBLIC or not path.startswith("/engine-rest"):
             return await self._limited(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        header = headers.get("authorization")
+        header = _header(scope, b"authorization")
         if not header:
             return await self._deny(scope, send, "Cần đăng nhập: gửi HTTP Basic (người dùng, mật khẩu) hoặc "
                                                  "Bearer (mã truy cập).")
-        user, claimed = self.ctx.authenticator.recent(header), None  # checked a moment ago: no thread, no query
-        if user is None:
+        known = self.ctx.authenticator.recent(header)  # checked a moment ago: no thread, no query
+        if known is not None:
+            user, claimed = known[0], None
+            if known[1]:
+                self._check(header)  # due again: checked in the background, this request goes on
+        else:
             try:
-                user, claimed = await self.ctx.pool.run(lambda svc: self.ctx.authenticator.user_for(svc.store, header))
+                user, claimed = await asyncio.shield(self._check(header))
             except EngineError as err:  # the database is unreachable: say so, as for any other request
                 return await engine_error_response(err)(scope, _no_body, send)
         client = (scope.get("client") or ("?", 0))[0]
@@ -59,6 +64,26 @@ class Security:
         self._failures.pop(client, None)
         scope.setdefault("state", {})["user"] = user
         return await self._limited(scope, receive, send)
+
+    def _check(self, header: str):
+        """The database's answer for `header`, one check at a time per header: the requests that find the same
+        header unchecked (a client's burst after a quiet spell, every client at start-up) wait for one check,
+        instead of each queueing its own. With `credential_ttl` 0 every request still makes its own."""
+        authenticator = self.ctx.authenticator
+        check = lambda svc: authenticator.user_for(svc.store, header)  # noqa: E731
+        if authenticator.ttl <= 0:
+            return self.ctx.pool.run(check)
+        key = authenticator.header_key(header)
+        running = self._checks.get(key)
+        if running is None:
+            running = self._checks[key] = asyncio.ensure_future(self.ctx.pool.run(check))
+            running.add_done_callback(lambda done: self._checked(key, done))
+        return running
+
+    def _checked(self, key: bytes, done: asyncio.Future) -> None:
+        self._checks.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved: a background check that failed leaves the memory to expire, unlogged
 
     def _failed(self, client: str) -> int:
         now = time.monotonic()
@@ -77,18 +102,19 @@ class Security:
 
     async def _limited(self, scope, receive, send):
         """The request body, refused with 413 past the limit of its kind (declared or streamed)."""
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        multipart = headers.get("content-type", "").startswith("multipart/")
+        multipart = (_header(scope, b"content-type") or "").startswith("multipart/")
         limit = self.ctx.options.max_upload_bytes if multipart else self.ctx.options.max_json_bytes
-        declared = headers.get("content-length")
-        too_big = error_response(413, "InvalidRequestException",
-                                 f"Nội dung yêu cầu quá lớn (tối đa {limit} byte).")
+        declared = _header(scope, b"content-length")
+
+        def too_big():
+            return error_response(413, "InvalidRequestException", f"Nội dung yêu cầu quá lớn (tối đa {limit} byte).")
+
         if declared is not None and declared.isdigit() and int(declared) > limit:
             if int(declared) <= _DRAIN_LIMIT:
                 # Read (and drop) what the client is sending, so it reads our answer instead of a reset connection.
                 while (await receive()).get("more_body"):
                     pass
-            return await too_big(scope, _no_body, send)
+            return await too_big()(scope, _no_body, send)
         seen = 0
 
         async def counted():
@@ -112,7 +138,15 @@ class Security:
             await self.app(scope, counted, tracked_send)
         except BodyTooLarge:
             if not started:
-                await too_big(scope, _no_body, send)
+                await too_big()(scope, _no_body, send)
+
+
+def _header(scope, name: bytes) -> str | None:
+    """The first value of header `name` (lower case: ASGI servers give header names in lower case)."""
+    for key, value in scope["headers"]:
+        if key == name or key.lower() == name:
+            return value.decode("latin-1")
+    return None
 
 
 class BodyTooLarge(Exception):
