@@ -223,9 +223,13 @@ def http_report(rows: list[dict], checks: list[list[str]]) -> list[str]:
     for r in rows:
         table.append([r["database"], r["path"], str(r["workers"]), _ms(1000 * r["s_per_case"]),
                       f"{1 / r['s_per_case']:.1f}", f"{r['vs_in_process']:.2f}×" if "vs_in_process" in r else "—",
+                      f"{r['floor_vs_in_process']:.2f}×" if "floor_vs_in_process" in r else "—",
                       _ms(r.get("complete_p50_ms")), _ms(r.get("complete_p99_ms"))])
     out += _table(["CSDL", "Đường đi", "Tiến trình", "ms / hồ sơ", "hồ sơ / giây", "× trong tiến trình",
-                   "complete p50 ms", "complete p99 ms"], table) + [""]
+                   "sàn HTTP ×", "complete p50 ms", "complete p99 ms"], table) + [""]
+    out += ["Sàn HTTP: thời gian trong tiến trình cộng với chỉ riêng HTTP (cùng số lời gọi GET /version, không xác "
+            "thực, không cơ sở dữ liệu), chia cho thời gian trong tiến trình: mức tối thiểu mà bất kỳ máy chủ HTTP nào "
+            "cũng thêm vào trên máy này.", ""]
     for r in rows:
         if "vs_in_process" in r:
             checks.append([f"HTTP thêm ≤ 30% thời gian mỗi lệnh ({r['database']}, {r['workers']} tiến trình)",

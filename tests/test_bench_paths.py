@@ -114,6 +114,7 @@ def test_the_http_row_runs_real_servers_and_reports_both_targets():
     assert [(r["path"], r["workers"]) for r in rows] == [("in-process Service", "-"), ("tthc serve (HTTP)", 1),
                                                          ("tthc serve (HTTP)", 2)]
     assert all(r["s_per_case"] > 0 for r in rows)
+    assert all(1 < r["floor_vs_in_process"] < r["vs_in_process"] + 1 for r in rows[1:])  # bare HTTP, measured
     checks: list = []
     text = "\n".join(bench_engine.http_report(rows, checks))
     assert "### 6. HTTP" in text and "tthc serve (HTTP)" in text
