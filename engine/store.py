@@ -63,6 +63,12 @@ _OPEN_TASKS_OF_CASE = (select(tasks).where(tasks.c.status == "open", tasks.c.cas
                        .order_by(tasks.c.due_at.is_(None), tasks.c.due_at, tasks.c.created_at))
 _DEFINITION_REF = (select(definitions.c.key, definitions.c.version)
                    .join(cases, cases.c.definition_id == definitions.c.id).where(cases.c.id == bindparam("case_id")))
+_VERSIONS_OF = (select(definitions.c.id, definitions.c.kind, definitions.c.key, definitions.c.version,
+                       definitions.c.content_hash, definitions.c.filename, definitions.c.name, definitions.c.deployed_at)
+                .where(definitions.c.kind == bindparam("kind"), definitions.c.key == bindparam("key"))
+                .order_by(definitions.c.version))
+_PROCEDURE_CODES_OF = (select(procedures.c.code).where(procedures.c.process_id == bindparam("process_id"))
+                       .order_by(procedures.c.field, procedures.c.code))
 _INSERT_CASE = insert(cases)
 _INSERT_TASK = insert(tasks)
 _INSERT_EVENTS = insert(events)
@@ -680,6 +686,14 @@ class Tx:
         return self._all(select(t.id, t.user_id, t.label, t.created_at, t.revoked_at).order_by(t.created_at, t.id))
 
     # --- repository and instance lists (the REST server's) -------------------------------------------------------
+    def version_list(self, kind: str, key: str) -> list[dict]:
+        """`definition_list(kind, key)` (no content) as a fixed statement: every start over HTTP reads it."""
+        return self.execute_fixed(_VERSIONS_OF, {"kind": kind, "key": key})[0]
+
+    def procedure_codes_of(self, process_id: str) -> list[str]:
+        """The codes of the procedures executed on process `process_id`, in `procedures()` order."""
+        return [r["code"] for r in self.execute_fixed(_PROCEDURE_CODES_OF, {"process_id": process_id})[0]]
+
     def definition_list(self, kind: str | None = None, key: str | None = None) -> list[dict]:
         """Every stored definition version (no content), by kind, key and version."""
         d = definitions.c

@@ -198,3 +198,22 @@ def test_a_deadlock_victim_is_a_conflict_to_repeat_other_database_failures_are_u
             raise OperationalError("UPDATE tasks ...", {}, orig)
     with store.transaction() as tx:
         assert tx.task(task_id)["assignee"] is None  # rolled back whole either way
+
+
+def test_a_starts_choices_read_as_fixed_statements_equal_the_general_lists(cli, fixtures):
+    """An HTTP start reads a process's versions and its procedures' codes on the driver: the same rows, types and
+    order as the general lists it replaced (definition_list, procedures)."""
+    assert cli("deploy", str(fixtures / "bpmn"), *map(str, library_paths())).code == 0  # the library: procedures
+    store = Store.open(cli.db_url)
+    try:
+        with store.transaction() as tx:
+            processes = {p["process_id"] for p in tx.procedures()} | {"review_fixture"}
+            for key in sorted(processes):
+                expected = tx.definition_list("bpmn", key)
+                got = tx.version_list("bpmn", key)
+                assert got == expected and [type(v) for v in got[0].values()] == [type(v) for v in expected[0].values()]
+                assert tx.procedure_codes_of(key) == [p["code"] for p in tx.procedures() if p["process_id"] == key]
+            assert tx.version_list("bpmn", "no-such-process") == []
+            assert any(tx.procedure_codes_of(key) for key in processes)
+    finally:
+        store.dispose()

@@ -157,8 +157,8 @@ def start_choices(ctx: base.Context, key: str) -> tuple[list[dict], list[str]]:
     """What starting process `key` needs, read together: its stored versions (as `definitions`) and the codes of the
     procedures executed on it."""
     with ctx.store.transaction() as tx:
-        rows = tx.definition_list("bpmn", key)
-        codes = [p["code"] for p in tx.procedures() if p["process_id"] == key]
+        rows = tx.version_list("bpmn", key)
+        codes = tx.procedure_codes_of(key)
     _mark_latest(rows)
     return rows, codes
 
