@@ -18,6 +18,15 @@ from engine.writer_lock import WriterLock
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _other_process(database: Path, body: str, **popen) -> subprocess.Popen:
+    """Another process with the database's writer lock as `lock`, running `body` (which prints a line when ready)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "import sys, threading, time; from pathlib import Path\n"
+                               "from engine.writer_lock import WriterLock\n"
+                               f"lock = WriterLock.for_database(Path({str(database)!r}))\n" + body],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, **popen)
+
+
 def test_one_lock_per_database_file_per_process(tmp_path):
     a = WriterLock.for_database(tmp_path / "x.db")
     assert WriterLock.for_database(tmp_path / "sub" / ".." / "x.db") is a
@@ -78,12 +87,7 @@ def test_a_nested_transaction_of_the_same_thread_goes_through(tmp_path):
 @pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
 def test_another_process_waits_for_the_file_lock_and_times_out(tmp_path):
     database = tmp_path / "p.db"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from engine.writer_lock import WriterLock\n"
-         f"lock = WriterLock.for_database(Path({str(database)!r}))\n"
-         "with lock.held():\n    print('held', flush=True); time.sleep(3)\n"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    holder = _other_process(database, "with lock.held():\n    print('held', flush=True); time.sleep(3)\n")
     try:
         assert holder.stdout.readline().strip() == "held"
         lock = WriterLock(database.resolve(), timeout=0.3)
@@ -175,14 +179,11 @@ def test_the_turn_is_not_taken_while_another_thread_holds_it_or_waits_for_it(tmp
         assert taken is True
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
 def test_the_turn_is_not_taken_while_another_process_holds_the_file_lock(tmp_path):
     database = tmp_path / "q.db"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from pathlib import Path; from engine.writer_lock import WriterLock\n"
-         f"lock = WriterLock.for_database(Path({str(database)!r}))\n"
-         "with lock.held():\n    print('held', flush=True); sys.stdin.readline()\n"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = _other_process(database, "with lock.held():\n    print('held', flush=True); sys.stdin.readline()\n",
+                            stdin=subprocess.PIPE)
     try:
         assert holder.stdout.readline().strip() == "held"
         lock = WriterLock(database.resolve())
@@ -200,24 +201,20 @@ def test_the_turn_is_not_taken_while_another_process_holds_the_file_lock(tmp_pat
         holder.kill()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
 def test_a_busy_process_lets_a_waiting_process_have_the_next_turn(tmp_path):
     """Two threads of another process write back to back for 6 s (as a loaded server does); each turn this process
     asks for comes after about one of their writes, not when they happen to leave a gap."""
     database = tmp_path / "busy.db"
-    busy = subprocess.Popen(
-        [sys.executable, "-c",
-         "import threading, time; from pathlib import Path; from engine.writer_lock import WriterLock\n"
-         f"lock = WriterLock.for_database(Path({str(database)!r}))\n"
-         "end = time.monotonic() + 6\n"
-         "def write():\n"
-         "    while time.monotonic() < end:\n"
-         "        with lock.held():\n"
-         "            time.sleep(0.003)\n"
-         "threads = [threading.Thread(target=write) for _ in range(2)]\n"
-         "[t.start() for t in threads]\n"
-         "print('busy', flush=True)\n"
-         "[t.join() for t in threads]\n"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    busy = _other_process(database, "end = time.monotonic() + 6\n"
+                                    "def write():\n"
+                                    "    while time.monotonic() < end:\n"
+                                    "        with lock.held():\n"
+                                    "            time.sleep(0.003)\n"
+                                    "threads = [threading.Thread(target=write) for _ in range(2)]\n"
+                                    "[t.start() for t in threads]\n"
+                                    "print('busy', flush=True)\n"
+                                    "[t.join() for t in threads]\n")
     try:
         assert busy.stdout.readline().strip() == "busy"
         time.sleep(0.2)
