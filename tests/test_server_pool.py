@@ -28,7 +28,8 @@ class FakeStore:
 
 
 def _pool(lock: WriterLock | None) -> ServicePool:
-    return ServicePool(lambda: SimpleNamespace(store=FakeStore(lock), ctx=SimpleNamespace(origin=None)), size=2)
+    return ServicePool(lambda: SimpleNamespace(store=FakeStore(lock), ctx=SimpleNamespace(origin=None)), size=2,
+                       sqlite=lock is not None)
 
 
 def _where(service) -> tuple[int, object, bool]:
@@ -89,7 +90,7 @@ def test_on_postgresql_a_brief_command_still_goes_to_a_thread():
 
     loop_thread, first, second = asyncio.run(main())
     assert first[0] != loop_thread and second[0] != loop_thread
-    assert pool._loop_service is False and pool._idle.qsize() >= 1  # the Service made to find out is not wasted
+    assert pool._loop_service is None  # no Service made for the loop
 
 
 # --- credentials -------------------------------------------------------------------------------------------------

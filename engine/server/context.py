@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.auth.authenticate import Authenticator
+from engine.db_url import sqlite_path
 from engine.server.pool import ServicePool
 
 MIB = 1024 * 1024
@@ -53,7 +54,8 @@ class ServerContext:
         self.clock = self._app.clock
         self.calendar = self._app.calendar
         self.authenticator = Authenticator(self.settings, ttl=options.credential_ttl)
-        self.pool = ServicePool(self._new_service, options.pool_size)
+        self.pool = ServicePool(self._new_service, options.pool_size,
+                                sqlite=sqlite_path(self.settings.db_url) is not None)
 
     def _new_service(self):
         from engine.service import Service

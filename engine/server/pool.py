@@ -22,14 +22,15 @@ import anyio.to_thread
 
 
 class ServicePool:
-    def __init__(self, factory: Callable[[], Any], size: int) -> None:
+    def __init__(self, factory: Callable[[], Any], size: int, *, sqlite: bool = False) -> None:
         self.size = max(1, size)
         self._factory = factory
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._made = 0
         self._limiter = anyio.CapacityLimiter(self.size)
-        # The event loop's own Service (brief SQLite commands only; made at the first one); False once the database
-        # turned out to be PostgreSQL. Only the loop's thread uses it, one command at a time.
+        self._sqlite = sqlite  # brief commands may run on the event loop (SQLite only)
+        # The event loop's own Service, made at the first brief command; only the loop's thread uses it, one command
+        # at a time.
         self._loop_service: Any = None
 
     def _borrow(self):
@@ -48,18 +49,12 @@ class ServicePool:
 
         `brief`: fn is bounded by one case (never a report, a deployment or a password check), so on SQLite it may
         run on the event loop when the writers' turn is free (see the module's docstring)."""
-        if brief and self._loop_service is not False:
+        if brief and self._sqlite:
             if self._loop_service is None:
-                service = self._factory()
-                if not service.store.is_sqlite:
-                    self._loop_service = False
-                    self._idle.put(service)  # still useful to the threads
-                else:
-                    self._loop_service = service
-            if self._loop_service:
-                with self._loop_service.store.writer_turn_if_free() as taken:
-                    if taken:
-                        return _call(self._loop_service, fn, args, origin)
+                self._loop_service = self._factory()
+            with self._loop_service.store.writer_turn_if_free() as taken:
+                if taken:
+                    return _call(self._loop_service, fn, args, origin)
 
         def call():
             service = self._borrow()
@@ -71,7 +66,7 @@ class ServicePool:
         return await anyio.to_thread.run_sync(call, limiter=self._limiter)
 
     def close(self) -> None:
-        if self._loop_service:
+        if self._loop_service is not None:
             self._loop_service.store.dispose()
         while True:
             try:
